@@ -1,0 +1,59 @@
+//! The router and the state its handlers share.
+
+use axum::extract::{FromRef, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use perfledger_store::Ingestor;
+use sqlx::PgPool;
+
+use crate::auth::Verifier;
+use crate::problem::Problem;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub ingestor: Ingestor,
+    pub verifier: Verifier,
+}
+
+impl FromRef<AppState> for Verifier {
+    fn from_ref(state: &AppState) -> Verifier {
+        state.verifier.clone()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(status_page))
+        .route("/healthz", get(health))
+        .route("/api/v1/events", post(crate::ingest::post_events))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "Not Found", "no such route")
+}
+
+/// Liveness and readiness: answers only when the database does.
+async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, Problem> {
+    let head = perfledger_store::log::head(&state.pool).await.map_err(|e| {
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", format!("database unavailable: {e}"))
+    })?;
+    Ok(Json(serde_json::json!({"status": "ok", "log_head": head})))
+}
+
+/// A plain page for people who open the server in a browser.
+async fn status_page(State(state): State<AppState>) -> impl IntoResponse {
+    let head = perfledger_store::log::head(&state.pool).await.unwrap_or(-1);
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>perfledger</title>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>\
+         <body style=\"font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem\">\
+         <h1>perfledger</h1><p>The event log holds <strong>{head}</strong> events.</p>\
+         <ul><li><code>POST /api/v1/events</code>: ingest CRM activity (JSON array or NDJSON, bearer token with \
+         the <code>ingest</code> permission)</li><li><code>GET /healthz</code>: health</li></ul></body></html>"
+    ))
+}

@@ -1,0 +1,49 @@
+//! One module per subcommand, plus what they share: opening the database and
+//! reading the auth keys from the configuration.
+
+pub mod bench;
+pub mod import;
+pub mod migrate;
+pub mod serve;
+pub mod token;
+
+use anyhow::Context;
+use perfledger_api::auth::{Signer, Verifier};
+use perfledger_store::{Database, DatabaseConfig};
+
+use crate::config::GlobalArgs;
+
+pub fn database_config(global: &GlobalArgs) -> DatabaseConfig {
+    DatabaseConfig {
+        database_url: global.database_url.clone(),
+        data_dir: global.data_dir.clone(),
+        max_connections: global.max_connections,
+    }
+}
+
+/// Opens the configured database and applies pending migrations.
+pub async fn open_database(global: &GlobalArgs) -> anyhow::Result<Database> {
+    Ok(Database::open_migrated(&database_config(global)).await?)
+}
+
+/// The token verifier from PERFLEDGER_JWT_SECRET or PERFLEDGER_JWT_PUBLIC_KEY_FILE.
+pub fn verifier(global: &GlobalArgs) -> anyhow::Result<Option<Verifier>> {
+    if let Some(secret) = &global.jwt_secret {
+        return Ok(Some(Verifier::hs256(secret.as_bytes())?));
+    }
+    if let Some(path) = &global.jwt_public_key_file {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("cannot read PERFLEDGER_JWT_PUBLIC_KEY_FILE {}", path.display()))?;
+        return Ok(Some(Verifier::rs256(&pem)?));
+    }
+    Ok(None)
+}
+
+/// The HS256 signer, for commands that mint tokens.
+pub fn signer(global: &GlobalArgs) -> anyhow::Result<Signer> {
+    let secret = global
+        .jwt_secret
+        .as_ref()
+        .context("minting tokens needs PERFLEDGER_JWT_SECRET (--jwt-secret); RS256 tokens are minted by the CRM")?;
+    Ok(Signer::hs256(secret.as_bytes())?)
+}

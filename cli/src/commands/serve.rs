@@ -1,0 +1,47 @@
+//! `perfledger serve`: migrate, then serve the API until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use perfledger_api::auth::Verifier;
+use perfledger_api::AppState;
+use perfledger_store::{Database, Ingestor};
+
+use crate::config::{GlobalArgs, ServeArgs};
+
+pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let verifier = super::verifier(global)?.context(
+        "serving needs a token key: set PERFLEDGER_JWT_SECRET (HS256) or PERFLEDGER_JWT_PUBLIC_KEY_FILE (RS256)",
+    )?;
+    let db = super::open_database(global).await?;
+    serve(db, verifier, args.listen, |_| {}).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Serves until a shutdown signal, then closes the database (stopping the
+/// embedded cluster if this process started it). `on_ready` sees the bound address.
+pub async fn serve(
+    db: Database,
+    verifier: Verifier,
+    listen: SocketAddr,
+    on_ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            db.close().await;
+            anyhow::bail!(
+                "cannot listen on {listen}: {err}; choose another address with --listen or PERFLEDGER_LISTEN"
+            );
+        }
+    };
+    let address = listener.local_addr()?;
+    let state = AppState { pool: db.pool.clone(), ingestor: Ingestor::new(db.pool.clone(), "http"), verifier };
+    let app = perfledger_api::router(state);
+    println!("perfledger listening on http://{address}");
+    on_ready(address);
+    let served = axum::serve(listener, app).with_graceful_shutdown(crate::shutdown::signal()).await;
+    db.close().await;
+    served.context("the HTTP server failed")
+}

@@ -1,0 +1,145 @@
+//! Command-line flags. Every option also reads a `PERFLEDGER_*` environment
+//! variable (or `DATABASE_URL`), named in `--help`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "perfledger", version, about = "Event-sourced staff performance analytics for DotMac CRM")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// PostgreSQL URL. Without it, perfledger starts its own cluster under --data-dir.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Where the embedded PostgreSQL cluster and demo keys live.
+    #[arg(long, env = "PERFLEDGER_DATA_DIR", default_value = "./var", global = true)]
+    pub data_dir: PathBuf,
+    /// Most connections in the pool.
+    #[arg(long, env = "PERFLEDGER_MAX_CONNECTIONS", default_value_t = 16, global = true,
+          value_parser = clap::value_parser!(u32).range(2..=500))]
+    pub max_connections: u32,
+    /// Shared secret for HS256 bearer tokens (at least 32 bytes).
+    #[arg(
+        long,
+        env = "PERFLEDGER_JWT_SECRET",
+        global = true,
+        hide_env_values = true,
+        conflicts_with = "jwt_public_key_file"
+    )]
+    pub jwt_secret: Option<String>,
+    /// RSA public key (PEM) for RS256 bearer tokens.
+    #[arg(long, env = "PERFLEDGER_JWT_PUBLIC_KEY_FILE", global = true)]
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// Log filter (tracing EnvFilter syntax), e.g. info or perfledger_store=debug.
+    #[arg(long, env = "PERFLEDGER_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (applies migrations first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Import an NDJSON file of envelopes (streamed; re-importing is a no-op).
+    Import(ImportArgs),
+    /// Seed a demo organisation if the log is empty, then serve; or `demo seed`.
+    Demo(DemoArgs),
+    /// Measure throughput in a scratch database; prints one JSON object.
+    Bench(BenchArgs),
+    /// Mint a bearer token (HS256, with --jwt-secret) for operators and tests.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PERFLEDGER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The NDJSON file: one envelope per line.
+    pub file: PathBuf,
+    /// Envelopes per transaction.
+    #[arg(long, env = "PERFLEDGER_IMPORT_BATCH", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub batch: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    #[command(subcommand)]
+    pub command: Option<DemoCommand>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum DemoCommand {
+    /// Generate a deterministic organisation and its activity.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// Number of people.
+    #[arg(long, env = "PERFLEDGER_DEMO_PEOPLE", default_value_t = 40,
+          value_parser = clap::value_parser!(u64).range(5..=100_000))]
+    pub people: u64,
+    /// Number of ISO weeks, ending with the current week.
+    #[arg(long, env = "PERFLEDGER_DEMO_WEEKS", default_value_t = 12,
+          value_parser = clap::value_parser!(u32).range(1..=520))]
+    pub weeks: u32,
+    /// Random seed: the same seed gives the same events.
+    #[arg(long, env = "PERFLEDGER_DEMO_SEED", default_value_t = 42)]
+    pub seed: u64,
+    /// Write NDJSON here instead of importing into the database.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Monday of the last generated week (default: this week's Monday).
+    #[arg(long, env = "PERFLEDGER_DEMO_LAST_WEEK")]
+    pub last_week: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub command: BenchCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum BenchCommand {
+    /// Ingest throughput: HTTP batches from 4 clients, bulk import, raw COPY.
+    Ingest {
+        /// Approximate number of events to generate.
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1_000..=20_000_000))]
+        events: u64,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The subject: a person_id, or a service name for service tokens.
+    #[arg(long)]
+    pub subject: String,
+    /// Roles, comma separated (e.g. admin,manager).
+    #[arg(long, value_delimiter = ',')]
+    pub roles: Vec<String>,
+    /// Permissions, comma separated (e.g. ingest,reports:operations).
+    #[arg(long, value_delimiter = ',')]
+    pub permissions: Vec<String>,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub ttl: u64,
+}

@@ -1,0 +1,38 @@
+//! `perfledger`: one binary, one subcommand per job.
+
+use clap::Parser;
+use perfledger::commands;
+use perfledger::config::{Cli, Command};
+use perfledger::demo;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.global.log);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime starts");
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => commands::serve::run(&cli.global, args).await,
+            Command::Migrate => commands::migrate::run(&cli.global).await,
+            Command::Import(args) => commands::import::run(&cli.global, args).await,
+            Command::Demo(args) => demo::run(&cli.global, args).await,
+            Command::Bench(args) => commands::bench::run(&cli.global, args).await,
+            Command::Token(args) => commands::token::run(&cli.global, args),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            // One clear line (plus its causes), never a backtrace.
+            eprintln!("perfledger: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| {
+        eprintln!("perfledger: PERFLEDGER_LOG '{filter}' is not a valid filter; using 'info'");
+        tracing_subscriber::EnvFilter::new("info")
+    });
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

@@ -1,0 +1,329 @@
+//! What the log stores: one [`LogEvent`] per accepted activity, carrying the
+//! CRM's data plus every fact a projection needs (D4), so that projections are
+//! pure folds and replay needs no other state.
+//!
+//! The payload column holds `{"event_id", "occurred_at", "body": {"type", "data"}}`;
+//! `event_type` is the catalog name and `event_version` is [`EVENT_VERSION`].
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::catalog::{self, ActivityData, ConversationChannel};
+
+/// Version of every catalog event written today (D5: a new shape is a new
+/// version with an upcaster, never a rewrite of the log).
+pub const EVENT_VERSION: &str = "1";
+
+/// One CRM activity as the sender described it, routed to its aggregate:
+/// the command of every catalog aggregate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    pub event_id: String,
+    pub occurred_at: DateTime<Utc>,
+    pub data: ActivityData,
+}
+
+/// One accepted activity, enriched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEvent {
+    pub event_id: String,
+    pub occurred_at: DateTime<Utc>,
+    pub body: EventBody,
+}
+
+impl cqrs_es::DomainEvent for LogEvent {
+    fn event_type(&self) -> String {
+        self.body.type_name().to_string()
+    }
+
+    fn event_version(&self) -> String {
+        EVENT_VERSION.to_string()
+    }
+}
+
+// ------------------------------------------------- enriched shapes (D4, §2)
+
+/// `ticket.escalated` plus the assignee at that moment ("escalated while p is assignee").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketEscalated {
+    pub ticket_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub assignee_person_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketResolved {
+    pub ticket_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    pub resolver_person_id: Uuid,
+    /// From the original `ticket.opened`, also after a reopen.
+    pub resolution_minutes: Decimal,
+    /// Resolved at or before `sla_due_at`; null when none was set.
+    pub sla_met: Option<bool>,
+    pub was_escalated: bool,
+    pub tag_count: u32,
+    /// Kept so the dashboards can show a sample with its reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// `ticket.rated`, credited to the ticket's last resolver.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketRated {
+    pub ticket_id: String,
+    pub rating: u8,
+    pub resolver_person_id: Uuid,
+}
+
+/// `task.blocked`, `task.unblocked`, `task.canceled` plus the assignee at that moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskStatusChanged {
+    pub task_id: String,
+    pub assignee_person_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskCompleted {
+    pub task_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_hours: Option<Decimal>,
+    /// The assignee at completion; null when the task had none (nobody is credited).
+    pub completer_person_id: Option<Uuid>,
+    pub on_time: Option<bool>,
+    pub effort_accuracy: Option<Decimal>,
+}
+
+/// `work_order.started`, `work_order.canceled` plus the assignee at that moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkOrderStatusChanged {
+    pub work_order_id: String,
+    pub assignee_person_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkOrderCompleted {
+    pub work_order_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    pub completer_person_id: Option<Uuid>,
+    pub delay_minutes: Option<Decimal>,
+    pub duration_accuracy: Option<Decimal>,
+    pub has_notes: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// `conversation.assigned` plus the conversation's channel (channel coverage).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationAssigned {
+    pub conversation_id: String,
+    pub person_id: Uuid,
+    pub channel: ConversationChannel,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationMessageSent {
+    pub conversation_id: String,
+    pub person_id: Uuid,
+    pub channel: ConversationChannel,
+    /// Present when this message answered one or more waiting customer
+    /// messages: minutes from the earliest of them.
+    pub first_response_minutes: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationResolved {
+    pub conversation_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    pub resolver_person_id: Option<Uuid>,
+    /// From the first customer message, or from opened when there was none.
+    pub resolution_minutes: Decimal,
+    pub tag_count: u32,
+    pub channel: ConversationChannel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// `lead.assigned` plus the lead's estimated value at that moment (pipeline).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadAssigned {
+    pub lead_id: String,
+    pub person_id: Uuid,
+    pub estimated_value: Decimal,
+}
+
+/// `lead.won`, `lead.lost` plus the lead's owner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadClosed {
+    pub lead_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub owner_person_id: Uuid,
+}
+
+/// `quote.accepted`, `quote.rejected`, `quote.expired` plus the quote's owner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuoteClosed {
+    pub quote_id: String,
+    pub owner_person_id: Uuid,
+}
+
+/// The stored body, tagged by catalog type name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum EventBody {
+    #[serde(rename = "person.upserted")]
+    PersonUpserted(catalog::PersonUpserted),
+    #[serde(rename = "person.permissions_set")]
+    PersonPermissionsSet(catalog::PersonPermissionsSet),
+    #[serde(rename = "team.upserted")]
+    TeamUpserted(catalog::TeamUpserted),
+    #[serde(rename = "team.member_set")]
+    TeamMemberSet(catalog::TeamMemberSet),
+    #[serde(rename = "ticket.opened")]
+    TicketOpened(catalog::TicketOpened),
+    #[serde(rename = "ticket.assigned")]
+    TicketAssigned(catalog::TicketAssigned),
+    #[serde(rename = "ticket.escalated")]
+    TicketEscalated(TicketEscalated),
+    #[serde(rename = "ticket.tagged")]
+    TicketTagged(catalog::TicketTagged),
+    #[serde(rename = "ticket.commented")]
+    TicketCommented(catalog::TicketCommented),
+    #[serde(rename = "ticket.resolved")]
+    TicketResolved(TicketResolved),
+    #[serde(rename = "ticket.reopened")]
+    TicketReopened(catalog::TicketReopened),
+    #[serde(rename = "ticket.rated")]
+    TicketRated(TicketRated),
+    #[serde(rename = "task.created")]
+    TaskCreated(catalog::TaskCreated),
+    #[serde(rename = "task.assigned")]
+    TaskAssigned(catalog::TaskAssigned),
+    #[serde(rename = "task.blocked")]
+    TaskBlocked(TaskStatusChanged),
+    #[serde(rename = "task.unblocked")]
+    TaskUnblocked(TaskStatusChanged),
+    #[serde(rename = "task.completed")]
+    TaskCompleted(TaskCompleted),
+    #[serde(rename = "task.canceled")]
+    TaskCanceled(TaskStatusChanged),
+    #[serde(rename = "work_order.created")]
+    WorkOrderCreated(catalog::WorkOrderCreated),
+    #[serde(rename = "work_order.assigned")]
+    WorkOrderAssigned(catalog::WorkOrderAssigned),
+    #[serde(rename = "work_order.started")]
+    WorkOrderStarted(WorkOrderStatusChanged),
+    #[serde(rename = "work_order.note_added")]
+    WorkOrderNoteAdded(catalog::WorkOrderNoteAdded),
+    #[serde(rename = "work_order.completed")]
+    WorkOrderCompleted(WorkOrderCompleted),
+    #[serde(rename = "work_order.canceled")]
+    WorkOrderCanceled(WorkOrderStatusChanged),
+    #[serde(rename = "conversation.opened")]
+    ConversationOpened(catalog::ConversationOpened),
+    #[serde(rename = "conversation.assigned")]
+    ConversationAssigned(ConversationAssigned),
+    #[serde(rename = "conversation.message_received")]
+    ConversationMessageReceived(catalog::ConversationRef),
+    #[serde(rename = "conversation.message_sent")]
+    ConversationMessageSent(ConversationMessageSent),
+    #[serde(rename = "conversation.tagged")]
+    ConversationTagged(catalog::ConversationTagged),
+    #[serde(rename = "conversation.resolved")]
+    ConversationResolved(ConversationResolved),
+    #[serde(rename = "lead.created")]
+    LeadCreated(catalog::LeadCreated),
+    #[serde(rename = "lead.assigned")]
+    LeadAssigned(LeadAssigned),
+    #[serde(rename = "lead.contacted")]
+    LeadContacted(catalog::LeadContacted),
+    #[serde(rename = "lead.won")]
+    LeadWon(LeadClosed),
+    #[serde(rename = "lead.lost")]
+    LeadLost(LeadClosed),
+    #[serde(rename = "quote.sent")]
+    QuoteSent(catalog::QuoteSent),
+    #[serde(rename = "quote.accepted")]
+    QuoteAccepted(QuoteClosed),
+    #[serde(rename = "quote.rejected")]
+    QuoteRejected(QuoteClosed),
+    #[serde(rename = "quote.expired")]
+    QuoteExpired(QuoteClosed),
+    #[serde(rename = "contact.saved")]
+    ContactSaved(catalog::ContactSaved),
+    #[serde(rename = "organization.saved")]
+    OrganizationSaved(catalog::OrganizationSaved),
+}
+
+impl EventBody {
+    /// The catalog name, identical to the activity type it was accepted from.
+    pub fn type_name(&self) -> &'static str {
+        use EventBody::*;
+        match self {
+            PersonUpserted(_) => "person.upserted",
+            PersonPermissionsSet(_) => "person.permissions_set",
+            TeamUpserted(_) => "team.upserted",
+            TeamMemberSet(_) => "team.member_set",
+            TicketOpened(_) => "ticket.opened",
+            TicketAssigned(_) => "ticket.assigned",
+            TicketEscalated(_) => "ticket.escalated",
+            TicketTagged(_) => "ticket.tagged",
+            TicketCommented(_) => "ticket.commented",
+            TicketResolved(_) => "ticket.resolved",
+            TicketReopened(_) => "ticket.reopened",
+            TicketRated(_) => "ticket.rated",
+            TaskCreated(_) => "task.created",
+            TaskAssigned(_) => "task.assigned",
+            TaskBlocked(_) => "task.blocked",
+            TaskUnblocked(_) => "task.unblocked",
+            TaskCompleted(_) => "task.completed",
+            TaskCanceled(_) => "task.canceled",
+            WorkOrderCreated(_) => "work_order.created",
+            WorkOrderAssigned(_) => "work_order.assigned",
+            WorkOrderStarted(_) => "work_order.started",
+            WorkOrderNoteAdded(_) => "work_order.note_added",
+            WorkOrderCompleted(_) => "work_order.completed",
+            WorkOrderCanceled(_) => "work_order.canceled",
+            ConversationOpened(_) => "conversation.opened",
+            ConversationAssigned(_) => "conversation.assigned",
+            ConversationMessageReceived(_) => "conversation.message_received",
+            ConversationMessageSent(_) => "conversation.message_sent",
+            ConversationTagged(_) => "conversation.tagged",
+            ConversationResolved(_) => "conversation.resolved",
+            LeadCreated(_) => "lead.created",
+            LeadAssigned(_) => "lead.assigned",
+            LeadContacted(_) => "lead.contacted",
+            LeadWon(_) => "lead.won",
+            LeadLost(_) => "lead.lost",
+            QuoteSent(_) => "quote.sent",
+            QuoteAccepted(_) => "quote.accepted",
+            QuoteRejected(_) => "quote.rejected",
+            QuoteExpired(_) => "quote.expired",
+            ContactSaved(_) => "contact.saved",
+            OrganizationSaved(_) => "organization.saved",
+        }
+    }
+}
+
+/// Why a stored row could not be read back as a [`LogEvent`].
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("event version {0} is not known to this build of perfledger")]
+    UnknownVersion(String),
+    #[error("payload does not match the catalog: {0}")]
+    Payload(#[from] serde_json::Error),
+}
+
+/// Reads a stored payload back, upcasting older versions on the way (D5).
+pub fn decode(event_version: &str, payload: &str) -> Result<LogEvent, DecodeError> {
+    match event_version {
+        EVENT_VERSION => Ok(serde_json::from_str(payload)?),
+        other => Err(DecodeError::UnknownVersion(other.to_string())),
+    }
+}

@@ -1,0 +1,15 @@
+//! perfledger's domain: the event catalog, the aggregates that validate and
+//! enrich CRM activity, and redaction. Pure: no I/O, no clocks, no randomness.
+
+pub mod aggregates;
+pub mod catalog;
+pub mod envelope;
+pub mod event;
+pub mod redaction;
+pub mod time;
+pub mod validate;
+
+pub use catalog::{ActivityData, EntityKind, EntityRef};
+pub use envelope::{parse_envelope, parse_envelope_bytes, ItemRejection};
+pub use event::{Activity, EventBody, LogEvent};
+pub use validate::Rejection;

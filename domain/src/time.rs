@@ -1,0 +1,24 @@
+//! Exact durations for the enriched facts: minutes as decimals, never floats.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+/// Minutes from `from` to `to` (negative when `to` is earlier), exact to the microsecond.
+pub fn minutes_between(from: DateTime<Utc>, to: DateTime<Utc>) -> Decimal {
+    let micros = (to - from).num_microseconds().unwrap_or(i64::MAX);
+    Decimal::from(micros) / Decimal::from(60_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn whole_and_fractional_minutes() {
+        let a = Utc.with_ymd_and_hms(2026, 11, 2, 10, 0, 0).unwrap();
+        let b = Utc.with_ymd_and_hms(2026, 11, 2, 11, 30, 30).unwrap();
+        assert_eq!(minutes_between(a, b), Decimal::new(905, 1));
+        assert_eq!(minutes_between(b, a), Decimal::new(-905, 1));
+    }
+}

@@ -1,0 +1,55 @@
+//! Reading the log in its global order (D2).
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgExecutor, Row};
+
+/// One row of the log, payload left as JSON text for the reader to parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub global_position: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The position of the last committed event (0 for an empty log).
+pub async fn head(executor: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT position FROM log_head").fetch_one(executor).await
+}
+
+/// Up to `limit` committed events after `position`, in global order. Because
+/// positions are handed out in commit order (see migrations/0001), a reader
+/// that resumes from the last position it saw never skips an event.
+pub async fn read_after(
+    executor: impl PgExecutor<'_>,
+    position: i64,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT global_position, aggregate_type, aggregate_id, sequence, event_type, event_version,
+                payload::text AS payload, recorded_at
+         FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2",
+    )
+    .bind(position)
+    .bind(limit)
+    .fetch_all(executor)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(StoredEvent {
+                global_position: row.try_get("global_position")?,
+                aggregate_type: row.try_get("aggregate_type")?,
+                aggregate_id: row.try_get("aggregate_id")?,
+                sequence: row.try_get("sequence")?,
+                event_type: row.try_get("event_type")?,
+                event_version: row.try_get("event_version")?,
+                payload: row.try_get("payload")?,
+                recorded_at: row.try_get("recorded_at")?,
+            })
+        })
+        .collect()
+}

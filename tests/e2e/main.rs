@@ -1,0 +1,8 @@
+//! End-to-end tests: one test binary, so one throwaway PostgreSQL cluster per
+//! run, and a fresh database per test (see perfledger_tests).
+
+mod cluster;
+mod global_order;
+mod import;
+mod ingest_http;
+mod support;

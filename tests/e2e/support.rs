@@ -1,0 +1,98 @@
+//! Shared helpers for the end-to-end tests: a served app on a real port, tokens, envelopes.
+
+use std::net::SocketAddr;
+
+use perfledger_api::auth::{Signer, Verifier};
+use perfledger_api::AppState;
+use perfledger_store::Ingestor;
+use perfledger_tests::TestDb;
+use serde_json::{json, Value};
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+
+pub struct TestApp {
+    pub db: TestDb,
+    pub address: SocketAddr,
+    pub client: reqwest::Client,
+    pub signer: Signer,
+}
+
+impl TestApp {
+    /// A fresh database and the real router served on 127.0.0.1:0.
+    pub async fn spawn() -> TestApp {
+        let db = perfledger_tests::fresh_database().await;
+        let state = AppState {
+            pool: db.pool.clone(),
+            ingestor: Ingestor::new(db.pool.clone(), "http"),
+            verifier: Verifier::hs256(SECRET.as_bytes()).unwrap(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, perfledger_api::router(state)).await.unwrap() });
+        TestApp { db, address, client: reqwest::Client::new(), signer: Signer::hs256(SECRET.as_bytes()).unwrap() }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    pub fn ingest_token(&self) -> String {
+        self.signer.token("crm", &[], &["ingest"], 600)
+    }
+
+    /// Posts a JSON array with a valid ingest token.
+    pub async fn post_array(&self, items: &[Value]) -> reqwest::Response {
+        self.client.post(self.url("/api/v1/events")).bearer_auth(self.ingest_token()).json(&items).send().await.unwrap()
+    }
+
+    /// Posts NDJSON with a valid ingest token.
+    pub async fn post_ndjson(&self, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/events"))
+            .bearer_auth(self.ingest_token())
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn event_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&self.db.pool).await.unwrap()
+    }
+}
+
+/// An envelope with the given id, type, time and data.
+pub fn envelope(event_id: &str, type_name: &str, occurred_at: &str, data: Value) -> Value {
+    json!({"event_id": event_id, "type": type_name, "occurred_at": occurred_at, "data": data})
+}
+
+pub const AGENT: &str = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+
+/// Opens, assigns and resolves ticket `id` (three envelopes).
+pub fn ticket_lifecycle(id: &str) -> Vec<Value> {
+    vec![
+        envelope(
+            &format!("{id}-o"),
+            "ticket.opened",
+            "2026-11-02T09:00:00Z",
+            json!({"ticket_id": id, "reference": format!("#{id}"), "sla_due_at": "2026-11-02T12:00:00Z"}),
+        ),
+        envelope(
+            &format!("{id}-a"),
+            "ticket.assigned",
+            "2026-11-02T09:05:00Z",
+            json!({"ticket_id": id, "person_id": AGENT}),
+        ),
+        envelope(
+            &format!("{id}-r"),
+            "ticket.resolved",
+            "2026-11-02T10:30:00Z",
+            json!({"ticket_id": id, "summary": "Customer jane.doe@example.com could not log in; reset the router."}),
+        ),
+    ]
+}
+
+pub fn problem_content_type(response: &reqwest::Response) -> String {
+    response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}
