@@ -539,6 +539,10 @@ catalog_types! {
 fn parse_data<T: serde::de::DeserializeOwned + crate::validate::Validate>(
     data: &serde_json::value::RawValue,
 ) -> Result<T, Rejection> {
+    // serde would read a struct from an array too; the catalog says object.
+    if !data.get().trim_start().starts_with('{') {
+        return Err(Rejection::new("data", "must be a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_str(data.get());
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
