@@ -25,7 +25,7 @@ pub enum DatabaseError {
     Cluster(#[from] ClusterError),
     #[error("DATABASE_URL is not a valid PostgreSQL URL: {0}")]
     BadUrl(String),
-    #[error("cannot connect to PostgreSQL: {0}")]
+    #[error("cannot connect to PostgreSQL (check DATABASE_URL, or unset it for the embedded cluster): {0}")]
     Connect(sqlx::Error),
     #[error("cannot create database {name} in the embedded cluster: {source}")]
     CreateDatabase { name: String, source: sqlx::Error },
@@ -47,6 +47,9 @@ impl Database {
         let (connect_options, cluster) = match &config.database_url {
             Some(url) => {
                 // Never echo the URL: it may hold a password.
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(DatabaseError::BadUrl("it must start with postgres:// or postgresql://".into()));
+                }
                 let options = PgConnectOptions::from_str(url).map_err(|e| DatabaseError::BadUrl(e.to_string()))?;
                 (options, None)
             }

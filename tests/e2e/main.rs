@@ -1,6 +1,7 @@
 //! End-to-end tests: one test binary, so one throwaway PostgreSQL cluster per
 //! run, and a fresh database per test (see perfledger_tests).
 
+mod cli_errors;
 mod cluster;
 mod global_order;
 mod import;

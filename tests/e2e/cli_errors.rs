@@ -1,0 +1,91 @@
+//! The binary's failures are one clear line that says what to do.
+
+use std::process::Command;
+
+fn perfledger(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let mut command = Command::new(perfledger_tests::perfledger_bin());
+    command.args(args).env_remove("DATABASE_URL").env_remove("PERFLEDGER_JWT_SECRET").env("PERFLEDGER_LOG", "error");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().expect("the perfledger binary runs");
+    (output.status.success(), String::from_utf8_lossy(&output.stderr).trim().to_string())
+}
+
+#[test]
+fn an_unwritable_data_dir_is_named() {
+    let (ok, stderr) = perfledger(&["migrate", "--data-dir", "/proc/perfledger-cannot-live-here"], &[]);
+    assert!(!ok);
+    assert!(stderr.contains("/proc/perfledger-cannot-live-here") && stderr.contains("not writable"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn missing_postgres_binaries_say_what_to_install() {
+    let empty = tempfile::tempdir().unwrap();
+    let data = tempfile::Builder::new().prefix("plb-").tempdir_in("/tmp").unwrap();
+    let (ok, stderr) = perfledger(
+        &["migrate", "--data-dir", data.path().to_str().unwrap()],
+        &[("PERFLEDGER_PG_BIN", empty.path().to_str().unwrap())],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("PERFLEDGER_PG_BIN") && stderr.contains("initdb"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn serving_without_a_token_key_says_which_variable_to_set() {
+    let (ok, stderr) = perfledger(&["serve"], &[]);
+    assert!(!ok);
+    assert!(stderr.contains("PERFLEDGER_JWT_SECRET"), "{stderr}");
+}
+
+#[test]
+fn a_short_jwt_secret_is_refused() {
+    let (ok, stderr) =
+        perfledger(&["token", "--subject", "crm", "--permissions", "ingest"], &[("PERFLEDGER_JWT_SECRET", "short")]);
+    assert!(!ok);
+    assert!(stderr.contains("at least 32 bytes"), "{stderr}");
+}
+
+#[test]
+fn a_bad_database_url_does_not_echo_it() {
+    let (ok, stderr) = perfledger(&["migrate"], &[("DATABASE_URL", "mysql://user:hunter2@db.invalid/db")]);
+    assert!(!ok);
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "the password leaked: {stderr}");
+}
+
+#[test]
+fn help_names_every_environment_variable() {
+    let output = Command::new(perfledger_tests::perfledger_bin()).args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for var in [
+        "DATABASE_URL",
+        "PERFLEDGER_DATA_DIR",
+        "PERFLEDGER_LISTEN",
+        "PERFLEDGER_JWT_SECRET",
+        "PERFLEDGER_JWT_PUBLIC_KEY_FILE",
+        "PERFLEDGER_LOG",
+    ] {
+        assert!(help.contains(var), "--help does not name {var}");
+    }
+}
+
+#[test]
+fn a_minted_token_verifies() {
+    let secret = "a-secret-that-is-long-enough-0123456789";
+    let (ok, _) =
+        perfledger(&["token", "--subject", "crm", "--permissions", "ingest"], &[("PERFLEDGER_JWT_SECRET", secret)]);
+    assert!(ok);
+    let output = Command::new(perfledger_tests::perfledger_bin())
+        .args(["token", "--subject", "crm", "--permissions", "ingest", "--ttl", "60"])
+        .env("PERFLEDGER_JWT_SECRET", secret)
+        .output()
+        .unwrap();
+    let token = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let principal = perfledger_api::auth::Verifier::hs256(secret.as_bytes()).unwrap().verify(&token).unwrap();
+    assert_eq!(principal.subject, "crm");
+    assert!(principal.has_permission("ingest"));
+    assert!(!principal.has_permission("reports:operations"));
+}
