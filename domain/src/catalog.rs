@@ -563,6 +563,20 @@ fn strip_position(message: &str) -> String {
 }
 
 impl ActivityData {
+    /// Whether this activity brings its entity into existence, so that a
+    /// second one for the same id is refused (§1).
+    pub fn creates_entity(&self) -> bool {
+        matches!(
+            self,
+            ActivityData::TicketOpened(_)
+                | ActivityData::TaskCreated(_)
+                | ActivityData::WorkOrderCreated(_)
+                | ActivityData::ConversationOpened(_)
+                | ActivityData::LeadCreated(_)
+                | ActivityData::QuoteSent(_)
+        )
+    }
+
     /// The aggregate this activity is routed to.
     pub fn entity(&self) -> EntityRef {
         use ActivityData::*;

@@ -3,7 +3,8 @@
 //! A batch is applied in order against the current state of every entity it
 //! touches (so one batch may open and resolve the same ticket). Accepted
 //! events are written with one reservation of positions on the head counter
-//! and `COPY`, in one transaction, together with their dedupe rows. Refused
+//! and one `COPY`, in one transaction; the CRM's event_id is a unique column
+//! of the log, so dedupe costs no second write. Refused
 //! items write nothing. A concurrent writer that touched the same entity or
 //! event_id first makes the COPY fail on a unique key; the batch is then
 //! re-planned from fresh state, so no check is ever skipped.
@@ -15,6 +16,8 @@ use perfledger_domain::aggregates::EntityState;
 use perfledger_domain::{Activity, EntityKind, EntityRef, ItemRejection, LogEvent};
 use serde::Serialize;
 use sqlx::{PgPool, Row};
+
+use perfledger_domain::event::EVENT_VERSION;
 
 use crate::copy_text::{push_int, push_text};
 
@@ -82,6 +85,75 @@ enum Outcome {
     Rejected(RejectedItem),
 }
 
+/// Entity states and event ids a planner remembers between batches, so a
+/// long import does not reload what it just wrote. Only valid while this
+/// process is the one writing those entities: a conflicting commit shows
+/// up as a unique violation, and the caller then clears the cache.
+#[derive(Default)]
+pub struct PlanCache {
+    states: HashMap<EntityRef, (EntityState, i64)>,
+    /// Event ids of a planned batch that is not committed yet.
+    in_flight: HashSet<String>,
+    /// Assume an entity whose first activity in a batch creates it
+    /// (`ticket.opened`, `task.created`, …) is new, and skip looking it up.
+    /// If it did exist, the COPY fails on the log's primary key (its
+    /// sequence 1 is taken) and the batch is re-planned without this.
+    trust_creations: bool,
+}
+
+impl PlanCache {
+    /// A cache that trusts creations (see `trust_creations`).
+    pub fn optimistic() -> Self {
+        PlanCache { trust_creations: true, ..PlanCache::default() }
+    }
+
+    pub fn clear(&mut self) {
+        self.states.clear();
+        self.in_flight.clear();
+    }
+
+    /// Marks `plan` as the one batch written but not yet committed.
+    pub fn set_in_flight(&mut self, plan: &Plan) {
+        self.in_flight = plan.rows.iter().map(|row| row.event.event_id.clone()).collect();
+    }
+
+    /// Bounds memory: past `max_entities`, forgets every entity but those of
+    /// `keep` (a batch still in flight, whose events the database does not show yet).
+    pub fn evict_beyond(&mut self, max_entities: usize, keep: Option<&Plan>) {
+        if self.states.len() <= max_entities {
+            return;
+        }
+        let keep: HashSet<&EntityRef> =
+            keep.map(|plan| plan.rows.iter().map(|row| &row.entity).collect()).unwrap_or_default();
+        self.states.retain(|entity, _| keep.contains(entity));
+    }
+}
+
+/// A planned batch: what each item became, and the rows to write.
+pub struct Plan {
+    report: IngestReport,
+    rows: Vec<Planned>,
+    /// The rows in COPY text format, each without its position.
+    encoded: Vec<u8>,
+    row_ends: Vec<usize>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The batch's report, once its rows are committed at `positions`.
+    pub fn into_report(self, positions: Option<(i64, i64)>) -> IngestReport {
+        let mut report = self.report;
+        if let Some((first, last)) = positions {
+            report.first_position = Some(first);
+            report.last_position = Some(last);
+        }
+        report
+    }
+}
+
 #[derive(Clone)]
 pub struct Ingestor {
     pool: PgPool,
@@ -98,43 +170,52 @@ impl Ingestor {
     /// nothing; item problems are reported per item.
     pub async fn ingest(&self, items: &[Result<Activity, ItemRejection>]) -> Result<IngestReport, IngestError> {
         for attempt in 1..=MAX_ATTEMPTS {
-            match self.try_ingest(items).await {
-                Err(IngestError::Database(err)) if is_unique_violation(&err) && attempt < MAX_ATTEMPTS => {
+            let mut cache = if attempt == 1 { PlanCache::optimistic() } else { PlanCache::default() };
+            let plan = self.plan(&mut cache, items).await?;
+            match self.commit(&plan).await {
+                Ok(positions) => return Ok(plan.into_report(positions)),
+                Err(err) if is_conflict(&err) && attempt < MAX_ATTEMPTS => {
                     tracing::debug!(attempt, "ingest batch lost a race; re-planning");
                     tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
                 }
-                Err(IngestError::Database(err)) if is_unique_violation(&err) => return Err(IngestError::Contention),
-                other => return other,
+                Err(err) if is_conflict(&err) => return Err(IngestError::Contention),
+                Err(err) => return Err(err.into()),
             }
         }
         Err(IngestError::Contention)
     }
 
-    async fn try_ingest(&self, items: &[Result<Activity, ItemRejection>]) -> Result<IngestReport, IngestError> {
+    /// Decides every item of a batch in order against the entities' current
+    /// state (from `cache`, else from the log). Writes nothing.
+    pub async fn plan(
+        &self,
+        cache: &mut PlanCache,
+        items: &[Result<Activity, ItemRejection>],
+    ) -> Result<Plan, IngestError> {
         let activities: Vec<&Activity> = items.iter().filter_map(|i| i.as_ref().ok()).collect();
-        let known = self.known_event_ids(&activities).await?;
-        let mut states = self.load_states(&activities, &known).await?;
+        let known = self.known_event_ids(&activities, &cache.in_flight).await?;
+        self.load_states(cache, &activities, &known).await?;
 
         let mut report = IngestReport::default();
-        let mut planned: Vec<Planned> = Vec::with_capacity(activities.len());
+        let mut rows: Vec<Planned> = Vec::with_capacity(activities.len());
         let mut seen_in_batch: HashSet<&str> = HashSet::new();
         for (index, item) in items.iter().enumerate() {
             let outcome = match item {
                 Err(rejected) => Outcome::Rejected(rejected_item(index, rejected)),
                 Ok(activity) => {
-                    if known.contains(activity.event_id.as_str()) || seen_in_batch.contains(activity.event_id.as_str())
-                    {
+                    let id = activity.event_id.as_str();
+                    if known.contains(id) || cache.in_flight.contains(id) || seen_in_batch.contains(id) {
                         Outcome::Duplicate
                     } else {
                         let entity = activity.data.entity();
                         let (state, sequence) =
-                            states.entry(entity.clone()).or_insert_with(|| (EntityState::new(entity.kind), 0));
+                            cache.states.entry(entity.clone()).or_insert_with(|| (EntityState::new(entity.kind), 0));
                         match state.decide(activity) {
                             Ok(event) => {
                                 state.evolve(&event);
                                 *sequence += 1;
-                                seen_in_batch.insert(activity.event_id.as_str());
-                                planned.push(Planned { entity, sequence: *sequence, event });
+                                seen_in_batch.insert(id);
+                                rows.push(Planned { entity, sequence: *sequence, event });
                                 Outcome::Accepted
                             }
                             Err(rejection) => Outcome::Rejected(RejectedItem {
@@ -153,37 +234,57 @@ impl Ingestor {
                 Outcome::Rejected(item) => report.rejected.push(item),
             }
         }
-        if !planned.is_empty() {
-            let (first, last) = self.write(&planned).await?;
-            report.first_position = Some(first);
-            report.last_position = Some(last);
+        let metadata = format!("{{\"source\":\"{}\"}}", self.source);
+        let mut encoded = Vec::with_capacity(rows.len() * 512);
+        let mut row_ends = Vec::with_capacity(rows.len());
+        let mut scratch = Vec::with_capacity(1024);
+        for row in &rows {
+            encode_row(&mut encoded, &mut scratch, &metadata, row);
+            row_ends.push(encoded.len());
         }
-        Ok(report)
+        Ok(Plan { report, rows, encoded, row_ends })
     }
 
-    async fn known_event_ids(&self, activities: &[&Activity]) -> Result<HashSet<String>, sqlx::Error> {
-        if activities.is_empty() {
+    /// Event ids of the batch the log already holds (in-flight ones are known already).
+    async fn known_event_ids(
+        &self,
+        activities: &[&Activity],
+        in_flight: &HashSet<String>,
+    ) -> Result<HashSet<String>, sqlx::Error> {
+        let ids: Vec<&str> =
+            activities.iter().map(|a| a.event_id.as_str()).filter(|id| !in_flight.contains(*id)).collect();
+        if ids.is_empty() {
             return Ok(HashSet::new());
         }
-        let ids: Vec<&str> = activities.iter().map(|a| a.event_id.as_str()).collect();
-        let rows: Vec<String> = sqlx::query_scalar("SELECT event_id FROM ingest_dedupe WHERE event_id = ANY($1)")
+        let rows: Vec<String> = sqlx::query_scalar("SELECT event_id FROM events WHERE event_id = ANY($1)")
             .bind(&ids)
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.into_iter().collect())
     }
 
-    /// Folds the history of every entity the batch touches.
+    /// Folds the history of every entity the batch touches that the cache lacks.
     async fn load_states(
         &self,
+        cache: &mut PlanCache,
         activities: &[&Activity],
         known: &HashSet<String>,
-    ) -> Result<HashMap<EntityRef, (EntityState, i64)>, IngestError> {
-        let entities: HashSet<EntityRef> =
-            activities.iter().filter(|a| !known.contains(a.event_id.as_str())).map(|a| a.data.entity()).collect();
-        let mut states = HashMap::with_capacity(entities.len());
+    ) -> Result<(), IngestError> {
+        let mut first_creates: HashMap<EntityRef, bool> = HashMap::new();
+        for activity in activities.iter().filter(|a| !known.contains(a.event_id.as_str())) {
+            first_creates.entry(activity.data.entity()).or_insert_with(|| activity.data.creates_entity());
+        }
+        let entities: HashSet<EntityRef> = first_creates
+            .into_iter()
+            .filter(|(entity, creates)| {
+                let cached = cache.states.contains_key(entity);
+                let assumed_new = cache.trust_creations && *creates;
+                !cached && !assumed_new
+            })
+            .map(|(entity, _)| entity)
+            .collect();
         if entities.is_empty() {
-            return Ok(states);
+            return Ok(());
         }
         let (kinds, ids): (Vec<&str>, Vec<&str>) = entities.iter().map(|e| (e.kind.as_str(), e.id.as_str())).unzip();
         let mut rows = sqlx::query(
@@ -211,68 +312,68 @@ impl Ingestor {
                 id: id.clone(),
                 reason: e.to_string(),
             })?;
-            let (state, last) = states.entry(EntityRef { kind, id }).or_insert_with(|| (EntityState::new(kind), 0));
+            let (state, last) =
+                cache.states.entry(EntityRef { kind, id }).or_insert_with(|| (EntityState::new(kind), 0));
             state.evolve(&event);
             *last = sequence;
         }
-        Ok(states)
+        Ok(())
     }
 
-    /// Reserves positions and copies the rows, in one transaction.
-    async fn write(&self, planned: &[Planned]) -> Result<(i64, i64), sqlx::Error> {
-        let metadata = format!("{{\"source\":\"{}\"}}", self.source);
+    /// Reserves positions and copies the plan's rows, in one transaction.
+    /// Returns the positions written, or `None` for a plan with no rows.
+    pub async fn commit(&self, plan: &Plan) -> Result<Option<(i64, i64)>, sqlx::Error> {
+        if plan.rows.is_empty() {
+            return Ok(None);
+        }
         let mut tx = self.pool.begin().await?;
-        let count = planned.len() as i64;
+        let count = plan.rows.len() as i64;
         let last: i64 = sqlx::query_scalar("UPDATE log_head SET position = position + $1 RETURNING position")
             .bind(count)
             .fetch_one(&mut *tx)
             .await?;
         let first = last - count + 1;
-
-        let mut events = Vec::with_capacity(planned.len() * 400);
-        let mut dedupe = Vec::with_capacity(planned.len() * 48);
-        let mut payload = Vec::with_capacity(512);
-        for (offset, row) in planned.iter().enumerate() {
-            let position = first + offset as i64;
-            payload.clear();
-            serde_json::to_writer(&mut payload, &row.event).expect("events always serialize");
-            let payload = std::str::from_utf8(&payload).expect("serde_json writes UTF-8");
-            push_text(&mut events, row.entity.kind.as_str());
-            events.push(b'\t');
-            push_text(&mut events, &row.entity.id);
-            events.push(b'\t');
-            push_int(&mut events, row.sequence);
-            events.push(b'\t');
-            push_text(&mut events, row.event.body.type_name());
-            events.push(b'\t');
-            push_text(&mut events, perfledger_domain::event::EVENT_VERSION);
-            events.push(b'\t');
-            push_text(&mut events, payload);
-            events.push(b'\t');
-            push_text(&mut events, &metadata);
-            events.push(b'\t');
-            push_int(&mut events, position);
-            events.push(b'\n');
-
-            push_text(&mut dedupe, &row.event.event_id);
-            dedupe.push(b'\t');
-            push_int(&mut dedupe, position);
-            dedupe.push(b'\n');
+        // Rows were encoded while planning; only their positions are new.
+        let mut data = Vec::with_capacity(plan.encoded.len() + plan.rows.len() * 12);
+        let mut start = 0;
+        for (offset, end) in plan.row_ends.iter().enumerate() {
+            data.extend_from_slice(&plan.encoded[start..*end]);
+            push_int(&mut data, first + offset as i64);
+            data.push(b'\n');
+            start = *end;
         }
-        let mut copy = tx
-            .copy_in_raw(
-                "COPY events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, \
-                 global_position) FROM STDIN",
-            )
-            .await?;
-        copy.send(events).await?;
-        copy.finish().await?;
-        let mut copy = tx.copy_in_raw("COPY ingest_dedupe (event_id, global_position) FROM STDIN").await?;
-        copy.send(dedupe).await?;
+        let mut copy = tx.copy_in_raw(COPY_EVENTS).await?;
+        copy.send(data).await?;
         copy.finish().await?;
         tx.commit().await?;
-        Ok((first, last))
+        Ok(Some((first, last)))
     }
+}
+
+/// The log's columns as the bulk path writes them; `global_position` last,
+/// because it is only known at commit.
+const COPY_EVENTS: &str = "COPY events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, \
+                           metadata, event_id, global_position) FROM STDIN";
+
+/// Appends one row of [`COPY_EVENTS`] without its position (the caller adds
+/// it and the newline at commit).
+fn encode_row(buf: &mut Vec<u8>, scratch: &mut Vec<u8>, metadata: &str, row: &Planned) {
+    scratch.clear();
+    serde_json::to_writer(&mut *scratch, &row.event).expect("events always serialize");
+    let payload = std::str::from_utf8(scratch).expect("serde_json writes UTF-8");
+    for (i, column) in [row.entity.kind.as_str(), &row.entity.id].into_iter().enumerate() {
+        if i > 0 {
+            buf.push(b'\t');
+        }
+        push_text(buf, column);
+    }
+    buf.push(b'\t');
+    push_int(buf, row.sequence);
+    for column in [row.event.body.type_name(), EVENT_VERSION, payload, metadata, &row.event.event_id] {
+        buf.push(b'\t');
+        push_text(buf, column);
+    }
+    buf.push(b'\t');
 }
 
 fn rejected_item(index: usize, rejected: &ItemRejection) -> RejectedItem {
@@ -284,6 +385,7 @@ fn rejected_item(index: usize, rejected: &ItemRejection) -> RejectedItem {
     }
 }
 
-fn is_unique_violation(err: &sqlx::Error) -> bool {
+/// A unique key said another writer got there first: re-plan from fresh state.
+pub fn is_conflict(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
 }

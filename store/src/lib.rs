@@ -9,4 +9,4 @@ pub mod log;
 pub mod migrate;
 
 pub use db::{Database, DatabaseConfig};
-pub use ingest::{IngestReport, Ingestor, RejectedItem};
+pub use ingest::{is_conflict, IngestReport, Ingestor, Plan, PlanCache, RejectedItem};

@@ -130,3 +130,25 @@ async fn demo_seed_data_imports_without_a_single_rejection() {
     assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
     assert_eq!(count(&db).await, lines);
 }
+
+#[tokio::test]
+async fn an_import_that_reopens_entities_of_an_earlier_import_rejects_just_those() {
+    let db = perfledger_tests::fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first.ndjson");
+    std::fs::write(&first, ndjson(&ticket_lifecycle("R-1"))).unwrap();
+    assert!(perfledger(&db, &["import", first.to_str().unwrap()]).status.success());
+
+    let second = dir.path().join("second.ndjson");
+    let mut items = vec![envelope("R-1-o-again", "ticket.opened", "2026-11-03T09:00:00Z", json!({"ticket_id": "R-1"}))];
+    for i in 0..5 {
+        items.extend(ticket_lifecycle(&format!("R-2{i}")));
+    }
+    std::fs::write(&second, ndjson(&items)).unwrap();
+    let output = perfledger(&db, &["import", second.to_str().unwrap(), "--batch", "4"]);
+    assert!(!output.status.success());
+    assert_eq!(count(&db).await, 3 + 15);
+    let rejects = std::fs::read_to_string(dir.path().join("second.rejects.ndjson")).unwrap();
+    assert_eq!(rejects.lines().count(), 1, "{rejects}");
+    assert!(rejects.contains("already opened"), "{rejects}");
+}

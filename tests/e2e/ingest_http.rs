@@ -266,3 +266,19 @@ async fn health_reports_the_log_head() {
     assert_eq!(health["status"], "ok");
     assert_eq!(health["log_head"], 3);
 }
+
+#[tokio::test]
+async fn reopening_an_existing_ticket_in_a_later_batch_is_still_rejected() {
+    // The writer assumes a ticket.opened creates a new ticket and lets the
+    // log's primary key catch the rare case where it does not.
+    let app = TestApp::spawn().await;
+    app.post_array(&ticket_lifecycle("T-8")).await;
+    let again = envelope("T-8-o-again", "ticket.opened", "2026-11-03T09:00:00Z", json!({"ticket_id": "T-8"}));
+    let fresh = envelope("T-9-o", "ticket.opened", "2026-11-03T09:00:00Z", json!({"ticket_id": "T-9"}));
+    let report: Value = app.post_array(&[again, fresh]).await.json().await.unwrap();
+    assert_eq!(report["accepted"], 1, "{report}");
+    assert_eq!(report["rejected"][0]["index"], 0);
+    assert_eq!(report["rejected"][0]["field"], "data.ticket_id");
+    assert!(report["rejected"][0]["error"].as_str().unwrap().contains("already opened"));
+    assert_eq!(app.event_count().await, 4);
+}

@@ -13,12 +13,16 @@ use std::time::Instant;
 
 use anyhow::Context;
 use perfledger_domain::{parse_envelope_bytes, Activity, ItemRejection};
-use perfledger_store::{IngestReport, Ingestor};
+use perfledger_store::{is_conflict, IngestReport, Ingestor, Plan, PlanCache, RejectedItem};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::config::{GlobalArgs, ImportArgs};
 use crate::progress::Progress;
+
+/// Entities whose state the import keeps in memory between batches (a few
+/// hundred bytes each); past this the cache starts over from the log.
+const MAX_CACHED_ENTITIES: usize = 400_000;
 
 /// One batch read from the file.
 struct Batch {
@@ -98,49 +102,112 @@ pub async fn import_file(
         std::thread::spawn(move || read_batches(BufReader::with_capacity(1 << 20, reader), batch_size, sender));
 
     let mut progress = show_progress.then(|| Progress::new("importing", total_bytes));
+    let mut rejects = RejectsFile { path: rejects_file, out: None };
     let mut summary = ImportSummary::default();
-    let mut report = IngestReport::default();
-    let mut rejects: Option<BufWriter<File>> = None;
-    while let Some(batch) = receiver.recv().await {
-        let batch = batch?;
+    let mut totals = IngestReport::default();
+    let mut record = |batch: &Batch, report: IngestReport| -> anyhow::Result<()> {
         summary.lines = batch.lines.last().copied().unwrap_or(summary.lines);
-        let batch_report = ingestor.ingest(&batch.items).await?;
-        for rejected in &batch_report.rejected {
-            let out = match &mut rejects {
-                Some(out) => out,
-                None => rejects.insert(BufWriter::new(
-                    File::create(&rejects_file).with_context(|| format!("cannot write {}", rejects_file.display()))?,
-                )),
-            };
-            let line = RejectLine {
-                line: batch.lines[rejected.index],
-                event_id: rejected.event_id.as_deref(),
-                field: &rejected.field,
-                error: &rejected.error,
-                raw: String::from_utf8_lossy(&batch.raw[rejected.index]).trim_end().to_string(),
-            };
-            serde_json::to_writer(&mut *out, &line)?;
-            out.write_all(b"\n")?;
+        for rejected in &report.rejected {
+            rejects.write(batch, rejected)?;
         }
-        report.merge(batch_report, 0);
+        totals.merge(report, 0);
         if let Some(progress) = &mut progress {
-            let accepted = report.accepted;
+            let accepted = totals.accepted;
             progress.update(batch.bytes_read, || format!("{accepted} events"));
+        }
+        Ok(())
+    };
+
+    // Double buffering: batch N is committed while batch N+1 is planned
+    // against the cache that already holds N's effects.
+    let mut cache = PlanCache::optimistic();
+    let mut pending: Option<(Batch, Plan)> = None;
+    loop {
+        let next = receiver.recv().await.transpose()?;
+        let Some((batch, plan)) = pending.take() else {
+            match next {
+                Some(next) => {
+                    let plan = ingestor.plan(&mut cache, &next.items).await?;
+                    pending = Some((next, plan));
+                    continue;
+                }
+                None => break,
+            }
+        };
+        cache.set_in_flight(&plan);
+        cache.evict_beyond(MAX_CACHED_ENTITIES, Some(&plan));
+        let (committed, next_plan) = match &next {
+            Some(next) => {
+                let (committed, planned) = tokio::join!(ingestor.commit(&plan), ingestor.plan(&mut cache, &next.items));
+                (committed, Some(planned))
+            }
+            None => (ingestor.commit(&plan).await, None),
+        };
+        match committed {
+            Ok(positions) => record(&batch, plan.into_report(positions))?,
+            Err(err) if is_conflict(&err) => {
+                // Another writer touched the same entities: forget what we
+                // assumed and take the slow, always-correct path for both batches.
+                tracing::info!("a concurrent writer changed entities of this import; re-planning");
+                cache.clear();
+                record(&batch, ingestor.ingest(&batch.items).await?)?;
+                if let Some(next) = next {
+                    let plan = ingestor.plan(&mut cache, &next.items).await?;
+                    pending = Some((next, plan));
+                }
+                continue;
+            }
+            Err(err) => return Err(err.into()),
+        }
+        if let (Some(next), Some(planned)) = (next, next_plan) {
+            pending = Some((next, planned?));
         }
     }
     reader_thread.join().map_err(|_| anyhow::anyhow!("the file reader thread panicked"))?;
     if let Some(progress) = &progress {
         progress.finish();
     }
-    if let Some(mut out) = rejects {
-        out.flush()?;
-    }
-    summary.accepted = report.accepted;
-    summary.duplicates = report.duplicates;
-    summary.rejected = report.rejected.len();
+    rejects.flush()?;
+    summary.accepted = totals.accepted;
+    summary.duplicates = totals.duplicates;
+    summary.rejected = totals.rejected.len();
     summary.seconds = started.elapsed().as_secs_f64();
     summary.events_per_s = summary.accepted as f64 / summary.seconds.max(1e-9);
     Ok(summary)
+}
+
+/// `FILE.rejects.ndjson`, created on the first rejected line.
+struct RejectsFile {
+    path: PathBuf,
+    out: Option<BufWriter<File>>,
+}
+
+impl RejectsFile {
+    fn write(&mut self, batch: &Batch, rejected: &RejectedItem) -> anyhow::Result<()> {
+        let out = match &mut self.out {
+            Some(out) => out,
+            None => self.out.insert(BufWriter::new(
+                File::create(&self.path).with_context(|| format!("cannot write {}", self.path.display()))?,
+            )),
+        };
+        let line = RejectLine {
+            line: batch.lines[rejected.index],
+            event_id: rejected.event_id.as_deref(),
+            field: &rejected.field,
+            error: &rejected.error,
+            raw: String::from_utf8_lossy(&batch.raw[rejected.index]).trim_end().to_string(),
+        };
+        serde_json::to_writer(&mut *out, &line)?;
+        out.write_all(b"\n")?;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        if let Some(out) = &mut self.out {
+            out.flush()?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Serialize)]
