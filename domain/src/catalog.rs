@@ -11,6 +11,23 @@ use uuid::Uuid;
 
 use crate::validate::Rejection;
 
+/// Timestamps inside `data` follow the envelope's rule: RFC 3339 with an offset.
+mod rfc3339 {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer};
+
+    pub fn option<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(deserializer)? else {
+            return Ok(None);
+        };
+        DateTime::parse_from_rfc3339(&text).map(|t| Some(t.with_timezone(&Utc))).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "'{text}' must be an RFC 3339 timestamp with an offset, e.g. 2026-11-02T10:15:00Z ({e})"
+            ))
+        })
+    }
+}
+
 /// Organisation roles inside a team (D8 orders them manager > lead > member).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -94,7 +111,7 @@ pub struct TicketOpened {
     pub priority: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "rfc3339::option")]
     pub sla_due_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee_person_id: Option<Uuid>,
@@ -163,7 +180,7 @@ pub struct TaskCreated {
     pub reference: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee_person_id: Option<Uuid>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "rfc3339::option")]
     pub due_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimate_hours: Option<Decimal>,
@@ -201,7 +218,7 @@ pub struct WorkOrderCreated {
     pub reference: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee_person_id: Option<Uuid>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "rfc3339::option")]
     pub scheduled_end: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_duration_minutes: Option<Decimal>,
@@ -543,14 +560,28 @@ fn parse_data<T: serde::de::DeserializeOwned + crate::validate::Validate>(
     if !data.get().trim_start().starts_with('{') {
         return Err(Rejection::new("data", "must be a JSON object"));
     }
+    // The fast path; the path-tracking parser only runs to explain a failure.
+    if let Ok(value) = serde_json::from_str::<T>(data.get()) {
+        value.validate()?;
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_str(data.get());
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
-        let field = if path == "." { "data".to_string() } else { format!("data.{path}") };
-        Rejection::new(field, strip_position(&err.into_inner().to_string()))
+        let parent = if path == "." { "data".to_string() } else { format!("data.{path}") };
+        let message = strip_position(&err.into_inner().to_string());
+        match missing_field(&message) {
+            Some(name) => Rejection::new(format!("{parent}.{name}"), "is required"),
+            None => Rejection::new(parent, message),
+        }
     })?;
     value.validate()?;
     Ok(value)
+}
+
+/// serde names a missing field on its parent object; perfledger names the field.
+pub(crate) fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.split('`').next()
 }
 
 /// serde_json appends " at line 1 column 42", which means nothing to a CRM

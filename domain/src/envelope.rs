@@ -30,7 +30,8 @@ pub struct ItemRejection {
 /// Parses and validates one envelope. Causal order is not checked here: that
 /// needs the entity's history and is the aggregate's job.
 pub fn parse_envelope(json: &str) -> Result<Activity, ItemRejection> {
-    let raw: RawEnvelope = match parse_with_path(json) {
+    // The fast path; the path-tracking parser only runs to explain a failure.
+    let raw: RawEnvelope = match serde_json::from_str(json).or_else(|_| parse_with_path(json)) {
         Ok(raw) => raw,
         Err(rejection) => return Err(ItemRejection { event_id: salvage_event_id(json), rejection }),
     };
@@ -62,6 +63,9 @@ fn parse_with_path<'a>(json: &'a str) -> Result<RawEnvelope<'a>, Rejection> {
         if inner.is_eof() {
             // A cut-off line: no field is to blame.
             return Rejection::new("envelope", format!("the JSON ends early, the line looks truncated ({message})"));
+        }
+        if let Some(name) = crate::catalog::missing_field(&message) {
+            return Rejection::new(name, "is required");
         }
         let field = if path == "." { "envelope".to_string() } else { path };
         Rejection::new(field, message)

@@ -99,12 +99,26 @@ pub struct PlanCache {
     /// If it did exist, the COPY fails on the log's primary key (its
     /// sequence 1 is taken) and the batch is re-planned without this.
     trust_creations: bool,
+    /// Assume no event_id of a batch is in the log yet, and skip looking
+    /// them up; a duplicate fails the COPY on `events_event_id`. For bulk
+    /// imports of new data; [`PlanCache::distrust_event_ids`] ends it.
+    trust_event_ids: bool,
 }
 
 impl PlanCache {
     /// A cache that trusts creations (see `trust_creations`).
     pub fn optimistic() -> Self {
         PlanCache { trust_creations: true, ..PlanCache::default() }
+    }
+
+    /// Also trusts event ids to be new (see `trust_event_ids`): for imports.
+    pub fn optimistic_import() -> Self {
+        PlanCache { trust_creations: true, trust_event_ids: true, ..PlanCache::default() }
+    }
+
+    /// Looks event ids up from now on (after a duplicate was found the hard way).
+    pub fn distrust_event_ids(&mut self) {
+        self.trust_event_ids = false;
     }
 
     pub fn clear(&mut self) {
@@ -193,7 +207,11 @@ impl Ingestor {
         items: &[Result<Activity, ItemRejection>],
     ) -> Result<Plan, IngestError> {
         let activities: Vec<&Activity> = items.iter().filter_map(|i| i.as_ref().ok()).collect();
-        let known = self.known_event_ids(&activities, &cache.in_flight).await?;
+        let known = if cache.trust_event_ids {
+            HashSet::new()
+        } else {
+            self.known_event_ids(&activities, &cache.in_flight).await?
+        };
         self.load_states(cache, &activities, &known).await?;
 
         let mut report = IngestReport::default();
@@ -383,6 +401,11 @@ fn rejected_item(index: usize, rejected: &ItemRejection) -> RejectedItem {
         field: rejected.rejection.field.clone(),
         error: rejected.rejection.to_string(),
     }
+}
+
+/// The conflict was an event_id already in the log.
+pub fn is_duplicate_event_id(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.constraint() == Some("events_event_id"))
 }
 
 /// A unique key said another writer got there first: re-plan from fresh state.

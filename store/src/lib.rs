@@ -9,4 +9,4 @@ pub mod log;
 pub mod migrate;
 
 pub use db::{Database, DatabaseConfig};
-pub use ingest::{is_conflict, IngestReport, Ingestor, Plan, PlanCache, RejectedItem};
+pub use ingest::{is_conflict, is_duplicate_event_id, IngestReport, Ingestor, Plan, PlanCache, RejectedItem};

@@ -101,7 +101,7 @@ async fn bench_ingest(server: &Database, data_dir: &Path, events: u64) -> anyhow
     // (1) bulk import
     let import_db = Scratch::create(server, "import").await?;
     eprintln!("bench: importing {} events…", generated.events);
-    let summary = import_file(&Ingestor::new(import_db.pool.clone(), "bench"), &data, 5_000, false).await?;
+    let summary = import_file(&Ingestor::new(import_db.pool.clone(), "bench"), &data, 10_000, false).await?;
     anyhow::ensure!(summary.rejected == 0, "the generated data had {} rejected lines", summary.rejected);
 
     // (2) raw COPY of the same rows into the same table

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use perfledger_domain::{parse_envelope_bytes, Activity, ItemRejection};
-use perfledger_store::{is_conflict, IngestReport, Ingestor, Plan, PlanCache, RejectedItem};
+use perfledger_store::{is_conflict, is_duplicate_event_id, IngestReport, Ingestor, Plan, PlanCache, RejectedItem};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -120,7 +120,7 @@ pub async fn import_file(
 
     // Double buffering: batch N is committed while batch N+1 is planned
     // against the cache that already holds N's effects.
-    let mut cache = PlanCache::optimistic();
+    let mut cache = PlanCache::optimistic_import();
     let mut pending: Option<(Batch, Plan)> = None;
     loop {
         let next = receiver.recv().await.transpose()?;
@@ -146,9 +146,14 @@ pub async fn import_file(
         match committed {
             Ok(positions) => record(&batch, plan.into_report(positions))?,
             Err(err) if is_conflict(&err) => {
-                // Another writer touched the same entities: forget what we
-                // assumed and take the slow, always-correct path for both batches.
-                tracing::info!("a concurrent writer changed entities of this import; re-planning");
+                // A duplicate event_id, an entity that already existed, or
+                // another writer: forget what we assumed and take the slow,
+                // always-correct path for both batches.
+                if is_duplicate_event_id(&err) {
+                    cache.distrust_event_ids();
+                } else {
+                    tracing::info!("entities of this import changed under it; re-planning");
+                }
                 cache.clear();
                 record(&batch, ingestor.ingest(&batch.items).await?)?;
                 if let Some(next) = next {
