@@ -3,7 +3,7 @@
 use std::process::Command;
 
 fn perfledger(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
-    let mut command = Command::new(perfledger_tests::perfledger_bin());
+    let mut command = Command::new(crate::support::perfledger_bin());
     command.args(args).env_remove("DATABASE_URL").env_remove("PERFLEDGER_JWT_SECRET").env("PERFLEDGER_LOG", "error");
     for (key, value) in env {
         command.env(key, value);
@@ -58,7 +58,7 @@ fn a_bad_database_url_does_not_echo_it() {
 
 #[test]
 fn help_names_every_environment_variable() {
-    let output = Command::new(perfledger_tests::perfledger_bin()).args(["serve", "--help"]).output().unwrap();
+    let output = Command::new(crate::support::perfledger_bin()).args(["serve", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
     for var in [
         "DATABASE_URL",
@@ -78,7 +78,7 @@ fn a_minted_token_verifies() {
     let (ok, _) =
         perfledger(&["token", "--subject", "crm", "--permissions", "ingest"], &[("PERFLEDGER_JWT_SECRET", secret)]);
     assert!(ok);
-    let output = Command::new(perfledger_tests::perfledger_bin())
+    let output = Command::new(crate::support::perfledger_bin())
         .args(["token", "--subject", "crm", "--permissions", "ingest", "--ttl", "60"])
         .env("PERFLEDGER_JWT_SECRET", secret)
         .output()

@@ -12,7 +12,7 @@ fn ndjson(items: &[Value]) -> String {
 }
 
 fn perfledger(db: &perfledger_tests::TestDb, args: &[&str]) -> std::process::Output {
-    Command::new(perfledger_tests::perfledger_bin())
+    Command::new(crate::support::perfledger_bin())
         .args(args)
         .env("DATABASE_URL", db.database_url())
         .env("PERFLEDGER_LOG", "warn")

@@ -8,6 +8,11 @@ use perfledger_store::Ingestor;
 use perfledger_tests::TestDb;
 use serde_json::{json, Value};
 
+/// The `perfledger` binary cargo built for these tests.
+pub fn perfledger_bin() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_BIN_EXE_perfledger"))
+}
+
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 
 pub struct TestApp {

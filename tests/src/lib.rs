@@ -6,7 +6,6 @@
 //! The cluster is stopped and deleted by an `atexit` hook, because the test
 //! harness ends with `std::process::exit` and statics are never dropped.
 
-use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -88,18 +87,4 @@ pub async fn fresh_database() -> TestDb {
     let pool = PgPoolOptions::new().max_connections(10).connect_with(connect_options.clone()).await.expect("connect");
     perfledger_store::migrate::run(&pool).await.expect("migrations apply to a fresh database");
     TestDb { pool, name, connect_options }
-}
-
-/// The `perfledger` binary built alongside this test binary
-/// (`cargo test --workspace --all-targets` builds it first).
-pub fn perfledger_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary knows its path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps/<test>");
-    let bin = profile_dir.join("perfledger");
-    assert!(
-        bin.exists(),
-        "{} is missing: build it with `cargo build -p perfledger` (cargo test --workspace does)",
-        bin.display()
-    );
-    bin
 }
