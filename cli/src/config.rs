@@ -105,7 +105,7 @@ pub struct SeedArgs {
     #[arg(long, env = "PERFLEDGER_DEMO_SEED", default_value_t = 42)]
     pub seed: u64,
     /// Write NDJSON here instead of importing into the database.
-    #[arg(long)]
+    #[arg(long, env = "PERFLEDGER_DEMO_OUT")]
     pub out: Option<PathBuf>,
     /// Monday of the last generated week (default: this week's Monday).
     #[arg(long, env = "PERFLEDGER_DEMO_LAST_WEEK")]
@@ -123,7 +123,7 @@ pub enum BenchCommand {
     /// Ingest throughput: HTTP batches from 4 clients, bulk import, raw COPY.
     Ingest {
         /// Approximate number of events to generate.
-        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1_000..=20_000_000))]
+        #[arg(long, env = "PERFLEDGER_BENCH_EVENTS", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1_000..=20_000_000))]
         events: u64,
     },
 }
@@ -131,15 +131,15 @@ pub enum BenchCommand {
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
     /// The subject: a person_id, or a service name for service tokens.
-    #[arg(long)]
+    #[arg(long, env = "PERFLEDGER_TOKEN_SUBJECT")]
     pub subject: String,
     /// Roles, comma separated (e.g. admin,manager).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, env = "PERFLEDGER_TOKEN_ROLES", value_delimiter = ',')]
     pub roles: Vec<String>,
     /// Permissions, comma separated (e.g. ingest,reports:operations).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, env = "PERFLEDGER_TOKEN_PERMISSIONS", value_delimiter = ',')]
     pub permissions: Vec<String>,
     /// Lifetime in seconds.
-    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    #[arg(long, env = "PERFLEDGER_TOKEN_TTL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub ttl: u64,
 }

@@ -89,3 +89,26 @@ fn a_minted_token_verifies() {
     assert!(principal.has_permission("ingest"));
     assert!(!principal.has_permission("reports:operations"));
 }
+
+#[test]
+fn serve_stops_its_embedded_cluster_cleanly_on_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    let data = tempfile::Builder::new().prefix("pls-").tempdir_in("/tmp").unwrap();
+    let mut child = Command::new(crate::support::perfledger_bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", data.path().to_str().unwrap()])
+        .env_remove("DATABASE_URL")
+        .env("PERFLEDGER_JWT_SECRET", "a-secret-that-is-long-enough-0123456789")
+        .env("PERFLEDGER_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
+    assert!(first_line.starts_with("perfledger listening on http://127.0.0.1:"), "{first_line}");
+    assert!(data.path().join("pg/postmaster.pid").exists(), "the embedded cluster runs while serving");
+
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(!data.path().join("pg/postmaster.pid").exists(), "Ctrl-C stops the cluster cleanly");
+}
