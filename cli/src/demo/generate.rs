@@ -352,8 +352,9 @@ impl Generator {
             }
             let person = self.people[p].id;
             let skill = self.people[p].skill;
+            // The mixes below give about 200 events per person and week.
             let volume = |base: f64, rng: &mut ChaCha8Rng| -> usize {
-                (base * rng.gen_range(0.8..1.2) * (0.8 + skill * 0.2)).round() as usize
+                (base * 1.2 * rng.gen_range(0.8..1.2) * (0.8 + skill * 0.2)).round() as usize
             };
             let mix = match self.teams[self.people[p].team].team_type {
                 TeamType::Support => [18.0, 14.0, 0.0, 0.0, 0.0, 0.0, 12.0, 3.0],
