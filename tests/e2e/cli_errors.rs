@@ -112,3 +112,19 @@ fn serve_stops_its_embedded_cluster_cleanly_on_ctrl_c() {
     assert!(status.success(), "{status}");
     assert!(!data.path().join("pg/postmaster.pid").exists(), "Ctrl-C stops the cluster cleanly");
 }
+
+#[tokio::test]
+async fn a_busy_listen_address_says_how_to_choose_another() {
+    let db = perfledger_tests::fresh_database().await;
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = busy.local_addr().unwrap().to_string();
+    let (ok, stderr) = perfledger(
+        &["serve", "--listen", &address],
+        &[("DATABASE_URL", &db.database_url()), ("PERFLEDGER_JWT_SECRET", "a-secret-that-is-long-enough-0123456789")],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains(&format!("cannot listen on {address}")) && stderr.contains("PERFLEDGER_LISTEN"),
+        "{stderr}"
+    );
+}
