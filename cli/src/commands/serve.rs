@@ -39,9 +39,11 @@ pub async fn serve(
     let address = listener.local_addr()?;
     let state = AppState { pool: db.pool.clone(), ingestor: Ingestor::new(db.pool.clone(), "http"), verifier };
     let app = perfledger_api::router(state);
+    // Handlers first: a Ctrl-C right after the address is printed still stops cleanly.
+    let shutdown = crate::shutdown::install().context("cannot install the Ctrl-C and SIGTERM handlers")?;
     println!("perfledger listening on http://{address}");
     on_ready(address);
-    let served = axum::serve(listener, app).with_graceful_shutdown(crate::shutdown::signal()).await;
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     db.close().await;
     served.context("the HTTP server failed")
 }
