@@ -37,12 +37,18 @@ async fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "Not Found", "no such route")
 }
 
-/// Liveness and readiness: answers only when the database does.
+/// Liveness and readiness: answers only when the database does. Also the
+/// projectors' lag (D3): positions behind the head and the age of the oldest
+/// event not yet projected.
 async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, Problem> {
-    let head = perfledger_store::log::head(&state.pool).await.map_err(|e| {
+    let unavailable = |e: &dyn std::fmt::Display| {
         Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", format!("database unavailable: {e}"))
-    })?;
-    Ok(Json(serde_json::json!({"status": "ok", "log_head": head})))
+    };
+    let head = perfledger_store::log::head(&state.pool).await.map_err(|e| unavailable(&e))?;
+    let lag = perfledger_projections::lag::lag(&state.pool, &perfledger_projections::worker::PROJECTORS)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    Ok(Json(serde_json::json!({"status": "ok", "log_head": head, "projectors": lag})))
 }
 
 /// A plain page for people who open the server in a browser.

@@ -58,6 +58,64 @@ pub enum Command {
     Bench(BenchArgs),
     /// Mint a bearer token (HS256, with --jwt-secret) for operators and tests.
     Token(TokenArgs),
+    /// Run the projectors and the scoring pass alone (a worker process).
+    Project(ProjectArgs),
+    /// Read or change the performance and integration settings (D10).
+    Settings(SettingsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProjectArgs {
+    /// Catch up to the head, score every period with events, close ended weeks, and exit.
+    #[arg(long, conflicts_with = "lag")]
+    pub once: bool,
+    /// Print each projector's lag as JSON and exit.
+    #[arg(long)]
+    pub lag: bool,
+    /// Events per batch (one transaction per projector per batch).
+    #[arg(long, env = "PERFLEDGER_PROJECT_BATCH", default_value_t = 20_000,
+          value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+    pub batch_size: i64,
+    /// Seconds between polls when no notification arrives.
+    #[arg(long, env = "PERFLEDGER_PROJECT_POLL_SECONDS", default_value_t = 2,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub poll_seconds: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SettingsArgs {
+    #[command(subcommand)]
+    pub command: SettingsCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SettingsCommand {
+    /// Print the settings in force (all of them, or one key) as JSON.
+    Get {
+        /// One setting's key; all settings when omitted.
+        key: Option<String>,
+        /// The day whose settings to show (default: today).
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        /// Show secret values instead of ********.
+        #[arg(long)]
+        reveal_secrets: bool,
+    },
+    /// Record a settings change (an event): `set KEY VALUE`, VALUE as JSON.
+    Set {
+        /// The setting's key, e.g. flagged_threshold or domain_weights_support.
+        key: String,
+        /// The value as JSON, e.g. 65, true, null or '{"support":30,"communication":30}'.
+        value: String,
+        /// First day the change is in force (default: the start of the current week).
+        #[arg(long, env = "PERFLEDGER_SETTINGS_EFFECTIVE_FROM")]
+        effective_from: Option<chrono::NaiveDate>,
+        /// Who makes the change, recorded in the event and the audit log.
+        #[arg(long, env = "PERFLEDGER_SETTINGS_ACTOR", default_value = "operator")]
+        actor: String,
+    },
+    /// Print every recorded change, oldest first, as JSON lines.
+    History,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -65,6 +123,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "PERFLEDGER_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Do not run the projectors in this process (run `perfledger project` workers instead).
+    #[arg(long, env = "PERFLEDGER_NO_PROJECTORS")]
+    pub no_projectors: bool,
 }
 
 #[derive(Debug, Clone, Args)]

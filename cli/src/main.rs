@@ -17,6 +17,8 @@ fn main() -> std::process::ExitCode {
             Command::Demo(args) => demo::run(&cli.global, args).await,
             Command::Bench(args) => commands::bench::run(&cli.global, args).await,
             Command::Token(args) => commands::token::run(&cli.global, args),
+            Command::Project(args) => commands::project::run(&cli.global, args).await,
+            Command::Settings(args) => commands::settings::run(&cli.global, args).await,
         }
     });
     match result {

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::catalog::{self, ActivityData, ConversationChannel};
+use crate::goals::{GoalCanceled, GoalCreated, GoalSettled, GoalUpdated};
+use crate::period::PeriodClosed;
+use crate::settings::SettingsChanged;
 
 /// Version of every catalog event written today (D5: a new shape is a new
 /// version with an upcaster, never a rewrite of the log).
@@ -259,6 +262,21 @@ pub enum EventBody {
     ContactSaved(catalog::ContactSaved),
     #[serde(rename = "organization.saved")]
     OrganizationSaved(catalog::OrganizationSaved),
+    // perfledger's own commands (§2): never accepted from the CRM.
+    #[serde(rename = "settings.changed")]
+    SettingsChanged(SettingsChanged),
+    #[serde(rename = "period.closed")]
+    PeriodClosed(PeriodClosed),
+    #[serde(rename = "goal.created")]
+    GoalCreated(GoalCreated),
+    #[serde(rename = "goal.updated")]
+    GoalUpdated(GoalUpdated),
+    #[serde(rename = "goal.canceled")]
+    GoalCanceled(GoalCanceled),
+    #[serde(rename = "goal.achieved")]
+    GoalAchieved(GoalSettled),
+    #[serde(rename = "goal.missed")]
+    GoalMissed(GoalSettled),
 }
 
 impl EventBody {
@@ -307,6 +325,13 @@ impl EventBody {
             QuoteExpired(_) => "quote.expired",
             ContactSaved(_) => "contact.saved",
             OrganizationSaved(_) => "organization.saved",
+            SettingsChanged(_) => "settings.changed",
+            PeriodClosed(_) => "period.closed",
+            GoalCreated(_) => "goal.created",
+            GoalUpdated(_) => "goal.updated",
+            GoalCanceled(_) => "goal.canceled",
+            GoalAchieved(_) => "goal.achieved",
+            GoalMissed(_) => "goal.missed",
         }
     }
 }

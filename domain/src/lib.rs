@@ -3,9 +3,14 @@
 
 pub mod aggregates;
 pub mod catalog;
+pub mod directory;
 pub mod envelope;
 pub mod event;
+pub mod goals;
+pub mod period;
 pub mod redaction;
+pub mod scoring;
+pub mod settings;
 pub mod time;
 pub mod validate;
 

@@ -1,6 +1,20 @@
-//! Projections fold the log into read models. This crate starts with the
-//! piece every projector stands on: following the log in global order (D3).
+//! Projections fold the log into read models (D3): a runner that tails the
+//! log by `global_position` with one checkpoint per projector, the
+//! projectors, the scoring pass, the weekly close and goal progress.
 
+pub mod accumulators;
+pub mod audit;
+pub mod close;
+mod crash_hook;
+pub mod directory;
+mod dirty;
+pub mod goals;
+pub mod lag;
+pub mod progress;
+pub mod runner;
+pub mod scoring;
+pub mod settings;
 pub mod tail;
+pub mod worker;
 
 pub use tail::LogTail;

@@ -2,6 +2,7 @@
 //! append-only log with its global order (D2), and the ingest writer.
 
 pub mod cluster;
+pub mod commands;
 pub mod copy_text;
 pub mod db;
 pub mod ingest;

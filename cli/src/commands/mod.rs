@@ -4,7 +4,9 @@
 pub mod bench;
 pub mod import;
 pub mod migrate;
+pub mod project;
 pub mod serve;
+pub mod settings;
 pub mod token;
 
 use anyhow::Context;

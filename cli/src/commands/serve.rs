@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use perfledger_api::auth::Verifier;
 use perfledger_api::AppState;
+use perfledger_projections::worker::{run_forever, DEFAULT_BATCH};
 use perfledger_store::{Database, Ingestor};
+use std::time::Duration;
 
 use crate::config::{GlobalArgs, ServeArgs};
 
@@ -15,7 +17,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
         "serving needs a token key: set PERFLEDGER_JWT_SECRET (HS256) or PERFLEDGER_JWT_PUBLIC_KEY_FILE (RS256)",
     )?;
     let db = super::open_database(global).await?;
-    serve(db, verifier, args.listen, |_| {}).await?;
+    serve(db, verifier, &args, |_| {}).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -24,9 +26,10 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
 pub async fn serve(
     db: Database,
     verifier: Verifier,
-    listen: SocketAddr,
+    args: &ServeArgs,
     on_ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
+    let listen = args.listen;
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(listener) => listener,
         Err(err) => {
@@ -41,9 +44,33 @@ pub async fn serve(
     let app = perfledger_api::router(state);
     // Handlers first: a Ctrl-C right after the address is printed still stops cleanly.
     let shutdown = crate::shutdown::install().context("cannot install the Ctrl-C and SIGTERM handlers")?;
+    // One signal stops both the server and the projection worker.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let worker = (!args.no_projectors).then(|| {
+        tokio::spawn(run_forever(
+            db.pool.clone(),
+            DEFAULT_BATCH,
+            Duration::from_secs(2),
+            until_stopped(stopped.clone()),
+        ))
+    });
     println!("perfledger listening on http://{address}");
     on_ready(address);
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let served = axum::serve(listener, app).with_graceful_shutdown(until_stopped(stopped)).await;
+    if let Some(worker) = worker {
+        match worker.await {
+            Ok(Err(e)) => tracing::error!(error = %e, "the projection worker stopped"),
+            Err(e) => tracing::error!(error = %e, "the projection worker panicked"),
+            Ok(Ok(())) => {}
+        }
+    }
     db.close().await;
     served.context("the HTTP server failed")
 }

@@ -140,7 +140,7 @@ async fn demo_server(global: &GlobalArgs, serve: crate::config::ServeArgs) -> an
         eprintln!("the log already holds {head} events; not seeding");
     }
     let token = signer.token("demo-crm", &[], &[INGEST], 86_400);
-    crate::commands::serve::serve(db, verifier, serve.listen, |address| {
+    crate::commands::serve::serve(db, verifier, &serve, |address| {
         println!("ingest token (24 h): {token}");
         println!("try: curl -s http://{address}/healthz");
     })

@@ -13,19 +13,25 @@ use crate::event::{Activity, EventBody, LogEvent};
 use crate::validate::Rejection;
 
 mod conversation;
+mod goal;
 mod lead;
 mod organisation;
+mod period;
 mod quote;
 mod record;
+mod settings;
 mod task;
 mod ticket;
 mod work_order;
 
 pub use conversation::Conversation;
+pub use goal::{Goal, GoalCommand, GoalCommandEnvelope, GoalState};
 pub use lead::Lead;
 pub use organisation::{Person, Team};
+pub use period::{ClosePeriod, Period};
 pub use quote::Quote;
 pub use record::{Contact, Organization};
+pub use settings::{ChangeSettings, SettingsAggregate, SETTINGS_AGGREGATE_ID};
 pub use task::Task;
 pub use ticket::Ticket;
 pub use work_order::WorkOrder;

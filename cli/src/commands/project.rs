@@ -1,0 +1,54 @@
+//! `perfledger project`: the projection worker alone. `--once` catches up,
+//! scores every period with events, closes ended weeks and exits; `--lag`
+//! prints each projector's lag.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use perfledger_projections::worker::{run_forever, run_once, PROJECTORS};
+
+use crate::config::{GlobalArgs, ProjectArgs};
+use crate::progress::Progress;
+
+pub async fn run(global: &GlobalArgs, args: ProjectArgs) -> anyhow::Result<ExitCode> {
+    let db = super::open_database(global).await?;
+    let result = project(&db.pool, &args).await;
+    db.close().await;
+    result
+}
+
+async fn project(pool: &sqlx::PgPool, args: &ProjectArgs) -> anyhow::Result<ExitCode> {
+    if args.lag {
+        let lag = perfledger_projections::lag::lag(pool, &PROJECTORS).await?;
+        println!("{}", serde_json::to_string_pretty(&lag)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.once {
+        let head = perfledger_store::log::head(pool).await?;
+        let mut bar = Progress::new("projecting", head.max(0) as u64);
+        let started = std::time::Instant::now();
+        let report = run_once(pool, args.batch_size, Utc::now(), &mut |position, _| {
+            bar.update(position.max(0) as u64, || format!("position {position} of {head}"));
+        })
+        .await
+        .context("projection failed")?;
+        bar.finish();
+        println!(
+            "{}",
+            serde_json::json!({
+                "events": report.events,
+                "head": report.head,
+                "weeks_scored": report.weeks_scored,
+                "weeks_closed": report.weeks_closed,
+                "seconds": started.elapsed().as_secs_f64(),
+            })
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let shutdown = crate::shutdown::install().context("cannot install the Ctrl-C and SIGTERM handlers")?;
+    eprintln!("projecting; Ctrl-C to stop");
+    run_forever(pool.clone(), args.batch_size, Duration::from_secs(args.poll_seconds), shutdown).await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,178 @@
+//! The metric accumulators projection (D6): every event folded into its
+//! credited people's per-day accumulators. The hot path of a replay, so a
+//! whole batch is folded in memory first; then the touched rows are read
+//! once, merged and written back with one statement each, not per event.
+//!
+//! It also owns the weeks' open/closed state, since it sees `period.closed`
+//! in log order: an event for a week that closed earlier in the log is a
+//! late arrival, recorded as a correction, and the week is rescored (D15).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use perfledger_domain::event::EventBody;
+use perfledger_domain::period::{midnight, week_start_of_day};
+use perfledger_domain::scoring::accumulate::{accumulate, credits, DayKey, PersonDay};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::dirty::mark_weeks;
+use crate::runner::{Decoded, ProjectionError, Projector, Result};
+
+pub const NAME: &str = "accumulators";
+
+pub struct AccumulatorProjector;
+
+#[async_trait]
+impl Projector for AccumulatorProjector {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    async fn apply(&mut self, tx: &mut PgConnection, events: &[Decoded]) -> Result<()> {
+        let mut closed = closed_weeks(tx).await?;
+        let mut days: HashMap<DayKey, PersonDay> = HashMap::new();
+        let mut corrections = Vec::new();
+        for d in events {
+            if let EventBody::PeriodClosed(p) = &d.event.body {
+                close_week(tx, p.period_start, p.period_end, d.event.occurred_at).await?;
+                closed.insert(p.period_start);
+                continue;
+            }
+            let week = week_start_of_day(d.event.occurred_at.date_naive());
+            if closed.contains(&week) && !credits(&d.event).is_empty() {
+                corrections.push((d.position, week, d.event.body.type_name(), d.recorded_at));
+            }
+            accumulate(&mut days, d.position, &d.event);
+        }
+        if !days.is_empty() {
+            let weeks: Vec<NaiveDate> = days.keys().map(|(_, day)| week_start_of_day(*day)).collect();
+            merge_existing(tx, &mut days).await?;
+            write_rows(tx, &days).await?;
+            mark_weeks(tx, &weeks).await?;
+        }
+        record_corrections(tx, &corrections).await?;
+        Ok(())
+    }
+}
+
+async fn closed_weeks(tx: &mut PgConnection) -> Result<BTreeSet<NaiveDate>> {
+    let starts: Vec<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT period_start FROM scoring_periods WHERE status = 'closed'")
+            .fetch_all(&mut *tx)
+            .await?;
+    Ok(starts.into_iter().map(|s| s.date_naive()).collect())
+}
+
+async fn close_week(
+    tx: &mut PgConnection,
+    start: NaiveDate,
+    end: NaiveDate,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO scoring_periods (period_start, period_end, status, closed_at) VALUES ($1, $2, 'closed', $3)
+         ON CONFLICT (period_start) DO UPDATE SET status = 'closed', closed_at = EXCLUDED.closed_at",
+    )
+    .bind(midnight(start))
+    .bind(midnight(end))
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Folds the stored accumulators of the touched keys into the batch's.
+async fn merge_existing(tx: &mut PgConnection, days: &mut HashMap<DayKey, PersonDay>) -> Result<()> {
+    let (people, dates): (Vec<Uuid>, Vec<NaiveDate>) = days.keys().copied().unzip();
+    let rows: Vec<(Uuid, NaiveDate, String, serde_json::Value)> = sqlx::query_as(
+        "SELECT a.person_id, a.day, a.kind, a.data
+         FROM metric_accumulators a
+         JOIN unnest($1::uuid[], $2::date[]) AS k(person_id, day) ON a.day = k.day AND a.person_id = k.person_id",
+    )
+    .bind(&people)
+    .bind(&dates)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut stored: BTreeMap<DayKey, Vec<(String, serde_json::Value)>> = BTreeMap::new();
+    for (person, day, kind, data) in rows {
+        stored.entry((person, day)).or_default().push((kind, data));
+    }
+    for (key, rows) in stored {
+        let existing = PersonDay::from_rows(rows)
+            .map_err(|e| ProjectionError::Other(format!("stored accumulator {key:?} is unreadable: {e}")))?;
+        if let Some(fresh) = days.get_mut(&key) {
+            let mut merged = existing;
+            merged.merge(fresh);
+            *fresh = merged;
+        }
+    }
+    Ok(())
+}
+
+async fn write_rows(tx: &mut PgConnection, days: &HashMap<DayKey, PersonDay>) -> Result<()> {
+    let mut people = Vec::new();
+    let mut dates = Vec::new();
+    let mut kinds = Vec::new();
+    let mut data = Vec::new();
+    let mut firsts = Vec::new();
+    let mut lasts = Vec::new();
+    for ((person, day), acc) in days {
+        for (kind, value) in acc.to_rows() {
+            people.push(*person);
+            dates.push(*day);
+            kinds.push(kind.to_string());
+            data.push(value);
+            firsts.push(acc.first_position);
+            lasts.push(acc.last_position);
+        }
+    }
+    sqlx::query(
+        "INSERT INTO metric_accumulators (person_id, day, kind, data, first_position, last_position)
+         SELECT * FROM unnest($1::uuid[], $2::date[], $3::text[], $4::jsonb[], $5::int8[], $6::int8[])
+         ON CONFLICT (day, person_id, kind) DO UPDATE SET data = EXCLUDED.data,
+             first_position = EXCLUDED.first_position, last_position = EXCLUDED.last_position",
+    )
+    .bind(people)
+    .bind(dates)
+    .bind(kinds)
+    .bind(data)
+    .bind(firsts)
+    .bind(lasts)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+async fn record_corrections(
+    tx: &mut PgConnection,
+    corrections: &[(i64, NaiveDate, &'static str, chrono::DateTime<chrono::Utc>)],
+) -> Result<()> {
+    if corrections.is_empty() {
+        return Ok(());
+    }
+    let positions: Vec<i64> = corrections.iter().map(|c| c.0).collect();
+    let weeks: Vec<_> = corrections.iter().map(|c| midnight(c.1)).collect();
+    let types: Vec<&str> = corrections.iter().map(|c| c.2).collect();
+    let recorded: Vec<_> = corrections.iter().map(|c| c.3).collect();
+    sqlx::query(
+        "INSERT INTO period_corrections (global_position, period_start, event_type, recorded_at)
+         SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::text[], $4::timestamptz[])",
+    )
+    .bind(&positions)
+    .bind(&weeks)
+    .bind(&types)
+    .bind(&recorded)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE scoring_periods p SET corrections = p.corrections + c.n
+         FROM (SELECT period_start, count(*) AS n FROM unnest($1::timestamptz[]) AS period_start GROUP BY 1) c
+         WHERE p.period_start = c.period_start",
+    )
+    .bind(&weeks)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,41 @@
+//! Projector lag (D3): how far each projector is behind the head, in
+//! positions and in the age of the oldest event it has not applied yet.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgPool;
+
+use crate::runner::Result;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lag {
+    pub projector: String,
+    pub position: i64,
+    pub head: i64,
+    pub behind: i64,
+    /// Seconds since the oldest unapplied event was recorded; 0 when caught up.
+    pub oldest_unprojected_age_s: f64,
+}
+
+/// The lag of every named projector.
+pub async fn lag(pool: &PgPool, projectors: &[&str]) -> Result<Vec<Lag>> {
+    let head = perfledger_store::log::head(pool).await?;
+    let mut out = Vec::new();
+    for name in projectors {
+        let position = crate::runner::checkpoint(pool, name).await?;
+        let oldest: Option<DateTime<Utc>> =
+            sqlx::query_scalar("SELECT recorded_at FROM events WHERE global_position = $1")
+                .bind(position + 1)
+                .fetch_optional(pool)
+                .await?;
+        let age = oldest.map_or(0.0, |at| ((Utc::now() - at).num_milliseconds().max(0) as f64) / 1000.0);
+        out.push(Lag {
+            projector: name.to_string(),
+            position,
+            head,
+            behind: (head - position).max(0),
+            oldest_unprojected_age_s: age,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,177 @@
+//! The projector runner (D3). It reads the log once per batch, from the
+//! lowest checkpoint, and hands the batch to every projector. Each projector
+//! applies the events after its own checkpoint and moves that checkpoint in
+//! the same transaction, holding the checkpoint row lock: a crash anywhere
+//! loses nothing and applies nothing twice, and two runner processes on one
+//! database serialise per projector instead of double-counting.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use perfledger_domain::event::{decode, LogEvent};
+use perfledger_store::log::{head, read_after, StoredEvent};
+use sqlx::{PgConnection, PgPool};
+
+use crate::tail::LOG_CHANNEL;
+
+/// One log row, decoded once and shared by every projector.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub position: i64,
+    pub recorded_at: DateTime<Utc>,
+    pub event: LogEvent,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("event at global_position {position} cannot be read: {reason}")]
+    Decode { position: i64, reason: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T, E = ProjectionError> = std::result::Result<T, E>;
+
+/// A read-model fold. `apply` gets only events after the projector's
+/// checkpoint, inside the transaction that will also move it.
+#[async_trait]
+pub trait Projector: Send + Sync {
+    /// The checkpoint name; stable, it is stored.
+    fn name(&self) -> &'static str;
+    async fn apply(&mut self, tx: &mut PgConnection, events: &[Decoded]) -> Result<()>;
+}
+
+/// Decodes stored rows, upcasting old versions (D5).
+pub fn decode_rows(rows: &[StoredEvent]) -> Result<Vec<Decoded>> {
+    rows.iter()
+        .map(|row| {
+            let event = decode(&row.event_version, &row.payload)
+                .map_err(|e| ProjectionError::Decode { position: row.global_position, reason: e.to_string() })?;
+            Ok(Decoded { position: row.global_position, recorded_at: row.recorded_at, event })
+        })
+        .collect()
+}
+
+/// A projector's checkpoint (0 when it never ran).
+pub async fn checkpoint(executor: impl sqlx::PgExecutor<'_>, projector: &str) -> Result<i64> {
+    let position: Option<i64> = sqlx::query_scalar("SELECT position FROM projector_checkpoints WHERE projector = $1")
+        .bind(projector)
+        .fetch_optional(executor)
+        .await?;
+    Ok(position.unwrap_or(0))
+}
+
+/// Applies `events` to one projector exactly once: lock its checkpoint row,
+/// skip what it already has, apply the rest and move the checkpoint, commit.
+/// Returns how many events were applied.
+pub async fn apply_batch(pool: &PgPool, projector: &mut dyn Projector, events: &[Decoded]) -> Result<usize> {
+    let Some(last) = events.last() else { return Ok(0) };
+    let mut tx = pool.begin().await?;
+    sqlx::query("INSERT INTO projector_checkpoints (projector, position) VALUES ($1, 0) ON CONFLICT DO NOTHING")
+        .bind(projector.name())
+        .execute(&mut *tx)
+        .await?;
+    let position: i64 =
+        sqlx::query_scalar("SELECT position FROM projector_checkpoints WHERE projector = $1 FOR UPDATE")
+            .bind(projector.name())
+            .fetch_one(&mut *tx)
+            .await?;
+    if position >= last.position {
+        return Ok(0);
+    }
+    let start = events.partition_point(|e| e.position <= position);
+    let fresh = &events[start..];
+    projector.apply(&mut tx, fresh).await?;
+    sqlx::query("UPDATE projector_checkpoints SET position = $2, updated_at = now() WHERE projector = $1")
+        .bind(projector.name())
+        .bind(last.position)
+        .execute(&mut *tx)
+        .await?;
+    crate::crash_hook::maybe_crash(projector.name());
+    tx.commit().await?;
+    Ok(fresh.len())
+}
+
+/// Runs a set of projectors over the log.
+pub struct Runner {
+    pool: PgPool,
+    projectors: Vec<Box<dyn Projector>>,
+    batch_size: i64,
+}
+
+/// What one catch-up did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CatchUp {
+    pub events_read: u64,
+    pub head: i64,
+}
+
+impl Runner {
+    pub fn new(pool: PgPool, projectors: Vec<Box<dyn Projector>>, batch_size: i64) -> Self {
+        Runner { pool, projectors, batch_size: batch_size.max(1) }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn lowest_checkpoint(&self) -> Result<i64> {
+        let mut lowest = i64::MAX;
+        for projector in &self.projectors {
+            lowest = lowest.min(checkpoint(&self.pool, projector.name()).await?);
+        }
+        Ok(if lowest == i64::MAX { 0 } else { lowest })
+    }
+
+    /// One batch after the lowest checkpoint, applied to every projector.
+    /// Returns the number of events read (0 = everyone is at the head).
+    pub async fn step(&mut self, progress: &mut (dyn FnMut(i64, usize) + Send)) -> Result<usize> {
+        let from = self.lowest_checkpoint().await?;
+        let rows = read_after(&self.pool, from, self.batch_size).await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let events = tokio::task::block_in_place(|| decode_rows(&rows))?;
+        drop(rows);
+        for projector in self.projectors.iter_mut() {
+            apply_batch(&self.pool, projector.as_mut(), &events).await?;
+        }
+        let last = events.last().map(|e| e.position).unwrap_or(from);
+        progress(last, events.len());
+        Ok(events.len())
+    }
+
+    /// Applies batches until every projector has reached the head as it was
+    /// when the call started.
+    pub async fn catch_up(&mut self, progress: &mut (dyn FnMut(i64, usize) + Send)) -> Result<CatchUp> {
+        let target = head(&self.pool).await?;
+        let mut read = 0u64;
+        while self.lowest_checkpoint().await? < target {
+            let n = self.step(progress).await?;
+            if n == 0 {
+                break;
+            }
+            read += n as u64;
+        }
+        Ok(CatchUp { events_read: read, head: target })
+    }
+
+    /// Waits for the log to grow: a notification or the polling fallback,
+    /// whichever comes first. The notification is only a wake-up (D3).
+    pub async fn wait_for_events(listener: &mut sqlx::postgres::PgListener, poll: Duration) -> Result<()> {
+        tokio::select! {
+            notification = listener.recv() => { notification?; }
+            _ = tokio::time::sleep(poll) => {}
+        }
+        Ok(())
+    }
+
+    pub async fn listener(&self) -> Result<sqlx::postgres::PgListener> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
+        listener.listen(LOG_CHANNEL).await?;
+        Ok(listener)
+    }
+}
