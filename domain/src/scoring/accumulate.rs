@@ -32,6 +32,19 @@ use crate::catalog::{ConversationChannel, CONTACT_KEY_FIELDS, ORGANIZATION_KEY_F
 use crate::event::{EventBody, LogEvent};
 use crate::scoring::Domain;
 
+/// Decimal places every folded duration or accuracy is rounded to before it
+/// is added. Facts like `resolution_minutes` carry up to 28 significant
+/// digits (microseconds / 60,000,000); sums of such values round differently
+/// depending on how events are grouped into batches. At a fixed scale,
+/// addition is exact, so accumulators are identical whatever the batching
+/// (replay == live). 12 places is far below anything a stored 2-dp score sees.
+pub const FOLD_DP: u32 = 12;
+
+/// A fact as it is folded: rounded half-up to [`FOLD_DP`] places.
+pub fn fold_fact(value: Decimal) -> Decimal {
+    value.round_dp_with_strategy(FOLD_DP, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
+
 /// The key of one accumulator: a person and a UTC day.
 pub type DayKey = (Uuid, NaiveDate);
 
@@ -494,7 +507,7 @@ fn fold(day: &mut PersonDay, domain: Domain, position: i64, event: &LogEvent) {
             match &event.body {
                 B::TicketResolved(d) => {
                     acc.resolutions += 1;
-                    acc.resolution_minutes_sum += d.resolution_minutes;
+                    acc.resolution_minutes_sum += fold_fact(d.resolution_minutes);
                     if let Some(met) = d.sla_met {
                         acc.sla_known += 1;
                         acc.sla_met += u64::from(met);
@@ -533,7 +546,7 @@ fn fold(day: &mut PersonDay, domain: Domain, position: i64, event: &LogEvent) {
                     }
                     if let Some(accuracy) = d.effort_accuracy {
                         acc.effort_accuracy_count += 1;
-                        acc.effort_accuracy_sum += accuracy;
+                        acc.effort_accuracy_sum += fold_fact(accuracy);
                     }
                     &d.task_id
                 }
@@ -552,11 +565,11 @@ fn fold(day: &mut PersonDay, domain: Domain, position: i64, event: &LogEvent) {
                     acc.completions += 1;
                     if let Some(delay) = d.delay_minutes {
                         acc.delay_count += 1;
-                        acc.delay_minutes_sum += delay;
+                        acc.delay_minutes_sum += fold_fact(delay);
                     }
                     if let Some(accuracy) = d.duration_accuracy {
                         acc.duration_accuracy_count += 1;
-                        acc.duration_accuracy_sum += accuracy;
+                        acc.duration_accuracy_sum += fold_fact(accuracy);
                     }
                     acc.completions_with_notes += u64::from(d.has_notes);
                 }
@@ -575,13 +588,13 @@ fn fold(day: &mut PersonDay, domain: Domain, position: i64, event: &LogEvent) {
                     acc.credited_channels.insert(d.channel);
                     if let Some(minutes) = d.first_response_minutes {
                         acc.first_responses += 1;
-                        acc.first_response_minutes_sum += minutes;
+                        acc.first_response_minutes_sum += fold_fact(minutes);
                     }
                 }
                 B::ConversationResolved(d) => {
                     acc.credited_channels.insert(d.channel);
                     acc.resolutions += 1;
-                    acc.resolution_minutes_sum += d.resolution_minutes;
+                    acc.resolution_minutes_sum += fold_fact(d.resolution_minutes);
                 }
                 _ => {}
             }
