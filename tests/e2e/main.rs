@@ -6,4 +6,6 @@ mod cluster;
 mod global_order;
 mod import;
 mod ingest_http;
+mod projection;
+mod scoring_settings;
 mod support;
