@@ -106,6 +106,8 @@ pub enum SettingsCommand {
         /// The setting's key, e.g. flagged_threshold or domain_weights_support.
         key: String,
         /// The value as JSON, e.g. 65, true, null or '{"support":30,"communication":30}'.
+        // A negative number (-1) is a value, so the settings rules explain it.
+        #[arg(allow_negative_numbers = true)]
         value: String,
         /// First day the change is in force (default: the start of the current week).
         #[arg(long, env = "PERFLEDGER_SETTINGS_EFFECTIVE_FROM")]
@@ -186,6 +188,22 @@ pub enum BenchCommand {
         /// Approximate number of events to generate.
         #[arg(long, env = "PERFLEDGER_BENCH_EVENTS", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1_000..=20_000_000))]
         events: u64,
+    },
+    /// Projection throughput: demo data imported, then every projector from a
+    /// cold checkpoint to all weeks scored; plus the scoring pass alone and
+    /// the seed's SQL GROUP BY baseline over the same events.
+    Project {
+        /// Number of people in the generated organisation.
+        #[arg(long, env = "PERFLEDGER_BENCH_PEOPLE", default_value_t = 500,
+              value_parser = clap::value_parser!(u64).range(5..=100_000))]
+        people: u64,
+        /// Number of weeks of activity.
+        #[arg(long, env = "PERFLEDGER_BENCH_WEEKS", default_value_t = 52,
+              value_parser = clap::value_parser!(u32).range(1..=520))]
+        weeks: u32,
+        /// Random seed of the generated data.
+        #[arg(long, env = "PERFLEDGER_BENCH_SEED", default_value_t = 42)]
+        seed: u64,
     },
 }
 

@@ -32,9 +32,15 @@ fn main() -> std::process::ExitCode {
 }
 
 fn init_tracing(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| {
+    let text = filter;
+    let mut filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| {
         eprintln!("perfledger: PERFLEDGER_LOG '{filter}' is not a valid filter; using 'info'");
         tracing_subscriber::EnvFilter::new("info")
     });
+    // PostgreSQL NOTICEs (the migrator's `CREATE TABLE IF NOT EXISTS` on every
+    // start) are not news: shown only when the filter asks for sqlx itself.
+    if !text.contains("sqlx") {
+        filter = filter.add_directive("sqlx::postgres::notice=warn".parse().expect("a valid directive"));
+    }
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
