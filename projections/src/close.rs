@@ -46,8 +46,20 @@ pub async fn close_due_weeks(pool: &PgPool, now: DateTime<Utc>) -> Result<Vec<Na
             Some(c) => c,
             None => context.insert(ScoringContext::load(pool).await?),
         };
-        let scored = score_week(pool, context, week, None).await?;
-        let command = ClosePeriod { period_start: week, scored_people: scored.people as u32, occurred_at: now };
+        // A week that is not dirty and was scored is current: close it as is.
+        let current: Option<i32> = sqlx::query_scalar(
+            "SELECT p.scored_people FROM scoring_periods p
+             WHERE p.period_start = $1 AND p.last_scored_at IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM scoring_dirty d WHERE d.period_start = p.period_start)",
+        )
+        .bind(midnight(week))
+        .fetch_optional(pool)
+        .await?;
+        let scored_people = match current {
+            Some(people) => people as u32,
+            None => score_week(pool, context, week, None).await?.people as u32,
+        };
+        let command = ClosePeriod { period_start: week, scored_people, occurred_at: now };
         match execute::<Period>(pool, &iso_week_label(week), command).await {
             Ok(()) => closed.push(week),
             // Closed already (by another scheduler, or before a crash).

@@ -126,37 +126,56 @@ impl Runner {
         Ok(if lowest == i64::MAX { 0 } else { lowest })
     }
 
-    /// One batch after the lowest checkpoint, applied to every projector.
-    /// Returns the number of events read (0 = everyone is at the head).
-    pub async fn step(&mut self, progress: &mut (dyn FnMut(i64, usize) + Send)) -> Result<usize> {
-        let from = self.lowest_checkpoint().await?;
-        let rows = read_after(&self.pool, from, self.batch_size).await?;
-        if rows.is_empty() {
-            return Ok(0);
-        }
-        let events = tokio::task::block_in_place(|| decode_rows(&rows))?;
-        drop(rows);
+    /// Applies one decoded batch to every projector (each skips what it has).
+    async fn apply_all(&mut self, events: &[Decoded]) -> Result<()> {
         for projector in self.projectors.iter_mut() {
-            apply_batch(&self.pool, projector.as_mut(), &events).await?;
+            let started = std::time::Instant::now();
+            let applied = apply_batch(&self.pool, projector.as_mut(), events).await?;
+            tracing::trace!(
+                projector = projector.name(),
+                applied,
+                ms = started.elapsed().as_millis() as u64,
+                "applied"
+            );
         }
-        let last = events.last().map(|e| e.position).unwrap_or(from);
-        progress(last, events.len());
-        Ok(events.len())
+        Ok(())
     }
 
     /// Applies batches until every projector has reached the head as it was
-    /// when the call started.
+    /// when the call started. Reading and decoding the next batch overlaps
+    /// with applying the current one: positions are gap-free, so the next
+    /// batch starts right after the last position read.
     pub async fn catch_up(&mut self, progress: &mut (dyn FnMut(i64, usize) + Send)) -> Result<CatchUp> {
         let target = head(&self.pool).await?;
+        let from = self.lowest_checkpoint().await?;
         let mut read = 0u64;
-        while self.lowest_checkpoint().await? < target {
-            let n = self.step(progress).await?;
-            if n == 0 {
-                break;
+        if from >= target {
+            return Ok(CatchUp { events_read: 0, head: target });
+        }
+        let mut next = Some(self.fetch(from));
+        while let Some(pending) = next.take() {
+            let events = pending.await.map_err(|e| ProjectionError::Other(format!("log reader: {e}")))??;
+            let Some(last) = events.last().map(|e| e.position) else { break };
+            if last < target {
+                next = Some(self.fetch(last));
             }
-            read += n as u64;
+            self.apply_all(&events).await?;
+            read += events.len() as u64;
+            progress(last, events.len());
         }
         Ok(CatchUp { events_read: read, head: target })
+    }
+
+    /// Reads and decodes the batch after `position` on a task of its own.
+    fn fetch(&self, position: i64) -> tokio::task::JoinHandle<Result<Vec<Decoded>>> {
+        let pool = self.pool.clone();
+        let limit = self.batch_size;
+        tokio::spawn(async move {
+            let rows = read_after(&pool, position, limit).await?;
+            tokio::task::spawn_blocking(move || decode_rows(&rows))
+                .await
+                .map_err(|e| ProjectionError::Other(format!("decoder: {e}")))?
+        })
     }
 
     /// Waits for the log to grow: a notification or the polling fallback,

@@ -140,9 +140,19 @@ pub async fn score_week(
     sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(SCORING_LOCK).execute(&mut *tx).await?;
     let mut scored = WeekScored::default();
     if settings.scoring_enabled {
+        let started = std::time::Instant::now();
         let accumulators = load_accumulators(&mut *tx, week, end).await?;
+        let loaded = started.elapsed();
         let scores = score_range(context, accumulators, end, &settings);
+        let computed = started.elapsed();
         scored = store_week(&mut tx, week, end, &scores, settings.flagged_threshold).await?;
+        tracing::debug!(
+            %week,
+            load_ms = loaded.as_millis() as u64,
+            score_ms = (computed - loaded).as_millis() as u64,
+            store_ms = (started.elapsed() - computed).as_millis() as u64,
+            "scored week"
+        );
     }
     if let Some(version) = dirty_version {
         sqlx::query("DELETE FROM scoring_dirty WHERE period_start = $1 AND version = $2")

@@ -63,8 +63,13 @@ pub async fn run_once(
     Ok(report)
 }
 
+/// How often the long-running worker refreshes goal progress (D15 asks for
+/// daily; values follow the scores much sooner) besides after a weekly close.
+pub const GOAL_PROGRESS_EVERY: Duration = Duration::from_secs(600);
+
 /// Runs rounds until `shutdown` resolves: woken by LISTEN/NOTIFY, with a
-/// polling fallback; goal progress at most every `goal_interval`.
+/// polling fallback; goal progress every [`GOAL_PROGRESS_EVERY`] and after
+/// every weekly close.
 pub async fn run_forever(
     pool: PgPool,
     batch_size: i64,
@@ -74,15 +79,19 @@ pub async fn run_forever(
     let mut runner = Runner::new(pool.clone(), projectors(), batch_size);
     let mut listener = runner.listener().await?;
     tokio::pin!(shutdown);
+    let mut last_goal_progress: Option<std::time::Instant> = None;
     loop {
         let round = async {
             runner.catch_up(&mut |_, _| {}).await?;
             let now = Utc::now();
             crate::scoring::score_dirty(&pool, now).await?;
             let closed = crate::close::close_due_weeks(&pool, now).await?;
-            crate::progress::update_goal_progress(&pool, now).await?;
             if !closed.is_empty() {
                 tracing::info!(weeks = closed.len(), "closed weeks");
+            }
+            if !closed.is_empty() || last_goal_progress.is_none_or(|at| at.elapsed() >= GOAL_PROGRESS_EVERY) {
+                crate::progress::update_goal_progress(&pool, now).await?;
+                last_goal_progress = Some(std::time::Instant::now());
             }
             Ok::<_, crate::runner::ProjectionError>(())
         };

@@ -54,18 +54,26 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> anyhow::Result<ExitCod
             println!("{}", serde_json::to_string(&report)?);
             Ok(ExitCode::SUCCESS)
         }
+        BenchCommand::Project { people, weeks, seed } => {
+            let server = Database::open(&super::database_config(global)).await?;
+            let result = super::bench_project::bench_project(&server, &global.data_dir, people, weeks, seed).await;
+            server.close().await;
+            let report = result?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
 /// A database created for one measurement and dropped afterwards.
-struct Scratch {
+pub(crate) struct Scratch {
     admin: PgConnectOptions,
     name: String,
-    pool: PgPool,
+    pub(crate) pool: PgPool,
 }
 
 impl Scratch {
-    async fn create(server: &Database, label: &str) -> anyhow::Result<Scratch> {
+    pub(crate) async fn create(server: &Database, label: &str) -> anyhow::Result<Scratch> {
         let admin = server.connect_options.clone();
         let name = format!("perfledger_bench_{}_{label}", std::process::id());
         let mut conn = sqlx::PgConnection::connect_with(&admin).await?;
@@ -80,7 +88,7 @@ impl Scratch {
         Ok(Scratch { admin, name, pool })
     }
 
-    async fn drop(self) -> anyhow::Result<()> {
+    pub(crate) async fn drop(self) -> anyhow::Result<()> {
         self.pool.close().await;
         let mut conn = sqlx::PgConnection::connect_with(&self.admin).await?;
         sqlx::query(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).execute(&mut conn).await?;
@@ -137,7 +145,7 @@ async fn bench_ingest(server: &Database, data_dir: &Path, events: u64) -> anyhow
     })
 }
 
-fn ensure_dir(dir: &Path) -> anyhow::Result<&Path> {
+pub(crate) fn ensure_dir(dir: &Path) -> anyhow::Result<&Path> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     Ok(dir)
 }
@@ -268,7 +276,7 @@ async fn post_batch(
     Ok(())
 }
 
-fn round(value: f64) -> f64 {
+pub(crate) fn round(value: f64) -> f64 {
     value.round()
 }
 

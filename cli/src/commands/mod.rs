@@ -2,6 +2,7 @@
 //! reading the auth keys from the configuration.
 
 pub mod bench;
+mod bench_project;
 pub mod import;
 pub mod migrate;
 pub mod project;

@@ -1,0 +1,219 @@
+//! `perfledger bench project`: projection throughput on generated demo data
+//! in a scratch database (created and dropped). Prints one JSON object:
+//!
+//! - `events`, `events_per_s`: every projector from a cold checkpoint to all
+//!   weeks scored and closed (`run_once`), wall time;
+//! - `scoring_pass_ms`: rescoring every week from the accumulators alone;
+//! - `sql_baseline_ms`: the seed's approach, one GROUP BY query per metric
+//!   over the same events, by person and week, in PostgreSQL;
+//! - `peak_rss_mb`: this process's peak resident memory.
+
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::{Days, Utc};
+use perfledger_domain::period::midnight;
+use perfledger_projections::scoring::{score_week, ScoringContext};
+use perfledger_projections::worker::{run_once, DEFAULT_BATCH};
+use perfledger_store::{Database, Ingestor};
+use serde::Serialize;
+
+use super::bench::{ensure_dir, peak_rss_mb, round, Scratch};
+use crate::commands::import::import_file;
+use crate::demo::generate::DemoSpec;
+use crate::progress::Progress;
+
+#[derive(Debug, Serialize)]
+pub struct ProjectBench {
+    events: i64,
+    events_per_s: f64,
+    project_s: f64,
+    weeks_scored: usize,
+    scoring_pass_ms: f64,
+    sql_baseline_ms: f64,
+    peak_rss_mb: f64,
+}
+
+pub async fn bench_project(
+    server: &Database,
+    data_dir: &Path,
+    people: u64,
+    weeks: u32,
+    seed: u64,
+) -> anyhow::Result<ProjectBench> {
+    let work = tempfile::Builder::new().prefix("perfledger-bench-").tempdir_in(ensure_dir(data_dir)?)?;
+    let data = work.path().join("events.ndjson");
+    let spec = DemoSpec { people: people as usize, weeks, seed, end_week_monday: crate::demo::this_monday() };
+    eprintln!("bench: generating {people} people × {weeks} weeks of activity…");
+    let path = data.clone();
+    tokio::task::spawn_blocking(move || crate::demo::write_ndjson(&spec, &path)).await??;
+
+    let db = Scratch::create(server, "project").await?;
+    let result = measure(&db, &data).await;
+    db.drop().await?;
+    result
+}
+
+async fn measure(db: &Scratch, data: &Path) -> anyhow::Result<ProjectBench> {
+    eprintln!("bench: importing (not measured)…");
+    let summary = import_file(&Ingestor::new(db.pool.clone(), "bench"), data, 10_000, true).await?;
+    anyhow::ensure!(summary.rejected == 0, "the generated data had {} rejected lines", summary.rejected);
+    let head = perfledger_store::log::head(&db.pool).await?;
+    sqlx::query("VACUUM ANALYZE events").execute(&db.pool).await?;
+
+    eprintln!("bench: projecting {head} events from a cold checkpoint…");
+    let mut bar = Progress::new("projecting", head as u64);
+    let started = Instant::now();
+    let report = run_once(&db.pool, DEFAULT_BATCH, Utc::now(), &mut |position, _| {
+        bar.update(position as u64, || format!("position {position} of {head}"));
+    })
+    .await?;
+    let project_s = started.elapsed().as_secs_f64();
+    bar.finish();
+
+    eprintln!("bench: the scoring pass alone, every week…");
+    let weeks: Vec<chrono::DateTime<Utc>> =
+        sqlx::query_scalar("SELECT period_start FROM scoring_periods ORDER BY 1").fetch_all(&db.pool).await?;
+    let started = Instant::now();
+    let mut context = ScoringContext::load(&db.pool).await?;
+    for week in &weeks {
+        score_week(&db.pool, &mut context, week.date_naive(), None).await?;
+    }
+    let scoring_pass_ms = started.elapsed().as_secs_f64() * 1000.0;
+
+    eprintln!("bench: the SQL baseline, one GROUP BY per metric…");
+    let started = Instant::now();
+    let first = weeks.first().map(|w| w.date_naive()).unwrap_or_else(|| Utc::now().date_naive());
+    let last = weeks.last().map(|w| w.date_naive() + Days::new(7)).unwrap_or(first);
+    for query in SQL_BASELINE {
+        sqlx::query(query).bind(midnight(first)).bind(midnight(last)).fetch_all(&db.pool).await?;
+    }
+    let sql_baseline_ms = started.elapsed().as_secs_f64() * 1000.0;
+
+    Ok(ProjectBench {
+        events: report.head,
+        events_per_s: round(report.head as f64 / project_s),
+        project_s: round(project_s),
+        weeks_scored: weeks.len(),
+        scoring_pass_ms: round(scoring_pass_ms),
+        sql_baseline_ms: round(sql_baseline_ms),
+        peak_rss_mb: peak_rss_mb(),
+    })
+}
+
+/// The seed's "one query per metric across all agents" (seed-design.md
+/// "Scoring Queries"), by person and ISO week, over the log's JSON payloads.
+/// $1/$2 bound the period range.
+const SQL_BASELINE: &[&str] = &[
+    // support: SLA, resolution time, escalation
+    "SELECT d->>'resolver_person_id', date_trunc('week', o), count(*) FILTER (WHERE (d->>'sla_met')::bool),
+            count(*) FILTER (WHERE d->>'sla_met' IS NOT NULL)
+     FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type = 'ticket.resolved') e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    "SELECT d->>'resolver_person_id', date_trunc('week', o), avg((d->>'resolution_minutes')::numeric)
+     FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type = 'ticket.resolved') e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    "SELECT d->>'resolver_person_id', date_trunc('week', o), count(*) FILTER (WHERE (d->>'was_escalated')::bool),
+            count(*)
+     FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type = 'ticket.resolved') e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    // support: CSAT
+    "SELECT d->>'resolver_person_id', date_trunc('week', o), avg((d->>'rating')::numeric)
+     FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type = 'ticket.rated') e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    // operations: completion (completions and assignments), on time, effort accuracy, blocked
+    "SELECT p, date_trunc('week', o), count(*) FILTER (WHERE t = 'task.completed'),
+            count(*) FILTER (WHERE t IN ('task.created', 'task.assigned'))
+     FROM (SELECT event_type AS t, coalesce(payload->'body'->'data'->>'completer_person_id',
+                  payload->'body'->'data'->>'assignee_person_id', payload->'body'->'data'->>'person_id') AS p,
+                  (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type IN ('task.completed', 'task.created', 'task.assigned')) e
+     WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    "SELECT d->>'completer_person_id', date_trunc('week', o), count(*) FILTER (WHERE (d->>'on_time')::bool),
+            count(*) FILTER (WHERE d->>'on_time' IS NOT NULL)
+     FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type = 'task.completed') e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    "SELECT d->>'completer_person_id', date_trunc('week', o), avg((d->>'effort_accuracy')::numeric)
+     FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type = 'task.completed') e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    "SELECT p, date_trunc('week', o), count(DISTINCT task) FILTER (WHERE t = 'task.blocked'), count(DISTINCT task)
+     FROM (SELECT event_type AS t, payload->'body'->'data'->>'task_id' AS task,
+                  coalesce(payload->'body'->'data'->>'completer_person_id',
+                           payload->'body'->'data'->>'assignee_person_id',
+                           payload->'body'->'data'->>'person_id') AS p,
+                  (payload->>'occurred_at')::timestamptz AS o FROM events WHERE aggregate_type = 'task') e
+     WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    // field service: completion, delay, duration accuracy, documentation
+    "SELECT p, date_trunc('week', o), count(*) FILTER (WHERE t = 'work_order.completed'),
+            count(*) FILTER (WHERE t IN ('work_order.created', 'work_order.assigned'))
+     FROM (SELECT event_type AS t, coalesce(payload->'body'->'data'->>'completer_person_id',
+                  payload->'body'->'data'->>'assignee_person_id', payload->'body'->'data'->>'person_id') AS p,
+                  (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type IN ('work_order.completed', 'work_order.created', 'work_order.assigned')) e
+     WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    "SELECT d->>'completer_person_id', date_trunc('week', o), avg((d->>'delay_minutes')::numeric)
+     FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type = 'work_order.completed') e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    "SELECT d->>'completer_person_id', date_trunc('week', o), avg((d->>'duration_accuracy')::numeric)
+     FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type = 'work_order.completed') e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    "SELECT d->>'completer_person_id', date_trunc('week', o), count(*) FILTER (WHERE (d->>'has_notes')::bool),
+            count(*)
+     FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type = 'work_order.completed') e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    // communication: first response, resolution, volume, channel coverage
+    "SELECT d->>'person_id', date_trunc('week', o), avg((d->>'first_response_minutes')::numeric)
+     FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type = 'conversation.message_sent') e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    "SELECT d->>'resolver_person_id', date_trunc('week', o), avg((d->>'resolution_minutes')::numeric)
+     FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type = 'conversation.resolved') e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    "SELECT d->>'resolver_person_id', date_trunc('week', o), count(*)
+     FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type = 'conversation.resolved') e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    "SELECT d->>'person_id', date_trunc('week', o), count(DISTINCT d->>'channel')
+     FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type = 'conversation.message_sent') e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    // sales: win rate, pipeline, quote acceptance, activity
+    "SELECT d->>'owner_person_id', date_trunc('week', o), count(*) FILTER (WHERE t = 'lead.won'), count(*)
+     FROM (SELECT event_type AS t, payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o
+           FROM events WHERE event_type IN ('lead.won', 'lead.lost')) e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    "SELECT p, date_trunc('week', o), sum(v) FROM (SELECT DISTINCT ON (p, date_trunc('week', o), lead) p, o, v
+        FROM (SELECT coalesce(payload->'body'->'data'->>'owner_person_id', payload->'body'->'data'->>'person_id') AS p,
+                     payload->'body'->'data'->>'lead_id' AS lead,
+                     (payload->'body'->'data'->>'estimated_value')::numeric AS v,
+                     (payload->>'occurred_at')::timestamptz AS o
+              FROM events WHERE event_type IN ('lead.created', 'lead.assigned')) x
+        WHERE o >= $1 AND o < $2) e GROUP BY 1, 2",
+    "SELECT p, date_trunc('week', o), count(*) FILTER (WHERE t = 'quote.accepted'),
+            count(*) FILTER (WHERE t = 'quote.sent')
+     FROM (SELECT event_type AS t, payload->'body'->'data'->>'owner_person_id' AS p,
+                  (payload->>'occurred_at')::timestamptz AS o FROM events WHERE aggregate_type = 'quote') e
+     WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    "SELECT d->>'person_id', date_trunc('week', o), count(*)
+     FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type = 'lead.contacted') e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    // data quality: contact and organization completeness, tagging, notes
+    "SELECT p, date_trunc('week', o), avg(n) FROM (SELECT DISTINCT ON (p, date_trunc('week', o), c) p, o, n
+        FROM (SELECT payload->'body'->'data'->>'editor_person_id' AS p, payload->'body'->'data'->>'contact_id' AS c,
+                     (SELECT count(*) FROM json_array_elements_text(payload->'body'->'data'->'filled') f
+                      WHERE f IN ('email', 'phone', 'first_name', 'last_name', 'city', 'country_code')) / 6.0 AS n,
+                     (payload->>'occurred_at')::timestamptz AS o FROM events WHERE event_type = 'contact.saved') x
+        WHERE o >= $1 AND o < $2 ORDER BY p, date_trunc('week', o), c, o DESC) e GROUP BY 1, 2",
+    "SELECT p, date_trunc('week', o), avg(n) FROM (SELECT DISTINCT ON (p, date_trunc('week', o), c) p, o, n
+        FROM (SELECT payload->'body'->'data'->>'editor_person_id' AS p,
+                     payload->'body'->'data'->>'organization_id' AS c,
+                     (SELECT count(*) FROM json_array_elements_text(payload->'body'->'data'->'filled') f
+                      WHERE f IN ('name', 'phone', 'email', 'domain', 'industry', 'city', 'country_code')) / 7.0 AS n,
+                     (payload->>'occurred_at')::timestamptz AS o FROM events WHERE event_type = 'organization.saved') x
+        WHERE o >= $1 AND o < $2 ORDER BY p, date_trunc('week', o), c, o DESC) e GROUP BY 1, 2",
+    "SELECT d->>'resolver_person_id', date_trunc('week', o), count(*) FILTER (WHERE (d->>'tag_count')::int > 0),
+            count(*)
+     FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type IN ('ticket.resolved', 'conversation.resolved')) e
+     WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+    "SELECT d->>'person_id', date_trunc('week', o), avg((d->>'body_chars')::numeric)
+     FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
+           WHERE event_type IN ('ticket.commented', 'work_order.note_added')) e
+     WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
+];
