@@ -157,10 +157,23 @@ impl OrgHistory {
         }
     }
 
+    /// Puts the events in (occurred_at, global_position) order; needed once
+    /// before [`OrgHistory::state_at`].
+    pub fn sort(&mut self) {
+        self.events.sort_by_key(|a| (a.0, a.1));
+    }
+
     /// The state from every event with `occurred_at < cutoff` (§3: "the last
     /// state with occurred_at before the end of P").
     pub fn as_of(&mut self, cutoff: DateTime<Utc>) -> OrgState {
-        self.events.sort_by_key(|a| (a.0, a.1));
+        self.sort();
+        self.state_at(cutoff)
+    }
+
+    /// [`OrgHistory::as_of`] on a history already sorted with
+    /// [`OrgHistory::sort`] (shared between concurrent scoring passes).
+    pub fn state_at(&self, cutoff: DateTime<Utc>) -> OrgState {
+        debug_assert!(self.events.windows(2).all(|w| (w[0].0, w[0].1) <= (w[1].0, w[1].1)), "sort() first");
         let mut state = OrgState::default();
         for (at, _, event) in &self.events {
             if *at >= cutoff {

@@ -560,7 +560,7 @@ proptest! {
         for (key, day) in &days {
             let rows = day.to_rows().into_iter().map(|(k, v)| {
                 let text = serde_json::to_string(&v).unwrap();
-                (k.to_string(), serde_json::from_str(&text).unwrap())
+                (k.to_string(), serde_json::from_str::<serde_json::Value>(&text).unwrap())
             });
             prop_assert_eq!(&PersonDay::from_rows(rows).unwrap(), day);
             prop_assert!(day.events >= 1 && day.first_position <= day.last_position);

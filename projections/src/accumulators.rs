@@ -31,6 +31,7 @@ impl Projector for AccumulatorProjector {
     }
 
     async fn apply(&mut self, tx: &mut PgConnection, events: &[Decoded]) -> Result<()> {
+        let t0 = std::time::Instant::now();
         let mut closed = closed_weeks(tx).await?;
         let mut days: HashMap<DayKey, PersonDay> = HashMap::new();
         let mut corrections = Vec::new();
@@ -46,11 +47,21 @@ impl Projector for AccumulatorProjector {
             }
             accumulate(&mut days, d.position, &d.event);
         }
+        tracing::trace!(fold_ms = t0.elapsed().as_millis() as u64, "accumulators folded");
         if !days.is_empty() {
+            let t = std::time::Instant::now();
             let weeks: Vec<NaiveDate> = days.keys().map(|(_, day)| week_start_of_day(*day)).collect();
             merge_existing(tx, &mut days).await?;
+            let merged = t.elapsed();
             write_rows(tx, &days).await?;
+            let written = t.elapsed();
             mark_weeks(tx, &weeks).await?;
+            tracing::trace!(
+                keys = days.len(),
+                merge_ms = merged.as_millis() as u64,
+                write_ms = (written - merged).as_millis() as u64,
+                "accumulators"
+            );
         }
         record_corrections(tx, &corrections).await?;
         Ok(())
@@ -86,8 +97,8 @@ async fn close_week(
 /// Folds the stored accumulators of the touched keys into the batch's.
 async fn merge_existing(tx: &mut PgConnection, days: &mut HashMap<DayKey, PersonDay>) -> Result<()> {
     let (people, dates): (Vec<Uuid>, Vec<NaiveDate>) = days.keys().copied().unzip();
-    let rows: Vec<(Uuid, NaiveDate, String, serde_json::Value)> = sqlx::query_as(
-        "SELECT a.person_id, a.day, a.kind, a.data
+    let rows: Vec<(Uuid, NaiveDate, String, String)> = sqlx::query_as(
+        "SELECT a.person_id, a.day, a.kind, a.data::text
          FROM metric_accumulators a
          JOIN unnest($1::uuid[], $2::date[]) AS k(person_id, day) ON a.day = k.day AND a.person_id = k.person_id",
     )
@@ -95,7 +106,7 @@ async fn merge_existing(tx: &mut PgConnection, days: &mut HashMap<DayKey, Person
     .bind(&dates)
     .fetch_all(&mut *tx)
     .await?;
-    let mut stored: BTreeMap<DayKey, Vec<(String, serde_json::Value)>> = BTreeMap::new();
+    let mut stored: BTreeMap<DayKey, Vec<(String, String)>> = BTreeMap::new();
     for (person, day, kind, data) in rows {
         stored.entry((person, day)).or_default().push((kind, data));
     }

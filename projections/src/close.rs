@@ -42,7 +42,7 @@ pub async fn close_due_weeks(pool: &PgPool, now: DateTime<Utc>) -> Result<Vec<Na
     let mut week = first;
     let mut context: Option<ScoringContext> = None;
     while midnight(week + Days::new(7)) <= now {
-        let context = match &mut context {
+        let context: &ScoringContext = match &mut context {
             Some(c) => c,
             None => context.insert(ScoringContext::load(pool).await?),
         };

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use perfledger_domain::directory::OrgHistory;
 use perfledger_domain::period::midnight;
 use perfledger_domain::scoring::accumulate::PersonDay;
@@ -26,8 +26,13 @@ use crate::runner::{ProjectionError, Result};
 /// Namespace of the UUIDv5 ids of score and snapshot rows.
 const ROW_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6d1f_2c8e_4b7a_4f0e_9a31_5c2d_7e84_b190);
 
-/// Serialises concurrent scoring passes (two processes on one database).
-const SCORING_LOCK: i64 = 0x7065_7266_7363_6f72; // "perfscor"
+/// With the week's day number, the advisory lock that serialises two
+/// passes scoring the same week (two processes on one database); different
+/// weeks score in parallel.
+const SCORING_LOCK: i32 = 0x7073_636f; // "psco"
+
+/// How many weeks one process scores at once.
+pub const PARALLEL_WEEKS: usize = 2;
 
 /// What the scoring pass reads besides the accumulators: loaded once per run.
 pub struct ScoringContext {
@@ -37,10 +42,9 @@ pub struct ScoringContext {
 
 impl ScoringContext {
     pub async fn load(pool: &PgPool) -> Result<Self> {
-        Ok(ScoringContext {
-            org: crate::directory::load_history(pool).await?,
-            settings: crate::settings::load_history(pool).await?,
-        })
+        let mut org = crate::directory::load_history(pool).await?;
+        org.sort();
+        Ok(ScoringContext { org, settings: crate::settings::load_history(pool).await? })
     }
 }
 
@@ -50,8 +54,8 @@ pub async fn load_accumulators(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<BTreeMap<Uuid, PersonDay>> {
-    let rows: Vec<(Uuid, NaiveDate, String, Value)> = sqlx::query_as(
-        "SELECT person_id, day, kind, data FROM metric_accumulators WHERE day >= $1 AND day < $2
+    let rows: Vec<(Uuid, NaiveDate, String, String)> = sqlx::query_as(
+        "SELECT person_id, day, kind, data::text FROM metric_accumulators WHERE day >= $1 AND day < $2
          ORDER BY person_id, day",
     )
     .bind(from)
@@ -60,9 +64,9 @@ pub async fn load_accumulators(
     .await?;
     let mut merged: BTreeMap<Uuid, PersonDay> = BTreeMap::new();
     // The rows of one (person, day), gathered until the key changes.
-    type Pending = ((Uuid, NaiveDate), Vec<(String, Value)>);
+    type Pending = ((Uuid, NaiveDate), Vec<(String, String)>);
     let mut current: Option<Pending> = None;
-    let mut flush = |key: (Uuid, NaiveDate), rows: Vec<(String, Value)>| -> Result<()> {
+    let mut flush = |key: (Uuid, NaiveDate), rows: Vec<(String, String)>| -> Result<()> {
         let day = PersonDay::from_rows(rows)
             .map_err(|e| ProjectionError::Other(format!("stored accumulator {key:?} is unreadable: {e}")))?;
         merged.entry(key.0).or_default().merge(&day);
@@ -88,12 +92,12 @@ pub async fn load_accumulators(
 /// Scores the days `[from, to)` with the organisation at `to` and the given
 /// settings (D6: weeks are stored, other ranges computed on read).
 pub fn score_range(
-    context: &mut ScoringContext,
+    context: &ScoringContext,
     accumulators: BTreeMap<Uuid, PersonDay>,
     to: NaiveDate,
     settings: &Settings,
 ) -> Vec<PersonScore> {
-    let org = context.org.as_of(midnight(to));
+    let org = context.org.state_at(midnight(to));
     let scoring_teams = org.scoring_teams();
     let people = accumulators
         .into_iter()
@@ -113,10 +117,10 @@ pub fn score_range(
 
 /// Scores the days `[from, to)` as of now, without writing anything.
 pub async fn compute_range(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Result<Vec<PersonScore>> {
-    let mut context = ScoringContext::load(pool).await?;
+    let context = ScoringContext::load(pool).await?;
     let settings = context.settings.in_force_at(from);
     let accumulators = load_accumulators(pool, from, to).await?;
-    Ok(score_range(&mut context, accumulators, to, &settings))
+    Ok(score_range(&context, accumulators, to, &settings))
 }
 
 /// What scoring one week wrote.
@@ -130,14 +134,18 @@ pub struct WeekScored {
 /// `dirty_version`, when given, is the mark this pass clears.
 pub async fn score_week(
     pool: &PgPool,
-    context: &mut ScoringContext,
+    context: &ScoringContext,
     week: NaiveDate,
     dirty_version: Option<i64>,
 ) -> Result<WeekScored> {
     let end = week + Days::new(7);
     let settings = context.settings.in_force_at(week);
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(SCORING_LOCK).execute(&mut *tx).await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+        .bind(SCORING_LOCK)
+        .bind(week.num_days_from_ce())
+        .execute(&mut *tx)
+        .await?;
     let mut scored = WeekScored::default();
     if settings.scoring_enabled {
         let started = std::time::Instant::now();
@@ -175,14 +183,27 @@ pub async fn score_dirty(pool: &PgPool, now: DateTime<Utc>) -> Result<Vec<NaiveD
     if dirty.is_empty() {
         return Ok(Vec::new());
     }
-    let mut context = ScoringContext::load(pool).await?;
-    let mut weeks = Vec::with_capacity(dirty.len());
-    for (start, version) in dirty {
-        let week = start.date_naive();
-        score_week(pool, &mut context, week, Some(version)).await?;
-        weeks.push(week);
+    let context = ScoringContext::load(pool).await?;
+    let weeks: Vec<(NaiveDate, Option<i64>)> = dirty.into_iter().map(|(s, v)| (s.date_naive(), Some(v))).collect();
+    score_weeks(pool, &context, &weeks).await?;
+    Ok(weeks.into_iter().map(|(w, _)| w).collect())
+}
+
+/// Scores several weeks, [`PARALLEL_WEEKS`] at a time.
+pub async fn score_weeks(
+    pool: &PgPool,
+    context: &ScoringContext,
+    weeks: &[(NaiveDate, Option<i64>)],
+) -> Result<Vec<WeekScored>> {
+    let mut scored = Vec::with_capacity(weeks.len());
+    for chunk in weeks.chunks(PARALLEL_WEEKS) {
+        let mut pending = Vec::with_capacity(chunk.len());
+        for &(week, version) in chunk {
+            pending.push(score_week(pool, context, week, version));
+        }
+        scored.extend(futures::future::try_join_all(pending).await?);
     }
-    Ok(weeks)
+    Ok(scored)
 }
 
 fn row_id(kind: &str, person: Uuid, week: NaiveDate, extra: &str) -> Uuid {
@@ -275,8 +296,9 @@ async fn store_week(
 
     // Rows of people or domains no longer scored (an org change) go away.
     sqlx::query(
-        "DELETE FROM agent_performance_scores WHERE score_period_start = $1
-           AND (person_id, domain) NOT IN (SELECT * FROM unnest($2::uuid[], $3::text[]))",
+        "DELETE FROM agent_performance_scores s WHERE s.score_period_start = $1
+           AND NOT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::text[]) AS k(person_id, domain)
+                           WHERE k.person_id = s.person_id AND k.domain = s.domain)",
     )
     .bind(start_at)
     .bind(&s_person)

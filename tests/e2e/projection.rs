@@ -465,9 +465,9 @@ async fn scoring_twice_changes_nothing() {
     assert_eq!((&again["events"], &again["weeks_scored"], &again["weeks_closed"]), (&json!(0), &json!(0), &json!(0)));
 
     // Rescore every week directly, as the scoring pass would.
-    let mut context = ScoringContext::load(&db.pool).await.unwrap();
+    let context = ScoringContext::load(&db.pool).await.unwrap();
     for (start, people) in &periods_before {
-        let scored = score_week(&db.pool, &mut context, start.date_naive(), None).await.unwrap();
+        let scored = score_week(&db.pool, &context, start.date_naive(), None).await.unwrap();
         assert_eq!(scored.people, *people as usize, "week {start}");
     }
     // And once more through the dirty marks.

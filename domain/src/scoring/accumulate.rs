@@ -374,16 +374,16 @@ impl PersonDay {
     /// The inverse of [`PersonDay::to_rows`]. Errors on an unknown kind, a
     /// kind given twice, a row that does not parse, or a missing
     /// `"activity"` row.
-    pub fn from_rows(rows: impl IntoIterator<Item = (String, serde_json::Value)>) -> Result<PersonDay, String> {
-        fn parse<T: serde::de::DeserializeOwned>(
+    pub fn from_rows<D: RowData>(rows: impl IntoIterator<Item = (String, D)>) -> Result<PersonDay, String> {
+        fn parse<T: serde::de::DeserializeOwned, D: RowData>(
             slot: &mut Option<T>,
             kind: &str,
-            value: serde_json::Value,
+            value: D,
         ) -> Result<(), String> {
             if slot.is_some() {
                 return Err(format!("accumulator row '{kind}' appears twice"));
             }
-            *slot = Some(serde_json::from_value(value).map_err(|e| format!("accumulator row '{kind}': {e}"))?);
+            *slot = Some(value.decode_json().map_err(|e| format!("accumulator row '{kind}': {e}"))?);
             Ok(())
         }
         let mut day = PersonDay::default();
@@ -409,6 +409,24 @@ impl PersonDay {
         day.first_position = activity.first_position;
         day.last_position = activity.last_position;
         Ok(day)
+    }
+}
+
+/// A stored accumulator row's data: a parsed JSON value, or its text (the
+/// fast path: parsed straight into the typed accumulator).
+pub trait RowData {
+    fn decode_json<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T>;
+}
+
+impl RowData for serde_json::Value {
+    fn decode_json<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
+        serde_json::from_value(self)
+    }
+}
+
+impl RowData for String {
+    fn decode_json<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
+        serde_json::from_str(&self)
     }
 }
 
