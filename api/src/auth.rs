@@ -1,14 +1,31 @@
 //! Bearer JWTs (D16): HS256 with a shared secret or RS256 with a public key.
-//! Kept small on purpose: the API issue grows it (projected grants, scope).
+//!
+//! A person's token carries `sub` = person_id and maybe `roles` and
+//! `permissions`; DotMac's own tokens carry only `sub`, so the grants
+//! projected from `person.permissions_set` (`directory_grants`) are merged in
+//! on every request. Scope (who may see whom) lives in `crate::scope`.
 
 use std::collections::HashSet;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::StatusCode;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use uuid::Uuid;
 
 use crate::problem::Problem;
+use crate::routes::AppState;
+
+/// Stable problem `type` of a refused or missing token.
+pub const UNAUTHORIZED_TYPE: &str = "https://perfledger.dev/problems/unauthorized";
+/// Stable problem `type` of a token that lacks a permission.
+pub const FORBIDDEN_TYPE: &str = "https://perfledger.dev/problems/forbidden";
+
+fn unauthorized(detail: impl Into<String>) -> Problem {
+    Problem { type_uri: UNAUTHORIZED_TYPE, ..Problem::unauthorized(detail) }
+}
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 pub const LEEWAY_SECONDS: u64 = 30;
@@ -33,24 +50,90 @@ pub struct Claims {
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub subject: String,
+    /// `sub` when it is a UUID: the person the token speaks for. Service
+    /// tokens (`sub` = "crm", …) have none.
+    pub person_id: Option<Uuid>,
     pub roles: HashSet<String>,
     pub permissions: HashSet<String>,
 }
 
+/// Roles that work the CRM inbox (see [`can_view_inbox`]).
+pub const INBOX_ROLES: [&str; 2] = ["agent", "support"];
+/// The inbox permission; `crm:inbox` implies every `crm:inbox:*`.
+pub const INBOX_PERMISSION: &str = "crm:inbox";
+
+/// The CRM's `can_view_inbox(roles, scopes)` as perfledger reads it (the
+/// seed's self-service gate, `/agent/my-performance`): the `admin` role, a
+/// role that works the inbox (`agent`, `support`), or the permission
+/// `crm:inbox` or any `crm:inbox:*` (e.g. `crm:inbox:read`).
+pub fn can_view_inbox<'a>(
+    roles: impl IntoIterator<Item = &'a str>,
+    permissions: impl IntoIterator<Item = &'a str>,
+) -> bool {
+    roles.into_iter().any(|r| r == "admin" || INBOX_ROLES.contains(&r))
+        || permissions.into_iter().any(|p| {
+            p == INBOX_PERMISSION || p.strip_prefix(INBOX_PERMISSION).is_some_and(|rest| rest.starts_with(':'))
+        })
+}
+
 impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.roles.contains("admin")
+    }
+
     /// `admin` implies everything; `reports` implies every `reports:*` (D16).
     pub fn has_permission(&self, permission: &str) -> bool {
-        self.roles.contains("admin")
+        self.is_admin()
             || self.permissions.contains(permission)
             || (permission.starts_with("reports:") && self.permissions.contains("reports"))
+    }
+
+    /// See [`can_view_inbox`].
+    pub fn can_view_inbox(&self) -> bool {
+        can_view_inbox(self.roles.iter().map(String::as_str), self.permissions.iter().map(String::as_str))
     }
 
     pub fn require(&self, permission: &str) -> Result<(), Problem> {
         if self.has_permission(permission) {
             Ok(())
         } else {
-            Err(Problem::forbidden(format!("this token lacks the '{permission}' permission")))
+            Err(Problem {
+                type_uri: FORBIDDEN_TYPE,
+                ..Problem::forbidden(format!("this token lacks the '{permission}' permission"))
+            })
         }
+    }
+
+    /// Merges grants projected from `person.permissions_set` (D16): the
+    /// union of the token's and the projection's roles and permissions.
+    pub fn merge(&mut self, roles: impl IntoIterator<Item = String>, permissions: impl IntoIterator<Item = String>) {
+        self.roles.extend(roles);
+        self.permissions.extend(permissions);
+    }
+
+    /// Loads this person's projected grants, if any, and merges them.
+    pub async fn merge_projected_grants(&mut self, pool: &PgPool) -> Result<(), sqlx::Error> {
+        let Some(person_id) = self.person_id else { return Ok(()) };
+        let grants: Option<(Vec<String>, Vec<String>)> =
+            sqlx::query_as("SELECT roles, permissions FROM directory_grants WHERE person_id = $1")
+                .bind(person_id)
+                .fetch_optional(pool)
+                .await?;
+        if let Some((roles, permissions)) = grants {
+            self.merge(roles, permissions);
+        }
+        Ok(())
+    }
+}
+
+/// Where the extractor finds projected grants: the database, or nowhere
+/// (a state without one trusts the token's claims alone).
+#[derive(Clone)]
+pub struct GrantSource(pub Option<PgPool>);
+
+impl axum::extract::FromRef<AppState> for GrantSource {
+    fn from_ref(state: &AppState) -> GrantSource {
+        GrantSource(Some(state.pool.clone()))
     }
 }
 
@@ -96,9 +179,10 @@ impl Verifier {
 
     pub fn verify(&self, token: &str) -> Result<Principal, Problem> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map_err(|e| Problem::unauthorized(format!("the bearer token was refused: {e}")))?;
+            .map_err(|e| unauthorized(format!("the bearer token was refused: {e}")))?;
         let claims = data.claims;
         Ok(Principal {
+            person_id: Uuid::parse_str(&claims.sub).ok(),
             subject: claims.sub,
             roles: claims.roles.into_iter().collect(),
             permissions: claims.permissions.into_iter().collect(),
@@ -149,11 +233,13 @@ impl Signer {
     }
 }
 
-/// Extracts and verifies `Authorization: Bearer …`.
+/// Extracts and verifies `Authorization: Bearer …`, then merges the
+/// person's projected grants.
 impl<S> FromRequestParts<S> for Principal
 where
     S: Send + Sync,
     Verifier: axum::extract::FromRef<S>,
+    GrantSource: axum::extract::FromRef<S>,
 {
     type Rejection = Problem;
 
@@ -162,11 +248,121 @@ where
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| Problem::unauthorized("missing Authorization: Bearer <token> header"))?;
-        let value = header.to_str().map_err(|_| Problem::unauthorized("the Authorization header is not ASCII"))?;
+            .ok_or_else(|| unauthorized("missing Authorization: Bearer <token> header"))?;
+        let value = header.to_str().map_err(|_| unauthorized("the Authorization header is not ASCII"))?;
         let token = value
             .strip_prefix("Bearer ")
-            .ok_or_else(|| Problem::unauthorized("the Authorization header must be 'Bearer <token>'"))?;
-        verifier.verify(token.trim())
+            .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))?;
+        let mut principal = verifier.verify(token.trim())?;
+        if let GrantSource(Some(pool)) = <GrantSource as axum::extract::FromRef<S>>::from_ref(state) {
+            principal.merge_projected_grants(&pool).await.map_err(|e| Problem {
+                type_uri: "https://perfledger.dev/problems/unavailable",
+                ..Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service Unavailable",
+                    format!("cannot load the caller's grants: {e}"),
+                )
+            })?;
+        }
+        Ok(principal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"unit-test-secret-unit-test-secret-0123456789";
+    /// A throwaway RSA public key (its private half was discarded).
+    const PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAsUAsWAtEp2B6pcv2SdFT
+9ca1GBcEBFdJafvPGP+oXF4IYcQDcS7nfi/lrV7cQ9sEro8IKQQsIbDH9Rq1TOAC
+dhXl5n8WCVn9ALnCJvAqOkp+vgRpE0nOqfQHQrjL1ES9OR7A2ABNigtM7Tq98pAR
+NsMNmwvTQ/FYjr0qTk/Ri4fAnzlvkhH6+HYiuBPw+VxFp0I/VQ5VWo91KcCBAycT
+eM/ucX1XmftcpIKPA6rlowM6o0bHWtq9v1PNj/k8JKxA5EtjiRZtheDudAgHO9cd
+LbfMlWdVx09C4V5k35SnhDhQuqhvusZdkyJbUjjzZAtDBmusKlhfkz0BFlrcxvyc
+3QIDAQAB
+-----END PUBLIC KEY-----
+";
+
+    fn b64(bytes: &[u8]) -> String {
+        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+            for i in 0..=chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+
+    fn claims_json(exp: u64) -> String {
+        format!(r#"{{"sub":"7c9e6679-7425-40de-944b-e07fc1f90ae7","roles":["admin"],"permissions":[],"exp":{exp}}}"#)
+    }
+
+    fn now() -> u64 {
+        jsonwebtoken::get_current_timestamp()
+    }
+
+    #[test]
+    fn a_good_token_names_its_person() {
+        let signer = Signer::hs256(SECRET).unwrap();
+        let token = signer.token("7c9e6679-7425-40de-944b-e07fc1f90ae7", &["agent"], &["reports"], 60);
+        let principal = Verifier::hs256(SECRET).unwrap().verify(&token).unwrap();
+        assert_eq!(principal.person_id, Some(Uuid::parse_str("7c9e6679-7425-40de-944b-e07fc1f90ae7").unwrap()));
+        assert!(principal.has_permission("reports:operations"));
+        assert!(principal.can_view_inbox());
+        let service = Verifier::hs256(SECRET).unwrap().verify(&signer.token("crm", &[], &["ingest"], 60)).unwrap();
+        assert_eq!(service.person_id, None);
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        let token = format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), b64(claims_json(now() + 600).as_bytes()));
+        assert_eq!(Verifier::hs256(SECRET).unwrap().verify(&token).unwrap_err().status, 401);
+        assert_eq!(Verifier::rs256(PUBLIC_KEY.as_bytes()).unwrap().verify(&token).unwrap_err().status, 401);
+    }
+
+    /// The classic confusion: an HS256 token whose HMAC key is the RSA
+    /// public key must not pass an RS256 verifier.
+    #[test]
+    fn hs256_signed_with_the_public_key_is_refused_by_rs256() {
+        let forged = Signer::hs256(PUBLIC_KEY.as_bytes()).unwrap().token("x", &["admin"], &[], 600);
+        let refused = Verifier::rs256(PUBLIC_KEY.as_bytes()).unwrap().verify(&forged).unwrap_err();
+        assert_eq!(refused.status, 401);
+        assert_eq!(refused.type_uri, UNAUTHORIZED_TYPE);
+    }
+
+    #[test]
+    fn an_rs256_header_is_refused_by_hs256() {
+        let header = b64(br#"{"alg":"RS256","typ":"JWT"}"#);
+        let payload = b64(claims_json(now() + 600).as_bytes());
+        let token = format!("{header}.{payload}.{}", b64(&[7u8; 256]));
+        assert_eq!(Verifier::hs256(SECRET).unwrap().verify(&token).unwrap_err().status, 401);
+    }
+
+    #[test]
+    fn exp_and_nbf_are_checked_with_the_leeway() {
+        let signer = Signer::hs256(SECRET).unwrap();
+        let verifier = Verifier::hs256(SECRET).unwrap();
+        let sign = |exp: u64, nbf: Option<u64>| {
+            signer.sign(&Claims { sub: "crm".into(), roles: vec![], permissions: vec![], exp, nbf })
+        };
+        assert!(verifier.verify(&sign(now() - LEEWAY_SECONDS / 2, None)).is_ok(), "inside the leeway");
+        assert!(verifier.verify(&sign(now() - LEEWAY_SECONDS - 60, None)).is_err(), "expired");
+        assert!(verifier.verify(&sign(now() + 600, Some(now() + LEEWAY_SECONDS / 2))).is_ok());
+        assert!(verifier.verify(&sign(now() + 600, Some(now() + LEEWAY_SECONDS + 60))).is_err(), "not yet valid");
+    }
+
+    #[test]
+    fn inbox_access_follows_roles_and_permissions() {
+        assert!(can_view_inbox(["admin"], []));
+        assert!(can_view_inbox(["agent"], []));
+        assert!(can_view_inbox(["support"], []));
+        assert!(can_view_inbox([], ["crm:inbox"]));
+        assert!(can_view_inbox([], ["crm:inbox:read"]));
+        assert!(!can_view_inbox([], ["crm:inboxes"]));
+        assert!(!can_view_inbox(["member"], ["reports"]));
     }
 }

@@ -96,5 +96,6 @@ pub async fn post_events(
         tracing::error!(error = %e, "ingest failed");
         Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", format!("{e}; nothing was written"))
     })?;
+    crate::ops::count_ingest(&report);
     Ok(Json(report))
 }

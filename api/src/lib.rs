@@ -2,7 +2,12 @@
 
 pub mod auth;
 pub mod ingest;
+pub mod ops;
+pub mod performance;
+pub mod period_query;
 pub mod problem;
+pub mod queries;
 pub mod routes;
+pub mod scope;
 
 pub use routes::{router, AppState};

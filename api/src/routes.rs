@@ -29,7 +29,11 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(status_page))
         .route("/healthz", get(health))
         .route("/api/v1/events", post(crate::ingest::post_events))
+        .merge(crate::performance::router())
+        .merge(crate::ops::routes())
         .fallback(not_found)
+        // Last, so it wraps every route above, merged ones included.
+        .layer(axum::middleware::from_fn(crate::ops::track_requests))
         .with_state(state)
 }
 

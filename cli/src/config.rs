@@ -210,7 +210,8 @@ pub enum BenchCommand {
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
     /// The subject: a person_id, or a service name for service tokens.
-    #[arg(long, env = "PERFLEDGER_TOKEN_SUBJECT")]
+    /// `--person ID` is the same flag under the name the API issue uses.
+    #[arg(long, visible_alias = "person", env = "PERFLEDGER_TOKEN_SUBJECT")]
     pub subject: String,
     /// Roles, comma separated (e.g. admin,manager).
     #[arg(long, env = "PERFLEDGER_TOKEN_ROLES", value_delimiter = ',')]
@@ -218,7 +219,48 @@ pub struct TokenArgs {
     /// Permissions, comma separated (e.g. ingest,reports:operations).
     #[arg(long, env = "PERFLEDGER_TOKEN_PERMISSIONS", value_delimiter = ',')]
     pub permissions: Vec<String>,
-    /// Lifetime in seconds.
-    #[arg(long, env = "PERFLEDGER_TOKEN_TTL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    /// Lifetime: seconds (`3600`) or a number with a unit (`90s`, `30m`, `1h`, `7d`); at most 365 days.
+    #[arg(long, env = "PERFLEDGER_TOKEN_TTL", default_value = "3600", value_parser = parse_ttl)]
     pub ttl: u64,
+}
+
+/// `--ttl`: plain seconds, or a positive integer followed by `s`, `m`, `h` or `d`; 1 s to 365 days.
+pub fn parse_ttl(text: &str) -> Result<u64, String> {
+    const MAX: u64 = 31_536_000;
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, ""),
+    };
+    let multiplier = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!("'{text}' is not a duration: expected seconds or a number with s, m, h or d (e.g. 1h)"))
+        }
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration: expected seconds or a number with s, m, h or d (e.g. 1h)"))?;
+    let seconds = n.checked_mul(multiplier).filter(|s| (1..=MAX).contains(s));
+    seconds.ok_or_else(|| format!("'{text}' is out of range: expected 1 second to 365 days"))
+}
+
+#[cfg(test)]
+mod ttl_tests {
+    use super::parse_ttl;
+
+    #[test]
+    fn ttl_accepts_seconds_and_units() {
+        assert_eq!(parse_ttl("60"), Ok(60));
+        assert_eq!(parse_ttl("90s"), Ok(90));
+        assert_eq!(parse_ttl("30m"), Ok(1_800));
+        assert_eq!(parse_ttl("1h"), Ok(3_600));
+        assert_eq!(parse_ttl("2d"), Ok(172_800));
+        for bad in ["", "0", "h", "1w", "-5", "1.5h", "366d"] {
+            assert!(parse_ttl(bad).is_err(), "{bad} must be refused");
+        }
+    }
 }

@@ -1,11 +1,14 @@
 //! End-to-end tests: one test binary, so one throwaway PostgreSQL cluster per
 //! run, and a fresh database per test (see perfledger_tests).
 
+mod api_access;
+mod api_queries;
 mod cli_errors;
 mod cluster;
 mod global_order;
 mod import;
 mod ingest_http;
+mod ops;
 mod projection;
 mod scoring_settings;
 mod support;

@@ -6,7 +6,7 @@ use crate::config::{GlobalArgs, TokenArgs};
 
 pub fn run(global: &GlobalArgs, args: TokenArgs) -> anyhow::Result<ExitCode> {
     if args.subject.trim().is_empty() {
-        anyhow::bail!("--subject must not be empty");
+        anyhow::bail!("--subject (--person) must not be empty");
     }
     let signer = super::signer(global)?;
     let roles: Vec<&str> = args.roles.iter().map(String::as_str).collect();

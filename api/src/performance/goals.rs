@@ -1,0 +1,301 @@
+//! Goals (seed `AgentPerformanceGoal`, D14) over HTTP: list, create, update
+//! and cancel. Anyone may act on their own goals (self-service), managers on
+//! their members' and admins on anyone's (seed "Access Control").
+//!
+//! Writes go through the `Goal` aggregate (`perfledger_store::commands::execute`),
+//! and answer with the goal as the command recorded it, read back from the
+//! aggregate's own events. The list reads the `agent_performance_goals` read
+//! model, which the projector updates asynchronously: a goal just written
+//! appears there after the next projection round (eventual consistency).
+
+use std::str::FromStr;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use axum::Json;
+use chrono::{DateTime, NaiveDate, Utc};
+use perfledger_domain::aggregates::{Goal, GoalCommand, GoalCommandEnvelope, GoalState};
+use perfledger_domain::goals::Comparison;
+use perfledger_domain::scoring::Domain;
+use perfledger_domain::LogEvent;
+use perfledger_store::commands::{execute, CommandError};
+use serde_json::{json, Map, Value};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{json_object, only_fields, query_params, shorten, uuid_param, uuid_path};
+use crate::auth::Principal;
+use crate::routes::AppState;
+use crate::scope::{caller_person_id, effective_person_id, ApiProblem};
+
+const STATUSES: [&str; 4] = ["active", "achieved", "missed", "canceled"];
+
+type GoalRow = (
+    Uuid,
+    Uuid,
+    String,
+    String,
+    String,
+    f64,
+    Option<f64>,
+    String,
+    NaiveDate,
+    String,
+    Option<Uuid>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+);
+
+/// `GET /api/v1/performance/goals?person_id=&status=`: newest first.
+pub async fn list(State(state): State<AppState>, principal: Principal, uri: Uri) -> Result<Json<Value>, ApiProblem> {
+    let params = query_params(&uri, &["person_id", "status"])?;
+    let requested = uuid_param(&params, "person_id")?;
+    let status = params.get("status").map(|s| s.trim().to_string());
+    if let Some(status) = &status {
+        if !STATUSES.contains(&status.as_str()) {
+            return Err(ApiProblem::invalid_parameter(
+                "status",
+                format!("'{}' is not a goal status; expected one of: {}", shorten(status), STATUSES.join(", ")),
+            ));
+        }
+    }
+    let person = effective_person_id(&state.pool, &principal, requested, "person_id").await?;
+    let rows: Vec<GoalRow> = sqlx::query_as(
+        "SELECT id, person_id, domain, metric_key, label, target_value::float8, current_value::float8, comparison,
+                deadline, status, created_by_person_id, created_at, updated_at
+           FROM agent_performance_goals
+          WHERE person_id = $1 AND ($2::text IS NULL OR status = $2)
+          ORDER BY created_at DESC, id",
+    )
+    .bind(person)
+    .bind(status)
+    .fetch_all(&state.pool)
+    .await?;
+    let items: Vec<Value> = rows
+        .into_iter()
+        .map(|r| {
+            json!({
+                "id": r.0, "person_id": r.1, "domain": r.2, "metric_key": r.3, "label": r.4,
+                "target_value": r.5, "current_value": r.6, "comparison": r.7, "deadline": r.8,
+                "status": r.9, "created_by_person_id": r.10, "created_at": r.11, "updated_at": r.12,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"person_id": person, "items": items})))
+}
+
+/// `POST /api/v1/performance/goals`: `{person_id?, domain, metric_key, label,
+/// target_value, comparison, deadline}`; 201 with the recorded goal.
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiProblem> {
+    let me = caller_person_id(&principal)?;
+    let map = json_object(&body)?;
+    only_fields(&map, &["person_id", "domain", "metric_key", "label", "target_value", "comparison", "deadline"])?;
+    let requested = optional_uuid(&map, "person_id")?;
+    let domain: Domain =
+        enum_field(&map, "domain", "support, operations, field_service, communication, sales, data_quality")?;
+    let metric_key = string_field(&map, "metric_key")?.ok_or_else(|| required("metric_key"))?;
+    let label = string_field(&map, "label")?.ok_or_else(|| required("label"))?;
+    let target_value = decimal_field(&map, "target_value")?.ok_or_else(|| required("target_value"))?;
+    let comparison: Comparison = enum_field(&map, "comparison", "lte, gte")?;
+    let deadline = date_field(&map, "deadline")?.ok_or_else(|| required("deadline"))?;
+
+    let person = effective_person_id(&state.pool, &principal, requested, "person_id").await?;
+    let goal_id = Uuid::new_v4();
+    let now = Utc::now();
+    let command = GoalCommand::Create {
+        person_id: person,
+        domain,
+        metric_key,
+        label,
+        target_value,
+        comparison,
+        deadline,
+        created_by_person_id: Some(me),
+        today: now.date_naive(),
+    };
+    run(&state.pool, goal_id, "created", now, command).await?;
+    let goal =
+        load_goal(&state.pool, goal_id).await?.ok_or_else(|| ApiProblem::internal("the goal was not recorded"))?;
+    Ok((StatusCode::CREATED, Json(goal_json(&goal, Some(me)))))
+}
+
+/// `PATCH /api/v1/performance/goals/{id}`: `{label?, target_value?,
+/// comparison?, deadline?}` to update, or `{status: "canceled"}` to cancel.
+pub async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiProblem> {
+    let me = caller_person_id(&principal)?;
+    let goal_id = uuid_path(&id, "id")?;
+    let map = json_object(&body)?;
+    only_fields(&map, &["label", "target_value", "comparison", "deadline", "status"])?;
+    let status = string_field(&map, "status")?;
+    let command = match status.as_deref() {
+        Some("canceled") => {
+            if map.len() > 1 {
+                return Err(ApiProblem::invalid_body("status", "cancel alone: give no other field with status"));
+            }
+            GoalCommand::Cancel { actor_person_id: Some(me) }
+        }
+        Some(other) => {
+            return Err(ApiProblem::invalid_body(
+                "status",
+                format!("'{}' cannot be set; only \"canceled\" can (achieved and missed are settled)", shorten(other)),
+            ))
+        }
+        None => GoalCommand::Update {
+            actor_person_id: Some(me),
+            label: string_field(&map, "label")?,
+            target_value: decimal_field(&map, "target_value")?,
+            comparison: if map.contains_key("comparison") {
+                Some(enum_field(&map, "comparison", "lte, gte")?)
+            } else {
+                None
+            },
+            deadline: date_field(&map, "deadline")?,
+            today: Utc::now().date_naive(),
+        },
+    };
+
+    // Whose goal is it? Read from the aggregate's events, not the read model.
+    let Some(goal) = load_goal(&state.pool, goal_id).await? else {
+        return Err(if principal.is_admin() {
+            ApiProblem::not_found("id", format!("no goal has id '{goal_id}'"))
+        } else {
+            ApiProblem::forbidden(Some("id"), "you may not see or act on this goal")
+        });
+    };
+    if !principal.is_admin() {
+        effective_person_id(&state.pool, &principal, Some(goal.person_id), "id")
+            .await
+            .map_err(|_| ApiProblem::forbidden(Some("id"), "you may not see or act on this goal"))?;
+    }
+    let verb = if matches!(command, GoalCommand::Cancel { .. }) { "canceled" } else { "updated" };
+    run(&state.pool, goal_id, verb, Utc::now(), command).await?;
+    let goal = load_goal(&state.pool, goal_id).await?.ok_or_else(|| ApiProblem::internal("the goal vanished"))?;
+    Ok(Json(goal_json(&goal, None)))
+}
+
+async fn run(
+    pool: &PgPool,
+    goal_id: Uuid,
+    verb: &str,
+    occurred_at: DateTime<Utc>,
+    command: GoalCommand,
+) -> Result<(), ApiProblem> {
+    let envelope = GoalCommandEnvelope {
+        goal_id,
+        event_id: format!("goal.{verb}:{goal_id}:{}", Uuid::new_v4()),
+        occurred_at,
+        command,
+    };
+    execute::<Goal>(pool, &goal_id.to_string(), envelope).await.map_err(|e| match e {
+        CommandError::Rejected(r) => ApiProblem::rejected(&r.field, r.reason),
+        CommandError::Store(e) => ApiProblem::internal(format!("the event store failed: {e}")),
+    })
+}
+
+/// The goal as its events leave it, or `None` when it was never created.
+pub async fn load_goal(pool: &PgPool, goal_id: Uuid) -> Result<Option<GoalState>, ApiProblem> {
+    let payloads: Vec<Value> = sqlx::query_scalar(
+        "SELECT payload::jsonb FROM events WHERE aggregate_type = 'goal' AND aggregate_id = $1 ORDER BY sequence",
+    )
+    .bind(goal_id.to_string())
+    .fetch_all(pool)
+    .await?;
+    let mut goal = Goal::default();
+    for payload in payloads {
+        let event: LogEvent = serde_json::from_value(payload)
+            .map_err(|e| ApiProblem::internal(format!("a stored goal event does not parse: {e}")))?;
+        goal.evolve(&event);
+    }
+    Ok(goal.state().cloned())
+}
+
+fn goal_json(goal: &GoalState, created_by: Option<Uuid>) -> Value {
+    let number = |d: String| d.parse::<f64>().map(Value::from).unwrap_or(Value::String(d));
+    let mut value = json!({
+        "id": goal.goal_id,
+        "person_id": goal.person_id,
+        "domain": goal.domain,
+        "metric_key": goal.metric_key,
+        "label": goal.label,
+        "target_value": number(goal.target_value.to_string()),
+        "current_value": goal.current_value.map(|v| number(v.to_string())),
+        "comparison": goal.comparison.as_str(),
+        "deadline": goal.deadline,
+        "status": goal.status.as_str(),
+    });
+    if let Some(created_by) = created_by {
+        value["created_by_person_id"] = json!(created_by);
+    }
+    value
+}
+
+// ------------------------------------------------------------ body fields
+
+fn required(field: &str) -> ApiProblem {
+    ApiProblem::invalid_body(field, "is required")
+}
+
+fn present<'a>(map: &'a Map<String, Value>, field: &str) -> Option<&'a Value> {
+    map.get(field).filter(|v| !v.is_null())
+}
+
+fn string_field(map: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiProblem> {
+    match present(map, field) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiProblem::invalid_body(field, "must be a string")),
+    }
+}
+
+fn optional_uuid(map: &Map<String, Value>, field: &str) -> Result<Option<Uuid>, ApiProblem> {
+    match string_field(map, field)? {
+        None => Ok(None),
+        Some(text) => Uuid::parse_str(&text)
+            .map(Some)
+            .map_err(|_| ApiProblem::invalid_body(field, format!("'{}' is not a UUID", shorten(&text)))),
+    }
+}
+
+fn date_field(map: &Map<String, Value>, field: &str) -> Result<Option<NaiveDate>, ApiProblem> {
+    match string_field(map, field)? {
+        None => Ok(None),
+        Some(text) => NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| ApiProblem::invalid_body(field, format!("'{}' is not a date (YYYY-MM-DD)", shorten(&text)))),
+    }
+}
+
+/// A required snake_case enum (`Domain`, `Comparison`) from a string.
+fn enum_field<T: serde::de::DeserializeOwned>(
+    map: &Map<String, Value>,
+    field: &str,
+    expected: &str,
+) -> Result<T, ApiProblem> {
+    let text = string_field(map, field)?.ok_or_else(|| required(field))?;
+    serde_json::from_value(Value::String(text.clone()))
+        .map_err(|_| ApiProblem::invalid_body(field, format!("'{}' is not one of: {expected}", shorten(&text))))
+}
+
+/// A decimal given as a JSON number or a string; the type comes from the
+/// command (the goal rules check sign, scale and size).
+fn decimal_field<T: FromStr>(map: &Map<String, Value>, field: &str) -> Result<Option<T>, ApiProblem> {
+    let text = match present(map, field) {
+        None => return Ok(None),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.trim().to_string(),
+        Some(_) => return Err(ApiProblem::invalid_body(field, "must be a number")),
+    };
+    text.parse()
+        .map(Some)
+        .map_err(|_| ApiProblem::invalid_body(field, format!("'{}' is not a decimal number", shorten(&text))))
+}

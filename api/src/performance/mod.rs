@@ -1,0 +1,123 @@
+//! `/api/v1/performance/*` (seed "API Routes"): scores, goals and reviews of
+//! one person, whose id every handler resolves server-side through
+//! [`crate::scope::effective_person_id`] (D17). Errors are problem+json
+//! ([`ApiProblem`]) naming the field and the reason.
+//!
+//! | Route | Answer |
+//! |---|---|
+//! | `GET /api/v1/performance/scores?person_id=&period=&from=&to=&limit=` | score history, newest first |
+//! | `GET /api/v1/performance/goals?person_id=&status=` | goals (read model, eventually consistent) |
+//! | `POST /api/v1/performance/goals` | 201 + the goal as the command recorded it |
+//! | `PATCH /api/v1/performance/goals/{id}` | 200 + the goal as the command recorded it |
+//! | `GET /api/v1/performance/reviews?person_id=&limit=` | 503 until AI reviews are configured |
+//! | `GET /api/v1/performance/reviews/{id}` | 503 until AI reviews are configured |
+//! | `POST /api/v1/performance/reviews/generate` | 503 until AI reviews are configured |
+
+pub mod goals;
+pub mod reviews;
+pub mod scores;
+
+use std::collections::HashMap;
+
+use axum::extract::Query;
+use axum::http::Uri;
+use axum::routing::{get, patch, post};
+use axum::Router;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::routes::AppState;
+use crate::scope::ApiProblem;
+
+/// The largest `limit` any list accepts.
+pub const MAX_LIMIT: i64 = 500;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/performance/scores", get(scores::list))
+        .route("/api/v1/performance/goals", get(goals::list).post(goals::create))
+        .route("/api/v1/performance/goals/{id}", patch(goals::update))
+        .route("/api/v1/performance/reviews", get(reviews::list))
+        .route("/api/v1/performance/reviews/generate", post(reviews::generate))
+        .route("/api/v1/performance/reviews/{id}", get(reviews::detail))
+}
+
+/// The query string as a map; unknown and repeated parameters are refused.
+pub(crate) fn query_params(uri: &Uri, allowed: &[&str]) -> Result<HashMap<String, String>, ApiProblem> {
+    let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri)
+        .map_err(|e| ApiProblem::invalid_parameter("query", format!("is not a valid query string: {e}")))?;
+    let mut params = HashMap::new();
+    for (key, value) in pairs {
+        if !allowed.contains(&key.as_str()) {
+            let expected = allowed.join(", ");
+            return Err(ApiProblem::invalid_parameter(
+                &key,
+                format!("is not a parameter of this endpoint; expected one of: {expected}"),
+            ));
+        }
+        if params.insert(key.clone(), value).is_some() {
+            return Err(ApiProblem::invalid_parameter(&key, "is given more than once"));
+        }
+    }
+    Ok(params)
+}
+
+/// An optional UUID parameter; an empty value counts as absent.
+pub(crate) fn uuid_param(params: &HashMap<String, String>, field: &str) -> Result<Option<Uuid>, ApiProblem> {
+    match params.get(field).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(text) => Uuid::parse_str(text)
+            .map(Some)
+            .map_err(|_| ApiProblem::invalid_parameter(field, format!("'{}' is not a UUID", shorten(text)))),
+    }
+}
+
+/// `limit`: an integer from 1 to [`MAX_LIMIT`], or `default` when absent.
+pub(crate) fn limit_param(params: &HashMap<String, String>, default: i64) -> Result<i64, ApiProblem> {
+    let Some(text) = params.get("limit") else { return Ok(default) };
+    let reason = || format!("'{}' is not an integer from 1 to {MAX_LIMIT}", shorten(text));
+    let limit: i64 = text.trim().parse().map_err(|_| ApiProblem::invalid_parameter("limit", reason()))?;
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiProblem::invalid_parameter("limit", reason()));
+    }
+    Ok(limit)
+}
+
+/// A path segment that must be a UUID.
+pub(crate) fn uuid_path(text: &str, field: &str) -> Result<Uuid, ApiProblem> {
+    Uuid::parse_str(text)
+        .map_err(|_| ApiProblem::invalid_parameter(field, format!("'{}' is not a UUID", shorten(text))))
+}
+
+/// A request body that must be a JSON object (an empty body is `{}`).
+pub(crate) fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiProblem> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiProblem::invalid_body("body", "must be a JSON object")),
+        Err(e) => Err(ApiProblem::invalid_body("body", format!("is not JSON: {e}"))),
+    }
+}
+
+/// Refuses fields outside `allowed`.
+pub(crate) fn only_fields(map: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiProblem> {
+    match map.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(key) => Err(ApiProblem::invalid_body(
+            key,
+            format!("is not a field of this request; expected one of: {}", allowed.join(", ")),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Echoed input, cut short so problems stay small.
+pub(crate) fn shorten(text: &str) -> String {
+    const MAX: usize = 60;
+    if text.chars().count() <= MAX {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(MAX).collect::<String>())
+    }
+}

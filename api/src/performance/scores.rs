@@ -1,0 +1,213 @@
+//! `GET /api/v1/performance/scores`: the score history of the effective
+//! person, newest week first: each weekly snapshot (composite, domain
+//! scores, weights, team, flagged) with its per-domain score rows.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::Uri;
+use axum::Json;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use perfledger_domain::period::{iso_week_label, midnight, parse_iso_week, week_start};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::{limit_param, query_params, shorten, uuid_param};
+use crate::auth::Principal;
+use crate::routes::AppState;
+use crate::scope::{effective_person_id, ApiProblem};
+
+/// Weeks returned when `limit` is absent (one year).
+pub const DEFAULT_LIMIT: i64 = 52;
+/// The longest `from`/`to` range, in days (inclusive).
+pub const MAX_RANGE_DAYS: i64 = 366;
+
+const PARAMS: [&str; 5] = ["person_id", "period", "from", "to", "limit"];
+
+/// A half-open UTC range `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// `period` (`this_week`, `last_week`, `last_month` or an ISO week such as
+/// `2026-W45`) or `from`/`to` dates (inclusive, at most 366 days); neither
+/// means all time. Weeks overlapping the range are returned.
+pub fn parse_range(params: &HashMap<String, String>, now: DateTime<Utc>) -> Result<Option<Range>, ApiProblem> {
+    let from = params.get("from").map(|t| parse_date("from", t)).transpose()?;
+    let to = params.get("to").map(|t| parse_date("to", t)).transpose()?;
+    if let Some(period) = params.get("period") {
+        if from.is_some() || to.is_some() {
+            return Err(ApiProblem::invalid_parameter("period", "give either period or from/to, not both"));
+        }
+        return parse_period(period, now).map(Some);
+    }
+    match (from, to) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ApiProblem::invalid_parameter("to", "is required with from")),
+        (None, Some(_)) => Err(ApiProblem::invalid_parameter("from", "is required with to")),
+        (Some(from), Some(to)) => {
+            if to < from {
+                return Err(ApiProblem::invalid_parameter("to", format!("{to} is before from ({from})")));
+            }
+            let days = (to - from).num_days() + 1;
+            if days > MAX_RANGE_DAYS {
+                return Err(ApiProblem::invalid_parameter(
+                    "to",
+                    format!("the range from {from} to {to} is {days} days; at most {MAX_RANGE_DAYS} are allowed"),
+                ));
+            }
+            Ok(Some(Range { start: midnight(from), end: midnight(to + Duration::days(1)) }))
+        }
+    }
+}
+
+fn parse_date(field: &str, text: &str) -> Result<NaiveDate, ApiProblem> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiProblem::invalid_parameter(field, format!("'{}' is not a date (YYYY-MM-DD)", shorten(text))))
+}
+
+fn parse_period(text: &str, now: DateTime<Utc>) -> Result<Range, ApiProblem> {
+    let week = |monday: NaiveDate| Range { start: midnight(monday), end: midnight(monday + Duration::days(7)) };
+    let this_monday = week_start(now);
+    match text.trim() {
+        "this_week" => Ok(week(this_monday)),
+        "last_week" => Ok(week(this_monday - Duration::days(7))),
+        "last_month" => {
+            let today = now.date_naive();
+            let first_of_this = today.with_day(1).expect("day 1 exists");
+            let first_of_last = (first_of_this - Duration::days(1)).with_day(1).expect("day 1 exists");
+            Ok(Range { start: midnight(first_of_last), end: midnight(first_of_this) })
+        }
+        other => parse_iso_week(other).map(week).map_err(|_| {
+            ApiProblem::invalid_parameter(
+                "period",
+                format!(
+                    "'{}' is not a period; expected this_week, last_week, last_month or an ISO week such as 2026-W45",
+                    shorten(other)
+                ),
+            )
+        }),
+    }
+}
+
+type SnapshotRow =
+    (DateTime<Utc>, DateTime<Utc>, f64, Value, Value, Option<Uuid>, Option<String>, Option<f64>, String, bool, i32);
+
+pub async fn list(State(state): State<AppState>, principal: Principal, uri: Uri) -> Result<Json<Value>, ApiProblem> {
+    let params = query_params(&uri, &PARAMS)?;
+    let requested = uuid_param(&params, "person_id")?;
+    let limit = limit_param(&params, DEFAULT_LIMIT)?;
+    let range = parse_range(&params, Utc::now())?;
+    let person = effective_person_id(&state.pool, &principal, requested, "person_id").await?;
+
+    let snapshots: Vec<SnapshotRow> = sqlx::query_as(
+        "SELECT score_period_start, score_period_end, composite_score::float8, domain_scores_json, weights_json,
+                team_id, team_type::text, sales_activity_ratio::float8, weight_source, is_flagged, formula_version
+           FROM agent_performance_snapshots
+          WHERE person_id = $1
+            AND ($2::timestamptz IS NULL OR (score_period_start < $3 AND score_period_end > $2))
+          ORDER BY score_period_start DESC
+          LIMIT $4",
+    )
+    .bind(person)
+    .bind(range.map(|r| r.start))
+    .bind(range.map(|r| r.end))
+    .bind(limit)
+    .fetch_all(&state.pool)
+    .await?;
+
+    let starts: Vec<DateTime<Utc>> = snapshots.iter().map(|s| s.0).collect();
+    let rows: Vec<(DateTime<Utc>, String, f64, f64, Value, i32)> = sqlx::query_as(
+        "SELECT score_period_start, domain, raw_score::float8, weighted_score::float8, metrics_json, formula_version
+           FROM agent_performance_scores
+          WHERE person_id = $1 AND score_period_start = ANY($2)
+          ORDER BY score_period_start DESC, domain",
+    )
+    .bind(person)
+    .bind(&starts)
+    .fetch_all(&state.pool)
+    .await?;
+    let mut by_week: HashMap<DateTime<Utc>, Vec<Value>> = HashMap::new();
+    for (start, domain, raw, weighted, metrics, formula_version) in rows {
+        by_week.entry(start).or_default().push(json!({
+            "domain": domain,
+            "raw_score": raw,
+            "weighted_score": weighted,
+            "metrics": metrics,
+            "formula_version": formula_version,
+        }));
+    }
+
+    let items: Vec<Value> = snapshots
+        .into_iter()
+        .map(|s| {
+            json!({
+                "week": iso_week_label(s.0.date_naive()),
+                "period_start": s.0,
+                "period_end": s.1,
+                "composite_score": s.2,
+                "domain_scores": s.3,
+                "weights": s.4,
+                "team_id": s.5,
+                "team_type": s.6,
+                "sales_activity_ratio": s.7,
+                "weight_source": s.8,
+                "is_flagged": s.9,
+                "formula_version": s.10,
+                "scores": by_week.remove(&s.0).unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "person_id": person,
+        "range": range.map(|r| json!({"start": r.start, "end": r.end})),
+        "items": items,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-18T12:00:00Z").unwrap().with_timezone(&Utc)
+    }
+
+    fn day(text: &str) -> DateTime<Utc> {
+        midnight(NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap())
+    }
+
+    #[test]
+    fn periods_resolve_to_ranges() {
+        let range = |p: &[(&str, &str)]| parse_range(&params(p), now()).unwrap();
+        assert_eq!(range(&[]), None);
+        assert_eq!(range(&[("period", "this_week")]), Some(Range { start: day("2026-11-16"), end: day("2026-11-23") }));
+        assert_eq!(range(&[("period", "last_week")]), Some(Range { start: day("2026-11-09"), end: day("2026-11-16") }));
+        assert_eq!(
+            range(&[("period", "last_month")]),
+            Some(Range { start: day("2026-10-01"), end: day("2026-11-01") })
+        );
+        assert_eq!(range(&[("period", "2026-W45")]), Some(Range { start: day("2026-11-02"), end: day("2026-11-09") }));
+        assert_eq!(
+            range(&[("from", "2026-01-01"), ("to", "2026-01-31")]),
+            Some(Range { start: day("2026-01-01"), end: day("2026-02-01") })
+        );
+    }
+
+    #[test]
+    fn bad_periods_name_their_field() {
+        let field = |p: &[(&str, &str)]| parse_range(&params(p), now()).unwrap_err().field.unwrap();
+        assert_eq!(field(&[("period", "next_week")]), "period");
+        assert_eq!(field(&[("period", "this_week"), ("from", "2026-01-01")]), "period");
+        assert_eq!(field(&[("from", "2026-02-01"), ("to", "2026-01-01")]), "to");
+        assert_eq!(field(&[("from", "2025-01-01"), ("to", "2026-01-02")]), "to");
+        assert_eq!(field(&[("from", "2026-01-01")]), "to");
+        assert_eq!(field(&[("from", "yesterday"), ("to", "2026-01-01")]), "from");
+    }
+}

@@ -1,0 +1,515 @@
+//! The access matrix of `/api/v1/performance/*` (seed "Access Control", D16,
+//! D17): one table of roles × endpoints → the exact status, plus the rules
+//! that a `person_id` never widens what a role sees and that unknown ids are
+//! 404 only for admins.
+//!
+//! The world, built from hand-written events:
+//! - team Alpha (active, `manager_person_id` = MANAGER): LEAD (active lead),
+//!   INACTIVE_LEAD (lead, membership inactive), MEMBER (active member);
+//! - team Beta (active): OUTSIDER;
+//! - team Gamma (inactive): LEAD as an active lead, GAMMA_MEMBER;
+//! - MANAGER's and LEAD's permissions come only from `person.permissions_set`
+//!   (their tokens carry just `sub`, as DotMac's do);
+//! - MEMBER resolved tickets, so MEMBER has scores.
+
+use perfledger_domain::parse_envelope;
+use perfledger_projections::worker::{run_once, DEFAULT_BATCH};
+use perfledger_store::Ingestor;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::support::{envelope, problem_content_type, TestApp};
+
+const ADMIN: &str = "a0000000-0000-4000-8000-000000000001";
+const MANAGER: &str = "a0000000-0000-4000-8000-000000000002";
+const LEAD: &str = "a0000000-0000-4000-8000-000000000003";
+const INACTIVE_LEAD: &str = "a0000000-0000-4000-8000-000000000004";
+const MEMBER: &str = "a0000000-0000-4000-8000-000000000005";
+const OUTSIDER: &str = "a0000000-0000-4000-8000-000000000006";
+const GAMMA_MEMBER: &str = "a0000000-0000-4000-8000-000000000007";
+/// Nobody has this id.
+const NOBODY: &str = "a0000000-0000-4000-8000-0000000000ff";
+
+const ALPHA: &str = "b0000000-0000-4000-8000-000000000001";
+const BETA: &str = "b0000000-0000-4000-8000-000000000002";
+const GAMMA: &str = "b0000000-0000-4000-8000-000000000003";
+
+fn person(id: &str, name: &str) -> Value {
+    envelope(
+        &format!("person-{name}"),
+        "person.upserted",
+        "2026-11-01T06:00:00Z",
+        json!({"person_id": id, "display_name": name, "is_active": true}),
+    )
+}
+
+fn team(id: &str, name: &str, manager: Option<&str>, active: bool) -> Value {
+    let mut data = json!({"team_id": id, "name": name, "team_type": "support", "is_active": active});
+    if let Some(manager) = manager {
+        data["manager_person_id"] = json!(manager);
+    }
+    envelope(&format!("team-{name}"), "team.upserted", "2026-11-01T07:00:00Z", data)
+}
+
+fn member(team_id: &str, person_id: &str, role: &str, active: bool) -> Value {
+    envelope(
+        &format!("member-{team_id}-{person_id}"),
+        "team.member_set",
+        "2026-11-01T08:00:00Z",
+        json!({"team_id": team_id, "person_id": person_id, "role": role, "is_active": active}),
+    )
+}
+
+fn grants(person_id: &str, roles: &[&str], permissions: &[&str]) -> Value {
+    envelope(
+        &format!("grants-{person_id}"),
+        "person.permissions_set",
+        "2026-11-01T08:30:00Z",
+        json!({"person_id": person_id, "roles": roles, "permissions": permissions}),
+    )
+}
+
+fn ticket(id: &str, person_id: &str) -> Vec<Value> {
+    vec![
+        envelope(
+            &format!("{id}-o"),
+            "ticket.opened",
+            "2026-11-03T09:00:00Z",
+            json!({"ticket_id": id, "reference": format!("#{id}"), "sla_due_at": "2026-11-03T12:00:00Z"}),
+        ),
+        envelope(
+            &format!("{id}-a"),
+            "ticket.assigned",
+            "2026-11-03T09:05:00Z",
+            json!({"ticket_id": id, "person_id": person_id}),
+        ),
+        envelope(
+            &format!("{id}-r"),
+            "ticket.resolved",
+            "2026-11-03T10:30:00Z",
+            json!({"ticket_id": id, "summary": "Reset the customer's router."}),
+        ),
+    ]
+}
+
+/// The app with the world above ingested and projected, and a goal of MEMBER.
+async fn world() -> (TestApp, String) {
+    let app = TestApp::spawn().await;
+    let mut items = vec![
+        person(ADMIN, "admin"),
+        person(MANAGER, "manager"),
+        person(LEAD, "lead"),
+        person(INACTIVE_LEAD, "inactive-lead"),
+        person(MEMBER, "member"),
+        person(OUTSIDER, "outsider"),
+        person(GAMMA_MEMBER, "gamma-member"),
+        team(ALPHA, "alpha", Some(MANAGER), true),
+        team(BETA, "beta", None, true),
+        team(GAMMA, "gamma", None, false),
+        member(ALPHA, LEAD, "lead", true),
+        member(ALPHA, INACTIVE_LEAD, "lead", false),
+        member(ALPHA, MEMBER, "member", true),
+        member(BETA, OUTSIDER, "member", true),
+        member(GAMMA, LEAD, "lead", true),
+        member(GAMMA, GAMMA_MEMBER, "member", true),
+        grants(MANAGER, &[], &["reports:operations"]),
+        grants(LEAD, &["agent"], &["reports"]),
+    ];
+    for n in 0..3 {
+        items.extend(ticket(&format!("T-{n}"), MEMBER));
+    }
+    let parsed: Vec<_> = items.iter().map(|item| parse_envelope(&item.to_string())).collect();
+    let report = Ingestor::new(app.db.pool.clone(), "test").ingest(&parsed).await.unwrap();
+    assert!(report.rejected.is_empty(), "rejected: {:?}", report.rejected);
+    project(&app).await;
+
+    // A goal of MEMBER, created by its manager, for the PATCH column.
+    let response = send(&app, Some(token(&app, Role::Manager)), &Call::PostGoal(Some(MEMBER))).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let goal: Value = response.json().await.unwrap();
+    let goal_id = goal["id"].as_str().unwrap().to_string();
+    (app, goal_id)
+}
+
+async fn project(app: &TestApp) {
+    run_once(&app.db.pool, DEFAULT_BATCH, chrono::Utc::now(), &mut |_, _| {}).await.expect("projection round");
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Admin,
+    Manager,
+    Lead,
+    InactiveLead,
+    Member,
+    Outsider,
+    NoToken,
+    Expired,
+    BadSignature,
+}
+
+const ROLES: [Role; 9] = [
+    Role::Admin,
+    Role::Manager,
+    Role::Lead,
+    Role::InactiveLead,
+    Role::Member,
+    Role::Outsider,
+    Role::NoToken,
+    Role::Expired,
+    Role::BadSignature,
+];
+
+/// The bearer token of a role (`None`: no Authorization header).
+fn token(app: &TestApp, role: Role) -> String {
+    match role {
+        Role::Admin => app.signer.token(ADMIN, &["admin"], &[], 600),
+        // Grants come from person.permissions_set only.
+        Role::Manager => app.signer.token(MANAGER, &[], &[], 600),
+        Role::Lead => app.signer.token(LEAD, &[], &[], 600),
+        Role::InactiveLead => app.signer.token(INACTIVE_LEAD, &["agent"], &["reports:operations"], 600),
+        Role::Member => app.signer.token(MEMBER, &["agent"], &[], 600),
+        Role::Outsider => app.signer.token(OUTSIDER, &[], &["crm:inbox:read"], 600),
+        Role::NoToken => unreachable!("no token"),
+        Role::Expired => app.signer.sign(&perfledger_api::auth::Claims {
+            sub: MEMBER.into(),
+            roles: vec!["admin".into()],
+            permissions: vec![],
+            exp: jsonwebtoken::get_current_timestamp() - 3_600,
+            nbf: None,
+        }),
+        Role::BadSignature => perfledger_api::auth::Signer::hs256(b"another-secret-another-secret-0123456789")
+            .unwrap()
+            .token(MEMBER, &["admin"], &[], 600),
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Call {
+    /// GET scores, optionally for someone.
+    Scores(Option<&'static str>),
+    Goals(Option<&'static str>),
+    /// POST a goal, optionally for someone.
+    PostGoal(Option<&'static str>),
+    /// PATCH MEMBER's goal (a label unique to the call).
+    PatchMemberGoal,
+    Reviews(Option<&'static str>),
+    ReviewDetail,
+    Generate(&'static str),
+}
+
+fn goal_body(person: Option<&str>) -> Value {
+    let mut body = json!({
+        "domain": "support",
+        "metric_key": "composite",
+        "label": "Keep the composite above 70",
+        "target_value": 70,
+        "comparison": "gte",
+        "deadline": "2099-06-30",
+    });
+    if let Some(person) = person {
+        body["person_id"] = json!(person);
+    }
+    body
+}
+
+async fn send_with(app: &TestApp, token: Option<String>, call: &Call, goal_id: &str, tag: &str) -> reqwest::Response {
+    let with_person = |path: &str, person: &Option<&str>| match person {
+        Some(p) => format!("{path}?person_id={p}"),
+        None => path.to_string(),
+    };
+    let (method, path, body) = match call {
+        Call::Scores(p) => (Method::GET, with_person("/api/v1/performance/scores", p), None),
+        Call::Goals(p) => (Method::GET, with_person("/api/v1/performance/goals", p), None),
+        Call::PostGoal(p) => (Method::POST, "/api/v1/performance/goals".to_string(), Some(goal_body(*p))),
+        Call::PatchMemberGoal => (
+            Method::PATCH,
+            format!("/api/v1/performance/goals/{goal_id}"),
+            Some(json!({"label": format!("Renamed by {tag}")})),
+        ),
+        Call::Reviews(p) => (Method::GET, with_person("/api/v1/performance/reviews", p), None),
+        Call::ReviewDetail => (Method::GET, format!("/api/v1/performance/reviews/{NOBODY}"), None),
+        Call::Generate(p) => {
+            (Method::POST, "/api/v1/performance/reviews/generate".to_string(), Some(json!({"person_id": p})))
+        }
+    };
+    let mut request = app.client.request(method, app.url(&path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+async fn send(app: &TestApp, token: Option<String>, call: &Call) -> reqwest::Response {
+    send_with(app, token, call, "", "setup").await
+}
+
+/// Columns of the matrix.
+const CALLS: [(&str, Call); 16] = [
+    ("GET scores (self)", Call::Scores(None)),
+    ("GET scores ?person_id=member", Call::Scores(Some(MEMBER))),
+    ("GET scores ?person_id=outsider", Call::Scores(Some(OUTSIDER))),
+    ("GET scores ?person_id=member of an inactive team", Call::Scores(Some(GAMMA_MEMBER))),
+    ("GET goals (self)", Call::Goals(None)),
+    ("GET goals ?person_id=member", Call::Goals(Some(MEMBER))),
+    ("GET goals ?person_id=outsider", Call::Goals(Some(OUTSIDER))),
+    ("POST goal (self)", Call::PostGoal(None)),
+    ("POST goal for member", Call::PostGoal(Some(MEMBER))),
+    ("POST goal for outsider", Call::PostGoal(Some(OUTSIDER))),
+    ("PATCH member's goal", Call::PatchMemberGoal),
+    ("GET reviews (self)", Call::Reviews(None)),
+    ("GET reviews ?person_id=member", Call::Reviews(Some(MEMBER))),
+    ("GET reviews ?person_id=outsider", Call::Reviews(Some(OUTSIDER))),
+    ("GET review detail", Call::ReviewDetail),
+    ("POST reviews/generate for member", Call::Generate(MEMBER)),
+];
+
+/// The expected status of each role (rows, in `ROLES` order) for each call
+/// (columns, in `CALLS` order).
+const MATRIX: [[u16; 16]; 9] = [
+    //  scores: self mem  out  gam | goals: self mem out | post: self mem out | patch | reviews: self mem out det | gen
+    /* admin         */
+    [200, 200, 200, 200, 200, 200, 200, 201, 201, 201, 200, 503, 503, 503, 503, 503],
+    /* manager       */
+    [200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 503, 503, 403, 503, 503],
+    /* active lead   */
+    [200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 503, 503, 403, 503, 503],
+    /* inactive lead */
+    [200, 403, 403, 403, 200, 403, 403, 201, 403, 403, 403, 503, 403, 403, 503, 403],
+    /* member        */
+    [200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 503, 503, 403, 503, 403],
+    /* outsider      */
+    [200, 403, 200, 403, 200, 403, 200, 201, 403, 201, 403, 503, 403, 503, 503, 403],
+    /* no token      */
+    [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401],
+    /* expired       */
+    [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401],
+    /* bad signature */
+    [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401],
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_gets_exactly_the_seeds_answer_on_every_endpoint() {
+    let (app, goal_id) = world().await;
+    let mut failures = Vec::new();
+    for (r, role) in ROLES.iter().enumerate() {
+        for (c, (name, call)) in CALLS.iter().enumerate() {
+            let token = (*role != Role::NoToken).then(|| token(&app, *role));
+            let response = send_with(&app, token, call, &goal_id, &format!("{role:?}")).await;
+            let status = response.status().as_u16();
+            let expected = MATRIX[r][c];
+            if status >= 400 {
+                assert_eq!(problem_content_type(&response), "application/problem+json", "{role:?} × {name}");
+                let body: Value = response.json().await.unwrap();
+                assert!(body.get("items").is_none(), "{role:?} × {name}: an error carries no data: {body}");
+                assert!(body["type"].as_str().unwrap().starts_with("https://perfledger.dev/problems/"), "{body}");
+                if status == 503 {
+                    assert!(body["detail"].as_str().unwrap().contains("reviews are not configured"), "{body}");
+                }
+            }
+            if status != expected {
+                failures.push(format!("{role:?} × {name}: expected {expected}, got {status}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} cells differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+async fn get_json(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
+    let response = app.client.get(app.url(path)).bearer_auth(token).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_id_never_widens_what_a_role_sees() {
+    let (app, _) = world().await;
+    let member = token(&app, Role::Member);
+    let (status, own) = get_json(&app, &member, "/api/v1/performance/scores").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(own["person_id"], MEMBER);
+    let items = own["items"].as_array().unwrap();
+    assert!(!items.is_empty(), "MEMBER resolved tickets, so MEMBER has scores: {own}");
+    assert!(!items[0]["scores"].as_array().unwrap().is_empty(), "domain score rows come with it: {own}");
+    assert!(items[0]["composite_score"].is_number(), "{own}");
+
+    // Naming oneself changes nothing; naming anyone else is a 403 with no data.
+    let (_, named) = get_json(&app, &member, &format!("/api/v1/performance/scores?person_id={MEMBER}")).await;
+    assert_eq!(named, own);
+    for other in [OUTSIDER, MANAGER, LEAD, GAMMA_MEMBER, ADMIN] {
+        for path in ["scores", "goals"] {
+            let (status, body) =
+                get_json(&app, &member, &format!("/api/v1/performance/{path}?person_id={other}")).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "member → {path} of {other}: {body}");
+            assert_eq!(body["field"], "person_id");
+            assert_eq!(body["type"], "https://perfledger.dev/problems/forbidden");
+            assert!(body.get("items").is_none() && body.get("person_id").is_none(), "{body}");
+        }
+    }
+
+    // A manager sees its member's data, and only that person's.
+    let manager = token(&app, Role::Manager);
+    let (status, theirs) = get_json(&app, &manager, &format!("/api/v1/performance/scores?person_id={MEMBER}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(theirs["items"], own["items"]);
+    let (_, goals) = get_json(&app, &manager, &format!("/api/v1/performance/goals?person_id={MEMBER}")).await;
+    for goal in goals["items"].as_array().unwrap() {
+        assert_eq!(goal["person_id"], MEMBER);
+    }
+    // …but not its member's peers elsewhere, nor its own scope widened by a parameter.
+    let (status, _) = get_json(&app, &manager, &format!("/api/v1/performance/scores?person_id={OUTSIDER}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_person_is_404_for_admins_and_403_for_everyone_else() {
+    let (app, _) = world().await;
+    let path = format!("/api/v1/performance/scores?person_id={NOBODY}");
+    let (status, body) = get_json(&app, &token(&app, Role::Admin), &path).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["type"], "https://perfledger.dev/problems/not-found");
+    assert_eq!(body["field"], "person_id");
+    for role in [Role::Manager, Role::Lead, Role::Member, Role::Outsider] {
+        let (status, missing) = get_json(&app, &token(&app, role), &path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{role:?}");
+        // Exactly the answer for a person who exists but is out of reach.
+        let (_, existing) =
+            get_json(&app, &token(&app, role), &format!("/api/v1/performance/scores?person_id={GAMMA_MEMBER}")).await;
+        assert_eq!(missing, existing, "{role:?}: a missing id must look like a forbidden one");
+    }
+    // A goal id that does not exist: 404 for admins, 403 for others.
+    let patch = |role: Role| {
+        app.client
+            .patch(app.url(&format!("/api/v1/performance/goals/{NOBODY}")))
+            .bearer_auth(token(&app, role))
+            .json(&json!({"label": "x"}))
+            .send()
+    };
+    assert_eq!(patch(Role::Admin).await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(patch(Role::Member).await.unwrap().status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameters_and_bodies_are_validated_with_problems_naming_the_field() {
+    let (app, goal_id) = world().await;
+    let member = token(&app, Role::Member);
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("limit=ten", "limit"),
+        ("period=next_week", "period"),
+        ("from=2026-02-01&to=2026-01-01", "to"),
+        ("from=2025-01-01&to=2026-01-02", "to"),
+        ("person_id=not-a-uuid", "person_id"),
+        ("colour=blue", "colour"),
+    ] {
+        let (status, body) = get_json(&app, &member, &format!("/api/v1/performance/scores?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert_eq!(body["field"], field, "{query}: {body}");
+        assert_eq!(body["type"], "https://perfledger.dev/problems/invalid-parameter");
+        assert!(body["reason"].is_string(), "{body}");
+    }
+    let (status, _) = get_json(&app, &member, "/api/v1/performance/scores?period=2026-W45&limit=500").await;
+    assert_eq!(status, StatusCode::OK);
+
+    let post = |body: Value| {
+        app.client.post(app.url("/api/v1/performance/goals")).bearer_auth(member.clone()).json(&body).send()
+    };
+    let mut blank = goal_body(None);
+    blank["label"] = json!("  ");
+    let mut past = goal_body(None);
+    past["deadline"] = json!("2020-01-01");
+    let mut bad_metric = goal_body(None);
+    bad_metric["metric_key"] = json!("vibes");
+    let mut bad_domain = goal_body(None);
+    bad_domain["domain"] = json!("marketing");
+    let mut missing = goal_body(None);
+    missing.as_object_mut().unwrap().remove("target_value");
+    for (body, field) in [
+        (blank, "label"),
+        (past, "deadline"),
+        (bad_metric, "metric_key"),
+        (bad_domain, "domain"),
+        (missing, "target_value"),
+    ] {
+        let response = post(body).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(problem_content_type(&response), "application/problem+json");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["field"], field, "{problem}");
+    }
+
+    // Cancel, then the goal is no longer active: a 422 naming status.
+    let patch = |body: Value| {
+        app.client
+            .patch(app.url(&format!("/api/v1/performance/goals/{goal_id}")))
+            .bearer_auth(member.clone())
+            .json(&body)
+            .send()
+    };
+    let canceled = patch(json!({"status": "canceled"})).await.unwrap();
+    assert_eq!(canceled.status(), StatusCode::OK);
+    let canceled: Value = canceled.json().await.unwrap();
+    assert_eq!(canceled["status"], "canceled");
+    let again = patch(json!({"label": "Too late"})).await.unwrap();
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["field"], "status", "{again}");
+
+    // The list is eventually consistent: after a projection round it shows the cancel.
+    project(&app).await;
+    let (_, goals) = get_json(&app, &member, "/api/v1/performance/goals?status=canceled").await;
+    let items = goals["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{goals}");
+    assert_eq!(items[0]["id"], goal_id.as_str());
+    assert_eq!(items[0]["created_by_person_id"], MANAGER);
+}
+
+#[test]
+fn perfledger_token_mints_for_a_person_with_a_human_ttl() {
+    let secret = "a-secret-that-is-long-enough-0123456789";
+    let mint = |args: &[&str]| {
+        std::process::Command::new(crate::support::perfledger_bin())
+            .arg("token")
+            .args(args)
+            .env("PERFLEDGER_JWT_SECRET", secret)
+            .env_remove("PERFLEDGER_TOKEN_SUBJECT")
+            .env_remove("PERFLEDGER_TOKEN_TTL")
+            .output()
+            .unwrap()
+    };
+    let verifier = perfledger_api::auth::Verifier::hs256(secret.as_bytes()).unwrap();
+    let now = jsonwebtoken::get_current_timestamp();
+    for (ttl, seconds) in [("1h", 3_600), ("30m", 1_800), ("90", 90)] {
+        let output = mint(&["--person", MEMBER, "--roles", "agent", "--ttl", ttl]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let token = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        let principal = verifier.verify(&token).unwrap();
+        assert_eq!(principal.person_id.map(|p| p.to_string()).as_deref(), Some(MEMBER));
+        assert!(principal.can_view_inbox());
+        let key = jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()).unwrap();
+        let validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        let claims = jsonwebtoken::decode::<perfledger_api::auth::Claims>(&token, &key, &validation).unwrap().claims;
+        assert!(claims.exp.abs_diff(now + seconds) <= 5, "--ttl {ttl}: exp {} vs {}", claims.exp, now + seconds);
+    }
+    let bad = mint(&["--person", MEMBER, "--ttl", "1w"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--ttl"), "{}", String::from_utf8_lossy(&bad.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_tokens_and_people_without_self_service_get_403() {
+    let (app, _) = world().await;
+    let service = app.signer.token("crm", &[], &["ingest"], 600);
+    let no_inbox = app.signer.token(GAMMA_MEMBER, &[], &[], 600);
+    for token in [service, no_inbox] {
+        for path in ["/api/v1/performance/scores", "/api/v1/performance/goals", "/api/v1/performance/reviews"] {
+            let (status, body) = get_json(&app, &token, path).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+            assert_eq!(body["type"], "https://perfledger.dev/problems/forbidden");
+        }
+    }
+}
