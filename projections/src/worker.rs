@@ -14,6 +14,36 @@ use crate::goals::GoalsProjector;
 use crate::runner::{Projector, Result, Runner};
 use crate::settings::SettingsProjector;
 
+/// The session advisory lock held by the scheduler leader (D15).
+const LEADER_LOCK: i64 = 0x7065_7266_6c65_6164; // "perflead"
+
+/// One dedicated connection holding the leader lock while it lives.
+#[derive(Default)]
+struct Leadership {
+    connection: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+}
+
+impl Leadership {
+    /// Whether this process leads: keeps the lock while its connection
+    /// lives, and tries to take it when it has none.
+    async fn holds(&mut self, pool: &PgPool) -> crate::runner::Result<bool> {
+        if let Some(connection) = &mut self.connection {
+            if sqlx::query("SELECT 1").execute(&mut **connection).await.is_ok() {
+                return Ok(true);
+            }
+            self.connection = None;
+        }
+        let mut connection = pool.acquire().await?;
+        let taken: bool =
+            sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(LEADER_LOCK).fetch_one(&mut *connection).await?;
+        if taken {
+            tracing::info!("this worker leads the schedule (weekly close, goal progress)");
+            self.connection = Some(connection);
+        }
+        Ok(taken)
+    }
+}
+
 /// Every projector's checkpoint name, in the order they are applied.
 pub const PROJECTORS: [&str; 5] =
     [crate::directory::NAME, crate::settings::NAME, crate::accumulators::NAME, crate::goals::NAME, crate::audit::NAME];
@@ -80,11 +110,17 @@ pub async fn run_forever(
     let mut listener = runner.listener().await?;
     tokio::pin!(shutdown);
     let mut last_goal_progress: Option<std::time::Instant> = None;
+    let mut leadership = Leadership::default();
     loop {
         let round = async {
             runner.catch_up(&mut |_, _| {}).await?;
             let now = Utc::now();
             crate::scoring::score_dirty(&pool, now).await?;
+            // The schedule (weekly close, goal progress) has one leader per
+            // database (D15); every worker projects and scores.
+            if !leadership.holds(&pool).await? {
+                return Ok(());
+            }
             let closed = crate::close::close_due_weeks(&pool, now).await?;
             if !closed.is_empty() {
                 tracing::info!(weeks = closed.len(), "closed weeks");
