@@ -78,6 +78,19 @@ fn check_count(count: usize) -> Result<(), Problem> {
 
 /// Accepts activity from the CRM. Valid items commit; invalid items write
 /// nothing and are reported with their index, event_id and reason.
+#[utoipa::path(post, path = "/api/v1/events", tag = "ingest", operation_id = "ingest_events",
+    security(("bearer" = [])),
+    request_body(description = "Up to 10,000 envelopes: a JSON array (`application/json`) or one per line (`application/x-ndjson`)",
+        content((Vec<Object> = "application/json"), (String = "application/x-ndjson"))),
+    responses(
+        (status = 200, description = "Valid items committed; invalid ones listed with their index and reason", body = crate::openapi::IngestReport),
+        (status = 400, description = "The body is not a batch of envelopes", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `ingest` permission", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "More than 10,000 envelopes or 32 MiB", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Content-Type is neither JSON nor NDJSON", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store is unavailable; nothing was written", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn post_events(
     State(state): State<AppState>,
     principal: Principal,

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod ingest;
+pub mod openapi;
 pub mod ops;
 pub mod performance;
 pub mod period_query;

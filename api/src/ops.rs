@@ -179,6 +179,10 @@ fn unavailable(e: &dyn std::fmt::Display) -> Problem {
 /// Readiness: 200 when the database answers and every projector is at most
 /// [`ready_max_lag`] positions behind the head; else 503 problem+json naming
 /// the lagging projectors.
+#[utoipa::path(get, path = "/readyz", tag = "ops", operation_id = "readyz", responses(
+    (status = 200, description = "Ready: the database answers and every projector is within the lag threshold", body = crate::openapi::Ready),
+    (status = 503, description = "Not ready: the database is unavailable, or projectors lag (the problem adds `log_head`, `max_lag` and `lagging`)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+))]
 async fn ready(State(state): State<AppState>) -> Result<Response, Problem> {
     let max_lag = ready_max_lag();
     let head = perfledger_store::log::head(&state.pool).await.map_err(|e| unavailable(&e))?;
@@ -211,6 +215,9 @@ async fn ready(State(state): State<AppState>) -> Result<Response, Problem> {
 /// The Prometheus scrape. Lag and head gauges are refreshed now; when the
 /// database does not answer they keep their last values and
 /// [`DATABASE_UP`] drops to 0, so the scrape itself still succeeds.
+#[utoipa::path(get, path = "/metrics", tag = "ops", operation_id = "metrics", responses(
+    (status = 200, description = "Prometheus text format: request latency, projector lag, log head, ingest counters", body = String, content_type = "text/plain; version=0.0.4; charset=utf-8"),
+))]
 async fn metrics(State(state): State<AppState>) -> Response {
     let handle = prometheus();
     let lag = perfledger_projections::lag::lag(&state.pool, &perfledger_projections::worker::PROJECTORS).await;

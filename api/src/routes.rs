@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(status_page))
         .route("/healthz", get(health))
         .route("/api/v1/events", post(crate::ingest::post_events))
+        .route(crate::openapi::SPEC_PATH, get(crate::openapi::serve_spec))
         .merge(crate::performance::router())
         .merge(crate::ops::routes())
         .fallback(not_found)
@@ -44,6 +45,10 @@ async fn not_found() -> Problem {
 /// Liveness and readiness: answers only when the database does. Also the
 /// projectors' lag (D3): positions behind the head and the age of the oldest
 /// event not yet projected.
+#[utoipa::path(get, path = "/healthz", tag = "ops", operation_id = "healthz", responses(
+    (status = 200, description = "The database answers; the projectors' lag", body = crate::openapi::Health),
+    (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
+))]
 async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, Problem> {
     let unavailable = |e: &dyn std::fmt::Display| {
         Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", format!("database unavailable: {e}"))
@@ -56,6 +61,9 @@ async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>
 }
 
 /// A plain page for people who open the server in a browser.
+#[utoipa::path(get, path = "/", tag = "ops", operation_id = "status_page", responses(
+    (status = 200, description = "A plain HTML status page for browsers", body = String, content_type = "text/html"),
+))]
 async fn status_page(State(state): State<AppState>) -> impl IntoResponse {
     let head = perfledger_store::log::head(&state.pool).await.unwrap_or(-1);
     Html(format!(

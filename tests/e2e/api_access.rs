@@ -196,6 +196,13 @@ enum Call {
     Reviews(Option<&'static str>),
     ReviewDetail,
     Generate(&'static str),
+    /// GET the week-45 leaderboard, optionally `?team_id=`.
+    Leaderboard(Option<&'static str>),
+    LeaderboardCsv(Option<&'static str>),
+    TeamSummary(&'static str),
+    PeerComparison,
+    /// GET the drilldown of a person's support score for a week.
+    Drilldown(&'static str, &'static str),
 }
 
 fn goal_body(person: Option<&str>) -> Value {
@@ -232,6 +239,18 @@ async fn send_with(app: &TestApp, token: Option<String>, call: &Call, goal_id: &
         Call::Generate(p) => {
             (Method::POST, "/api/v1/performance/reviews/generate".to_string(), Some(json!({"person_id": p})))
         }
+        Call::Leaderboard(team) | Call::LeaderboardCsv(team) => {
+            let file = if matches!(call, Call::Leaderboard(_)) { "leaderboard" } else { "leaderboard.csv" };
+            let team = team.map(|t| format!("&team_id={t}")).unwrap_or_default();
+            (Method::GET, format!("/api/v1/performance/{file}?period=2026-W45{team}"), None)
+        }
+        Call::TeamSummary(team) => {
+            (Method::GET, format!("/api/v1/performance/team-summary?team_id={team}&period=2026-W45"), None)
+        }
+        Call::PeerComparison => (Method::GET, "/api/v1/performance/peer-comparison?period=2026-W45".to_string(), None),
+        Call::Drilldown(person, week) => {
+            (Method::GET, format!("/api/v1/performance/scores/{person}/{week}/support/events?limit=10"), None)
+        }
     };
     let mut request = app.client.request(method, app.url(&path));
     if let Some(token) = token {
@@ -248,7 +267,7 @@ async fn send(app: &TestApp, token: Option<String>, call: &Call) -> reqwest::Res
 }
 
 /// Columns of the matrix.
-const CALLS: [(&str, Call); 16] = [
+const CALLS: [(&str, Call); 32] = [
     ("GET scores (self)", Call::Scores(None)),
     ("GET scores ?person_id=member", Call::Scores(Some(MEMBER))),
     ("GET scores ?person_id=outsider", Call::Scores(Some(OUTSIDER))),
@@ -265,30 +284,66 @@ const CALLS: [(&str, Call); 16] = [
     ("GET reviews ?person_id=outsider", Call::Reviews(Some(OUTSIDER))),
     ("GET review detail", Call::ReviewDetail),
     ("POST reviews/generate for member", Call::Generate(MEMBER)),
+    ("GET leaderboard", Call::Leaderboard(None)),
+    ("GET leaderboard ?team_id=alpha", Call::Leaderboard(Some(ALPHA))),
+    ("GET leaderboard ?team_id=beta", Call::Leaderboard(Some(BETA))),
+    ("GET leaderboard ?team_id=gamma (inactive)", Call::Leaderboard(Some(GAMMA))),
+    ("GET leaderboard ?team_id=unknown", Call::Leaderboard(Some(NOBODY))),
+    ("GET leaderboard.csv", Call::LeaderboardCsv(None)),
+    ("GET leaderboard.csv ?team_id=beta", Call::LeaderboardCsv(Some(BETA))),
+    ("GET team-summary alpha", Call::TeamSummary(ALPHA)),
+    ("GET team-summary beta", Call::TeamSummary(BETA)),
+    ("GET team-summary gamma (inactive)", Call::TeamSummary(GAMMA)),
+    ("GET team-summary unknown", Call::TeamSummary(NOBODY)),
+    ("GET peer-comparison (self)", Call::PeerComparison),
+    ("GET drilldown member W45", Call::Drilldown(MEMBER, "2026-W45")),
+    ("GET drilldown outsider W45 (unscored)", Call::Drilldown(OUTSIDER, "2026-W45")),
+    ("GET drilldown unknown person", Call::Drilldown(NOBODY, "2026-W45")),
+    ("GET drilldown member W40 (unscored)", Call::Drilldown(MEMBER, "2026-W40")),
 ];
 
 /// The expected status of each role (rows, in `ROLES` order) for each call
 /// (columns, in `CALLS` order).
-const MATRIX: [[u16; 16]; 9] = [
+const MATRIX: [[u16; 32]; 9] = [
     //  scores: self mem  out  gam | goals: self mem out | post: self mem out | patch | reviews: self mem out det | gen
+    //  | leaderboard: all alpha beta gamma unknown | csv: all beta | team-summary: alpha beta gamma unknown | peer
+    //  | drilldown: member outsider unknown member-W40
     /* admin         */
-    [200, 200, 200, 200, 200, 200, 200, 201, 201, 201, 200, 503, 503, 503, 503, 503],
+    [
+        200, 200, 200, 200, 200, 200, 200, 201, 201, 201, 200, 503, 503, 503, 503, 503, //
+        200, 200, 200, 200, 404, 200, 200, 200, 200, 200, 404, 200, 200, 404, 404, 404,
+    ],
     /* manager       */
-    [200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 503, 503, 403, 503, 503],
+    [
+        200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 503, 503, 403, 503, 503, //
+        200, 200, 403, 403, 403, 200, 403, 200, 403, 403, 403, 200, 200, 403, 403, 404,
+    ],
     /* active lead   */
-    [200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 503, 503, 403, 503, 503],
+    [
+        200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 503, 503, 403, 503, 503, //
+        200, 200, 403, 403, 403, 200, 403, 200, 403, 403, 403, 200, 200, 403, 403, 404,
+    ],
     /* inactive lead */
-    [200, 403, 403, 403, 200, 403, 403, 201, 403, 403, 403, 503, 403, 403, 503, 403],
+    [
+        200, 403, 403, 403, 200, 403, 403, 201, 403, 403, 403, 503, 403, 403, 503, 403, //
+        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403,
+    ],
     /* member        */
-    [200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 503, 503, 403, 503, 403],
+    [
+        200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 503, 503, 403, 503, 403, //
+        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 404,
+    ],
     /* outsider      */
-    [200, 403, 200, 403, 200, 403, 200, 201, 403, 201, 403, 503, 403, 503, 503, 403],
+    [
+        200, 403, 200, 403, 200, 403, 200, 201, 403, 201, 403, 503, 403, 503, 503, 403, //
+        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 404, 403, 403,
+    ],
     /* no token      */
-    [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401],
+    [401; 32],
     /* expired       */
-    [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401],
+    [401; 32],
     /* bad signature */
-    [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401],
+    [401; 32],
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -401,7 +456,8 @@ async fn parameters_and_bodies_are_validated_with_problems_naming_the_field() {
         ("limit=501", "limit"),
         ("limit=ten", "limit"),
         ("period=next_week", "period"),
-        ("from=2026-02-01&to=2026-01-01", "to"),
+        // An inverted range names `from` (crate::period_query, on every endpoint).
+        ("from=2026-02-01&to=2026-01-01", "from"),
         ("from=2025-01-01&to=2026-01-02", "to"),
         ("person_id=not-a-uuid", "person_id"),
         ("colour=blue", "colour"),

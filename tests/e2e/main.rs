@@ -3,11 +3,13 @@
 
 mod api_access;
 mod api_queries;
+mod api_reports;
 mod cli_errors;
 mod cluster;
 mod global_order;
 mod import;
 mod ingest_http;
+mod openapi;
 mod ops;
 mod projection;
 mod scoring_settings;

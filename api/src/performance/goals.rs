@@ -48,6 +48,20 @@ type GoalRow = (
 );
 
 /// `GET /api/v1/performance/goals?person_id=&status=`: newest first.
+#[utoipa::path(get, path = "/api/v1/performance/goals", tag = "performance", operation_id = "goals_list",
+    security(("bearer" = [])),
+    params(
+        ("person_id" = Option<uuid::Uuid>, Query, description = "Whose data; the caller when absent. Never widens what the caller may see"),
+        ("status" = Option<crate::openapi::GoalStatus>, Query, description = "Only goals in this status"),
+    ),
+    responses(
+        (status = 200, description = "The person's goals, newest first (read model, eventually consistent)", body = crate::openapi::GoalList),
+        (status = 400, description = "A query parameter is unknown, repeated or invalid", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not see this person (also for unknown ids, unless admin)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such person (admins only; everyone else gets 403)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn list(State(state): State<AppState>, principal: Principal, uri: Uri) -> Result<Json<Value>, ApiProblem> {
     let params = query_params(&uri, &["person_id", "status"])?;
     let requested = uuid_param(&params, "person_id")?;
@@ -87,6 +101,17 @@ pub async fn list(State(state): State<AppState>, principal: Principal, uri: Uri)
 
 /// `POST /api/v1/performance/goals`: `{person_id?, domain, metric_key, label,
 /// target_value, comparison, deadline}`; 201 with the recorded goal.
+#[utoipa::path(post, path = "/api/v1/performance/goals", tag = "performance", operation_id = "goals_create",
+    security(("bearer" = [])),
+    request_body = crate::openapi::CreateGoal,
+    responses(
+        (status = 201, description = "The goal as the command recorded it", body = crate::openapi::Goal),
+        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not see this person (also for unknown ids, unless admin)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such person (admins only; everyone else gets 403)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body is invalid, or the goal rules refuse it", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -126,6 +151,19 @@ pub async fn create(
 
 /// `PATCH /api/v1/performance/goals/{id}`: `{label?, target_value?,
 /// comparison?, deadline?}` to update, or `{status: "canceled"}` to cancel.
+#[utoipa::path(patch, path = "/api/v1/performance/goals/{id}", tag = "performance", operation_id = "goals_update",
+    security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The goal")),
+    request_body = crate::openapi::UpdateGoal,
+    responses(
+        (status = 200, description = "The goal as the command recorded it", body = crate::openapi::Goal),
+        (status = 400, description = "The id is not a UUID", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not act on this goal (also for unknown ids, unless admin)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such goal (admins only)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body is invalid, or the goal rules refuse it", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,

@@ -12,8 +12,15 @@
 //! | `GET /api/v1/performance/reviews?person_id=&limit=` | 503 until AI reviews are configured |
 //! | `GET /api/v1/performance/reviews/{id}` | 503 until AI reviews are configured |
 //! | `POST /api/v1/performance/reviews/generate` | 503 until AI reviews are configured |
+//! | `GET /api/v1/performance/leaderboard?period=&from=&to=&team_id=&sort=&order=&limit=&offset=` | a page of the leaderboard, scoped (see [`reports`]) |
+//! | `GET /api/v1/performance/leaderboard.csv?period=&from=&to=&team_id=&sort=&order=` | the whole leaderboard as streamed CSV |
+//! | `GET /api/v1/performance/team-summary?team_id=&period=&from=&to=` | a team's stats cards and distribution |
+//! | `GET /api/v1/performance/peer-comparison?period=&from=&to=` | the caller's anonymised comparison |
+//! | `GET /api/v1/performance/scores/{person_id}/{week}/{domain}/events?limit=&offset=` | the events behind a score (D11) |
 
+pub mod csv;
 pub mod goals;
+pub mod reports;
 pub mod reviews;
 pub mod scores;
 
@@ -40,6 +47,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/performance/reviews", get(reviews::list))
         .route("/api/v1/performance/reviews/generate", post(reviews::generate))
         .route("/api/v1/performance/reviews/{id}", get(reviews::detail))
+        .route("/api/v1/performance/leaderboard", get(reports::leaderboard))
+        .route("/api/v1/performance/leaderboard.csv", get(reports::leaderboard_csv))
+        .route("/api/v1/performance/team-summary", get(reports::team_summary))
+        .route("/api/v1/performance/peer-comparison", get(reports::peer_comparison))
+        .route("/api/v1/performance/scores/{person_id}/{week}/{domain}/events", get(reports::drilldown))
 }
 
 /// The query string as a map; unknown and repeated parameters are refused.

@@ -7,20 +7,21 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::http::Uri;
 use axum::Json;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use perfledger_domain::period::{iso_week_label, midnight, parse_iso_week, week_start};
+use chrono::{DateTime, Utc};
+use perfledger_domain::period::{iso_week_label, midnight};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{limit_param, query_params, shorten, uuid_param};
+use super::{limit_param, query_params, uuid_param};
 use crate::auth::Principal;
+use crate::period_query::parse_period;
 use crate::routes::AppState;
 use crate::scope::{effective_person_id, ApiProblem};
 
 /// Weeks returned when `limit` is absent (one year).
 pub const DEFAULT_LIMIT: i64 = 52;
 /// The longest `from`/`to` range, in days (inclusive).
-pub const MAX_RANGE_DAYS: i64 = 366;
+pub const MAX_RANGE_DAYS: i64 = crate::period_query::MAX_RANGE_DAYS;
 
 const PARAMS: [&str; 5] = ["person_id", "period", "from", "to", "limit"];
 
@@ -32,69 +33,36 @@ pub struct Range {
 }
 
 /// `period` (`this_week`, `last_week`, `last_month` or an ISO week such as
-/// `2026-W45`) or `from`/`to` dates (inclusive, at most 366 days); neither
-/// means all time. Weeks overlapping the range are returned.
+/// `2026-W45`) or `from`/`to` dates (inclusive, at most 366 days), parsed by
+/// [`crate::period_query`]; neither means all time. Weeks overlapping the
+/// range are returned.
 pub fn parse_range(params: &HashMap<String, String>, now: DateTime<Utc>) -> Result<Option<Range>, ApiProblem> {
-    let from = params.get("from").map(|t| parse_date("from", t)).transpose()?;
-    let to = params.get("to").map(|t| parse_date("to", t)).transpose()?;
-    if let Some(period) = params.get("period") {
-        if from.is_some() || to.is_some() {
-            return Err(ApiProblem::invalid_parameter("period", "give either period or from/to, not both"));
-        }
-        return parse_period(period, now).map(Some);
-    }
-    match (from, to) {
-        (None, None) => Ok(None),
-        (Some(_), None) => Err(ApiProblem::invalid_parameter("to", "is required with from")),
-        (None, Some(_)) => Err(ApiProblem::invalid_parameter("from", "is required with to")),
-        (Some(from), Some(to)) => {
-            if to < from {
-                return Err(ApiProblem::invalid_parameter("to", format!("{to} is before from ({from})")));
-            }
-            let days = (to - from).num_days() + 1;
-            if days > MAX_RANGE_DAYS {
-                return Err(ApiProblem::invalid_parameter(
-                    "to",
-                    format!("the range from {from} to {to} is {days} days; at most {MAX_RANGE_DAYS} are allowed"),
-                ));
-            }
-            Ok(Some(Range { start: midnight(from), end: midnight(to + Duration::days(1)) }))
-        }
-    }
-}
-
-fn parse_date(field: &str, text: &str) -> Result<NaiveDate, ApiProblem> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiProblem::invalid_parameter(field, format!("'{}' is not a date (YYYY-MM-DD)", shorten(text))))
-}
-
-fn parse_period(text: &str, now: DateTime<Utc>) -> Result<Range, ApiProblem> {
-    let week = |monday: NaiveDate| Range { start: midnight(monday), end: midnight(monday + Duration::days(7)) };
-    let this_monday = week_start(now);
-    match text.trim() {
-        "this_week" => Ok(week(this_monday)),
-        "last_week" => Ok(week(this_monday - Duration::days(7))),
-        "last_month" => {
-            let today = now.date_naive();
-            let first_of_this = today.with_day(1).expect("day 1 exists");
-            let first_of_last = (first_of_this - Duration::days(1)).with_day(1).expect("day 1 exists");
-            Ok(Range { start: midnight(first_of_last), end: midnight(first_of_this) })
-        }
-        other => parse_iso_week(other).map(week).map_err(|_| {
-            ApiProblem::invalid_parameter(
-                "period",
-                format!(
-                    "'{}' is not a period; expected this_week, last_week, last_month or an ISO week such as 2026-W45",
-                    shorten(other)
-                ),
-            )
-        }),
-    }
+    let param = |name: &str| params.get(name).map(String::as_str);
+    let period = parse_period(param("period"), param("from"), param("to"), now.date_naive())
+        .map_err(|e| ApiProblem::invalid_parameter(e.field, e.reason))?;
+    Ok(period.map(|p| Range { start: midnight(p.start), end: midnight(p.end) }))
 }
 
 type SnapshotRow =
     (DateTime<Utc>, DateTime<Utc>, f64, Value, Value, Option<Uuid>, Option<String>, Option<f64>, String, bool, i32);
 
+#[utoipa::path(get, path = "/api/v1/performance/scores", tag = "performance", operation_id = "scores",
+    security(("bearer" = [])),
+    params(
+        ("person_id" = Option<uuid::Uuid>, Query, description = "Whose data; the caller when absent. Never widens what the caller may see"),
+        ("period" = Option<String>, Query, description = "`this_week`, `last_week`, `last_month` or an ISO week such as `2026-W45`; not with from/to"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD), with `to`; at most 366 days"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive), with `from`"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Weeks to return, newest first (default 52)"),
+    ),
+    responses(
+        (status = 200, description = "The score history, newest week first", body = crate::openapi::ScoreHistory),
+        (status = 400, description = "A query parameter is unknown, repeated or invalid", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not see this person (also for unknown ids, unless admin)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such person (admins only; everyone else gets 403)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn list(State(state): State<AppState>, principal: Principal, uri: Uri) -> Result<Json<Value>, ApiProblem> {
     let params = query_params(&uri, &PARAMS)?;
     let requested = uuid_param(&params, "person_id")?;
@@ -170,6 +138,7 @@ pub async fn list(State(state): State<AppState>, principal: Principal, uri: Uri)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -205,7 +174,9 @@ mod tests {
         let field = |p: &[(&str, &str)]| parse_range(&params(p), now()).unwrap_err().field.unwrap();
         assert_eq!(field(&[("period", "next_week")]), "period");
         assert_eq!(field(&[("period", "this_week"), ("from", "2026-01-01")]), "period");
-        assert_eq!(field(&[("from", "2026-02-01"), ("to", "2026-01-01")]), "to");
+        // An inverted range names `from`, as on every endpoint (period_query).
+        assert_eq!(field(&[("from", "2026-02-01"), ("to", "2026-01-01")]), "from");
+        assert_eq!(field(&[("from", "2026-1-5"), ("to", "2026-01-31")]), "from");
         assert_eq!(field(&[("from", "2025-01-01"), ("to", "2026-01-02")]), "to");
         assert_eq!(field(&[("from", "2026-01-01")]), "to");
         assert_eq!(field(&[("from", "yesterday"), ("to", "2026-01-01")]), "from");

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{check_limit, paginate, Page, QueryError};
 use crate::period_query::FieldError;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct EventRow {
     pub global_position: i64,
     /// The CRM's event_id.

@@ -101,7 +101,7 @@ pub struct LeaderboardQuery {
     pub offset: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LeaderboardRow {
     pub person_id: Uuid,
     /// From the directory; `None` when the person was never upserted.
@@ -112,6 +112,7 @@ pub struct LeaderboardRow {
     pub composite: Decimal,
     /// The raw score of each scored domain.
     #[serde(serialize_with = "number::domain_map")]
+    #[schema(value_type = BTreeMap<String, f64>)]
     pub domain_scores: BTreeMap<Domain, Decimal>,
     pub is_flagged: bool,
     /// The stored weekly composites of the [`TREND_WEEKS`] weeks ending with

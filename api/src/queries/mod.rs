@@ -71,7 +71,7 @@ impl QueryError {
 }
 
 /// One page of a longer list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// How many items the whole list holds.
@@ -98,7 +98,7 @@ pub(crate) fn paginate<T>(items: Vec<T>, limit: u32, offset: u64) -> Page<T> {
 
 /// One bucket of a score histogram: composites in `[from, to)`; the last
 /// bucket, `[90, 100]`, also holds 100.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Bucket {
     pub from: u32,
     pub to: u32,

@@ -10,7 +10,7 @@ use super::{average, histogram, number, period_scores, Bucket, Decimal, QueryErr
 use crate::period_query::Period;
 
 /// Why no comparison is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SuppressionReason {
     /// The person has no score in the period.
@@ -21,7 +21,7 @@ pub enum SuppressionReason {
     TeamTooSmall,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PeerStats {
     /// Always `false`.
     pub suppressed: bool,
@@ -40,7 +40,7 @@ pub struct PeerStats {
     pub team_size: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Suppressed {
     /// Always `true`.
     pub suppressed: bool,
@@ -49,7 +49,7 @@ pub struct Suppressed {
 }
 
 /// `{"suppressed": false, "percentile", …}` or `{"suppressed": true, "reason", "detail"}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum PeerComparison {
     Shown(PeerStats),

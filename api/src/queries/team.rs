@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{average, histogram, number, period_scores, Bucket, Decimal, QueryError};
 use crate::period_query::Period;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TopPerformer {
     pub person_id: Uuid,
     pub display_name: String,
@@ -19,7 +19,7 @@ pub struct TopPerformer {
     pub composite: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TeamSummary {
     pub team_id: Uuid,
     pub name: String,

@@ -1,0 +1,380 @@
+//! The OpenAPI 3.1 description of every route the router serves, generated
+//! with utoipa from the `#[utoipa::path]` attributes on the handlers and
+//! served as JSON at `GET /api/v1/openapi.json` (public, no token).
+//!
+//! The handlers read their query strings and bodies by hand (so that every
+//! unknown or repeated parameter is refused with a problem naming the
+//! field), and answer `serde_json::Value`s; the schemas below describe those
+//! shapes for the spec only. Adding a route: annotate its handler, list it in
+//! [`ApiDoc`]'s `paths(...)`, and add it to the route list of
+//! `tests/e2e/openapi.rs` (the test fails when the spec and the router part).
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use uuid::Uuid;
+
+/// The path the spec is served at.
+pub const SPEC_PATH: &str = "/api/v1/openapi.json";
+/// The media type of every error.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+/// The name of the bearer security scheme.
+pub const BEARER: &str = "bearer";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "perfledger",
+        description = "Agent performance scoring over an event log: ingest CRM activity, read scorecards, \
+                       goals, reviews and reports. Errors are `application/problem+json` (RFC 9457); the \
+                       performance API's problems also name the `field` at fault and the `reason`."
+    ),
+    paths(
+        crate::routes::status_page,
+        crate::routes::health,
+        crate::ops::ready,
+        crate::ops::metrics,
+        serve_spec,
+        crate::ingest::post_events,
+        crate::performance::scores::list,
+        crate::performance::goals::list,
+        crate::performance::goals::create,
+        crate::performance::goals::update,
+        crate::performance::reviews::list,
+        crate::performance::reviews::generate,
+        crate::performance::reviews::detail,
+        crate::performance::reports::leaderboard,
+        crate::performance::reports::leaderboard_csv,
+        crate::performance::reports::team_summary,
+        crate::performance::reports::peer_comparison,
+        crate::performance::reports::drilldown,
+    ),
+    components(schemas(
+        Problem,
+        IngestReport,
+        RejectedItem,
+        Health,
+        Ready,
+        ProjectorLag,
+        ScoreHistory,
+        ScoreRange,
+        WeeklyScore,
+        DomainScore,
+        GoalList,
+        Goal,
+        CreateGoal,
+        UpdateGoal,
+        GenerateReview,
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "ops", description = "Health, readiness, metrics and this spec: no token needed"),
+        (name = "ingest", description = "CRM activity into the event log"),
+        (name = "performance", description = "Scorecards, goals and reviews, scoped server-side to what the caller may see"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Adds the bearer (JWT) security scheme the performance and ingest routes use.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut http = Http::new(HttpAuthScheme::Bearer);
+        http.bearer_format = Some("JWT".to_string());
+        http.description = Some(
+            "A JWT signed with HS256 or RS256 (as configured); `sub` is the person_id, plus `roles` and \
+             `permissions`. Mint one with `perfledger token`."
+                .to_string(),
+        );
+        components.add_security_scheme(BEARER, SecurityScheme::Http(http));
+    }
+}
+
+/// The spec as a value.
+pub fn spec() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The spec as pretty JSON, built once per process.
+pub fn spec_json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| spec().to_pretty_json().expect("the OpenAPI spec serializes"))
+}
+
+/// This OpenAPI document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "ops",
+    operation_id = "openapi",
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json", body = Object))
+)]
+pub async fn serve_spec() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], spec_json())
+}
+
+// ------------------------------------------------------------ schemas
+//
+// These describe the JSON the handlers build; they are never constructed.
+
+/// An RFC 9457 problem. The performance routes add `field` (the query
+/// parameter, path segment or body field at fault) and `reason`; `type` is a
+/// stable URI per kind of failure (`about:blank` elsewhere).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct Problem {
+    /// A stable URI naming the kind of problem, e.g.
+    /// `https://perfledger.dev/problems/invalid-parameter`.
+    #[serde(rename = "type")]
+    #[schema(example = "https://perfledger.dev/problems/invalid-parameter")]
+    pub type_uri: String,
+    #[schema(example = "Bad Request")]
+    pub title: String,
+    #[schema(example = 400)]
+    pub status: u16,
+    #[schema(example = "period: 'next_week' is not a period")]
+    pub detail: String,
+    /// The field at fault, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Why it was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What one ingest request did: valid items commit, invalid ones are listed.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct IngestReport {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub rejected: Vec<RejectedItem>,
+    /// The first global position written, when anything was.
+    pub first_position: Option<i64>,
+    pub last_position: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct RejectedItem {
+    /// Zero-based position of the item in the batch.
+    pub index: u64,
+    pub event_id: Option<String>,
+    /// The field path, e.g. `data.rating`.
+    pub field: String,
+    /// `field: reason`.
+    pub error: String,
+}
+
+/// `/healthz`: the database answers; the projectors' lag.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
+    pub log_head: i64,
+    pub projectors: Vec<ProjectorLag>,
+}
+
+/// `/readyz` when ready.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct Ready {
+    #[schema(example = "ready")]
+    pub status: String,
+    pub log_head: i64,
+    /// The threshold, `PERFLEDGER_READY_MAX_LAG`.
+    pub max_lag: i64,
+    pub projectors: Vec<ProjectorLag>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ProjectorLag {
+    pub projector: String,
+    pub position: i64,
+    pub head: i64,
+    pub behind: i64,
+    /// Seconds since the oldest unapplied event was recorded; 0 when caught up.
+    pub oldest_unprojected_age_s: f64,
+}
+
+/// A person's weekly score history, newest week first.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ScoreHistory {
+    /// The effective person (the caller unless `person_id` was given and allowed).
+    pub person_id: Uuid,
+    /// The requested range, `null` for all time.
+    pub range: Option<ScoreRange>,
+    pub items: Vec<WeeklyScore>,
+}
+
+/// A half-open UTC range `[start, end)`.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ScoreRange {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// One weekly snapshot and its per-domain score rows.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct WeeklyScore {
+    #[schema(example = "2026-W45")]
+    pub week: String,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub composite_score: f64,
+    /// Raw score by domain.
+    pub domain_scores: BTreeMap<String, f64>,
+    /// Weight by domain.
+    pub weights: BTreeMap<String, f64>,
+    pub team_id: Option<Uuid>,
+    pub team_type: Option<String>,
+    pub sales_activity_ratio: Option<f64>,
+    pub weight_source: String,
+    pub is_flagged: bool,
+    pub formula_version: i32,
+    pub scores: Vec<DomainScore>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct DomainScore {
+    #[schema(example = "support")]
+    pub domain: String,
+    pub raw_score: f64,
+    pub weighted_score: f64,
+    /// The metrics the score was computed from.
+    #[schema(value_type = Object)]
+    pub metrics: Value,
+    pub formula_version: i32,
+}
+
+/// A person's goals, newest first.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct GoalList {
+    pub person_id: Uuid,
+    pub items: Vec<Goal>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct Goal {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub domain: GoalDomain,
+    pub metric_key: String,
+    pub label: String,
+    pub target_value: f64,
+    pub current_value: Option<f64>,
+    pub comparison: GoalComparison,
+    pub deadline: NaiveDate,
+    pub status: GoalStatus,
+    pub created_by_person_id: Option<Uuid>,
+    /// In the list only (the read model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
+    /// In the list only (the read model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// A scoring domain.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum GoalDomain {
+    Support,
+    Operations,
+    FieldService,
+    Communication,
+    Sales,
+    DataQuality,
+}
+
+/// `lte`: at most the target; `gte`: at least.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum GoalComparison {
+    Lte,
+    Gte,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum GoalStatus {
+    Active,
+    Achieved,
+    Missed,
+    Canceled,
+}
+
+/// A new goal, for the caller or (managers, admins) for `person_id`.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct CreateGoal {
+    /// Whose goal; the caller when absent.
+    pub person_id: Option<Uuid>,
+    pub domain: GoalDomain,
+    pub metric_key: String,
+    pub label: String,
+    /// A JSON number or a decimal string.
+    pub target_value: f64,
+    pub comparison: GoalComparison,
+    pub deadline: NaiveDate,
+}
+
+/// Changes to a goal, or `{"status": "canceled"}` alone to cancel it.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct UpdateGoal {
+    pub label: Option<String>,
+    /// A JSON number or a decimal string.
+    pub target_value: Option<f64>,
+    pub comparison: Option<GoalComparison>,
+    pub deadline: Option<NaiveDate>,
+    /// Only `canceled` may be set, and only alone.
+    #[schema(example = "canceled")]
+    pub status: Option<String>,
+}
+
+/// Generate a review for a managed person.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct GenerateReview {
+    pub person_id: Option<Uuid>,
+    /// A period (`this_week`, `last_week`, `last_month`, an ISO week).
+    pub period: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spec_is_openapi_3_1_with_bearer_auth_and_problems() {
+        let spec: Value = serde_json::from_str(spec_json()).unwrap();
+        assert_eq!(spec["openapi"], "3.1.0");
+        assert_eq!(spec["components"]["securitySchemes"][BEARER]["type"], "http");
+        assert!(spec["components"]["schemas"]["Problem"]["properties"]["type"].is_object());
+        assert!(spec["paths"][SPEC_PATH]["get"].is_object());
+        let scores = &spec["paths"]["/api/v1/performance/scores"]["get"];
+        assert_eq!(scores["security"][0][BEARER], serde_json::json!([]));
+        assert!(scores["responses"]["400"]["content"][PROBLEM_JSON].is_object());
+    }
+}

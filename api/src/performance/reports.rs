@@ -1,0 +1,503 @@
+//! The report endpoints of `/api/v1/performance/*` (issue 5): leaderboard
+//! (JSON and streamed CSV), team summary, peer comparison and the drilldown
+//! to the events behind a score (D11). The numbers come from
+//! [`crate::queries`]; this module adds scope, resolved server-side on every
+//! request (D17: a query parameter never widens it), and turns every failure
+//! into problem+json ([`ApiProblem`]) naming the field and the reason.
+//!
+//! Scope decisions:
+//! - **Leaderboard** (JSON and CSV): admins see everyone; a manager
+//!   (`reports:operations`, or `reports`, *and* at least one managed active
+//!   team, see [`crate::scope::managed_person_ids`]) sees only the people it
+//!   manages. `team_id` filters on the scoring team of the period (D8) and
+//!   only narrows: a manager naming a team it does not manage (inactive,
+//!   someone else's, or unknown) gets 403; an admin naming an unknown team
+//!   gets 404. Everyone else, including a permission holder who manages no
+//!   active team, gets 403.
+//! - **Team summary**: admins any team (404 when unknown); a manager or lead
+//!   of the *active* team with `reports:operations`/`reports`; else 403, the
+//!   same for unknown teams so team ids cannot be probed.
+//! - **Peer comparison**: the caller only (self-service, as
+//!   [`crate::scope::may_serve_self`] defines it); there is no `person_id`.
+//! - **Drilldown**: who may see the person's scores (self, managed, admin,
+//!   via [`effective_person_id`]); no such score row → 404 for them.
+//!
+//! The CSV export takes the same parameters as the leaderboard except
+//! `limit`/`offset`: it exports every visible row, fetched and streamed page
+//! by page ([`queries::MAX_LIMIT`] rows each). The first page is read before
+//! the response starts, so parameter, scope and database errors are still
+//! problems; a failure after that aborts the body.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{NaiveDate, Utc};
+use futures::{stream, StreamExt};
+use perfledger_domain::period::{iso_week_label, parse_iso_week, week_start_of_day};
+use perfledger_domain::scoring::Domain;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{csv, limit_param, query_params, shorten, uuid_param, uuid_path};
+use crate::auth::Principal;
+use crate::period_query::{FieldError, Period, PeriodParams};
+use crate::queries::{
+    self, EventRow, LeaderboardQuery, LeaderboardRow, LeaderboardSort, Page, PeerComparison, QueryError, SortOrder,
+    TeamSummary, Visibility,
+};
+use crate::routes::AppState;
+use crate::scope::{caller_person_id, effective_person_id, managed_person_ids, reach, ApiProblem, Reach};
+
+/// Leaderboard rows per page when `limit` is absent.
+pub const LEADERBOARD_DEFAULT_LIMIT: i64 = 50;
+/// Drilldown events per page when `limit` is absent.
+pub const DRILLDOWN_DEFAULT_LIMIT: i64 = 100;
+
+const LEADERBOARD_PARAMS: [&str; 8] = ["period", "from", "to", "team_id", "sort", "order", "limit", "offset"];
+const CSV_PARAMS: [&str; 6] = ["period", "from", "to", "team_id", "sort", "order"];
+const TEAM_PARAMS: [&str; 4] = ["team_id", "period", "from", "to"];
+const PEER_PARAMS: [&str; 3] = ["period", "from", "to"];
+const DRILLDOWN_PARAMS: [&str; 2] = ["limit", "offset"];
+
+/// A bad parameter as a 400 naming it.
+pub(crate) fn field_problem(e: FieldError) -> ApiProblem {
+    ApiProblem::invalid_parameter(e.field, e.reason)
+}
+
+/// A failed query: a 400 for a parameter, a 503 for the database, a 500
+/// without internals otherwise (logged).
+pub(crate) fn query_problem(e: QueryError) -> ApiProblem {
+    match e {
+        QueryError::Invalid(e) => field_problem(e),
+        QueryError::Database(e) => ApiProblem::database(&e),
+        other => {
+            tracing::error!(error = %other, "a performance query failed");
+            ApiProblem::internal("the query failed; the server log has the details")
+        }
+    }
+}
+
+/// `period`/`from`/`to` (period_query, D6); `this_week` when none is given.
+fn period_param(params: &HashMap<String, String>) -> Result<Period, ApiProblem> {
+    let raw = PeriodParams {
+        period: params.get("period").cloned(),
+        from: params.get("from").cloned(),
+        to: params.get("to").cloned(),
+    };
+    Period::from_params(&raw, Utc::now().date_naive()).map_err(field_problem)
+}
+
+/// `offset`: a non-negative integer, 0 when absent.
+fn offset_param(params: &HashMap<String, String>) -> Result<u64, ApiProblem> {
+    let Some(text) = params.get("offset") else { return Ok(0) };
+    text.trim().parse().map_err(|_| {
+        ApiProblem::invalid_parameter("offset", format!("'{}' is not a non-negative integer", shorten(text)))
+    })
+}
+
+/// `limit` as [`super::limit_param`] checks it (1–500).
+fn page_limit(params: &HashMap<String, String>, default: i64) -> Result<u32, ApiProblem> {
+    let limit = limit_param(params, default)?;
+    u32::try_from(limit).map_err(|_| ApiProblem::invalid_parameter("limit", "is out of range"))
+}
+
+/// Does `team` exist at all (active or not)?
+async fn team_exists(pool: &PgPool, team: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM directory_teams WHERE team_id = $1)")
+        .bind(team)
+        .fetch_one(pool)
+        .await
+}
+
+/// Does `manager` manage the *active* team `team`: its `manager_person_id`, or
+/// an active lead/manager membership (the condition of
+/// [`crate::scope::managed_person_ids`], for one team)?
+async fn manages_team(pool: &PgPool, manager: Uuid, team: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM directory_teams t
+                         WHERE t.team_id = $2 AND t.is_active
+                           AND (t.manager_person_id = $1
+                                OR EXISTS (SELECT 1 FROM directory_memberships me
+                                            WHERE me.team_id = t.team_id AND me.person_id = $1
+                                              AND me.is_active AND me.role IN ('lead', 'manager'))))",
+    )
+    .bind(manager)
+    .bind(team)
+    .fetch_one(pool)
+    .await
+}
+
+/// Whom the leaderboard of `principal` may show, `team_id` checked against
+/// it (module docs).
+async fn leaderboard_visibility(
+    pool: &PgPool,
+    principal: &Principal,
+    team_id: Option<Uuid>,
+) -> Result<Visibility, ApiProblem> {
+    let me = caller_person_id(principal)?;
+    let not_a_manager = || {
+        ApiProblem::forbidden(
+            None,
+            "the leaderboard is for admins and managers of an active team (reports:operations or reports)",
+        )
+    };
+    match reach(principal) {
+        Reach::Everyone => {
+            if let Some(team) = team_id {
+                if !team_exists(pool, team).await? {
+                    return Err(ApiProblem::not_found("team_id", format!("no team has id '{team}'")));
+                }
+            }
+            Ok(Visibility::All)
+        }
+        Reach::Managed => {
+            let managed = managed_person_ids(pool, me).await?;
+            if managed.is_empty() {
+                return Err(not_a_manager());
+            }
+            if let Some(team) = team_id {
+                if !manages_team(pool, me, team).await? {
+                    return Err(ApiProblem::forbidden(Some("team_id"), "you do not manage this team"));
+                }
+            }
+            Ok(Visibility::Only(managed.into_iter().collect()))
+        }
+        Reach::SelfOnly => Err(not_a_manager()),
+    }
+}
+
+/// The leaderboard query of a request: parameters validated first (400),
+/// then scope (403/404).
+async fn leaderboard_query(
+    pool: &PgPool,
+    principal: &Principal,
+    params: &HashMap<String, String>,
+    limit: u32,
+    offset: u64,
+) -> Result<LeaderboardQuery, ApiProblem> {
+    let period = period_param(params)?;
+    let team_id = uuid_param(params, "team_id")?;
+    let sort = match params.get("sort").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        Some(text) => LeaderboardSort::from_str(text).map_err(field_problem)?,
+        None => LeaderboardSort::Composite,
+    };
+    let order = match params.get("order").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        Some(text) => SortOrder::from_str(text).map_err(field_problem)?,
+        None => sort.default_order(),
+    };
+    let visible = leaderboard_visibility(pool, principal, team_id).await?;
+    Ok(LeaderboardQuery { period, team_id, visible, sort, order, limit, offset })
+}
+
+/// `GET /api/v1/performance/leaderboard?period=&from=&to=&team_id=&sort=&order=&limit=&offset=`
+#[utoipa::path(get, path = "/api/v1/performance/leaderboard", tag = "performance", operation_id = "leaderboard",
+    security(("bearer" = [])),
+    params(
+        ("period" = Option<String>, Query, description = "`this_week` (the default), `last_week`, `last_month` or an ISO week such as `2026-W45`; not with from/to"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD), with `to`; at most 366 days"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive), with `from`"),
+        ("team_id" = Option<uuid::Uuid>, Query, description = "Only people scored with this scoring team; only narrows what the caller may see"),
+        ("sort" = Option<String>, Query, description = "`composite` (the default), `name` or a domain: `support`, `operations`, `field_service`, `communication`, `sales`, `data_quality`"),
+        ("order" = Option<String>, Query, description = "`asc` or `desc`; the default is desc for scores, asc for names"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Page size (default 50)"),
+        ("offset" = Option<i64>, Query, minimum = 0, description = "Items to skip (default 0)"),
+    ),
+    responses(
+        (status = 200, description = "One page of the leaderboard the caller may see", body = crate::queries::Page<crate::queries::LeaderboardRow>),
+        (status = 400, description = "A query parameter is unknown, repeated or invalid", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither admin nor the manager of an active team, or a team_id the caller does not manage", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team (admins only)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The query failed (details in the server log)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn leaderboard(
+    State(state): State<AppState>,
+    principal: Principal,
+    uri: Uri,
+) -> Result<Json<Page<LeaderboardRow>>, ApiProblem> {
+    let params = query_params(&uri, &LEADERBOARD_PARAMS)?;
+    let limit = page_limit(&params, LEADERBOARD_DEFAULT_LIMIT)?;
+    let offset = offset_param(&params)?;
+    let query = leaderboard_query(&state.pool, &principal, &params, limit, offset).await?;
+    let page = queries::leaderboard(&state.pool, &query).await.map_err(query_problem)?;
+    Ok(Json(page))
+}
+
+/// The CSV columns, in order.
+pub fn csv_header() -> Vec<String> {
+    let mut header: Vec<String> =
+        ["rank", "person_id", "display_name", "team_id", "composite", "is_flagged"].map(String::from).into();
+    header.extend(Domain::ALL.iter().map(|d| d.as_str().to_string()));
+    header
+}
+
+fn decimal_cell(value: &queries::Decimal) -> String {
+    queries::number::to_f64(value).to_string()
+}
+
+/// The CSV rows of one page, ranked from `page.offset + 1`.
+fn csv_rows(out: &mut String, page: &Page<LeaderboardRow>) {
+    for (i, row) in page.items.iter().enumerate() {
+        let mut cells = vec![
+            (page.offset + i as u64 + 1).to_string(),
+            row.person_id.to_string(),
+            row.display_name.clone().unwrap_or_default(),
+            row.team_id.map(|t| t.to_string()).unwrap_or_default(),
+            decimal_cell(&row.composite),
+            row.is_flagged.to_string(),
+        ];
+        cells.extend(Domain::ALL.iter().map(|d| row.domain_scores.get(d).map(decimal_cell).unwrap_or_default()));
+        csv::push_row(out, cells);
+    }
+}
+
+/// Where the next page starts, `None` when `page` was the last one.
+fn next_offset(page: &Page<LeaderboardRow>) -> Option<u64> {
+    let next = page.offset + page.items.len() as u64;
+    (!page.items.is_empty() && next < page.total).then_some(next)
+}
+
+/// `GET /api/v1/performance/leaderboard.csv?period=&from=&to=&team_id=&sort=&order=`:
+/// every visible row, streamed page by page (module docs).
+#[utoipa::path(get, path = "/api/v1/performance/leaderboard.csv", tag = "performance", operation_id = "leaderboard_csv",
+    security(("bearer" = [])),
+    params(
+        ("period" = Option<String>, Query, description = "`this_week` (the default), `last_week`, `last_month` or an ISO week such as `2026-W45`; not with from/to"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD), with `to`; at most 366 days"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive), with `from`"),
+        ("team_id" = Option<uuid::Uuid>, Query, description = "Only people scored with this scoring team; only narrows what the caller may see"),
+        ("sort" = Option<String>, Query, description = "`composite` (the default), `name` or a domain: `support`, `operations`, `field_service`, `communication`, `sales`, `data_quality`"),
+        ("order" = Option<String>, Query, description = "`asc` or `desc`; the default is desc for scores, asc for names"),
+    ),
+    responses(
+        (status = 200, description = "Every visible leaderboard row as CSV, streamed; cells starting with =, +, - or @ are escaped", body = String, content_type = "text/csv"),
+        (status = 400, description = "A query parameter is unknown, repeated or invalid", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither admin nor the manager of an active team, or a team_id the caller does not manage", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team (admins only)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The query failed (details in the server log)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn leaderboard_csv(
+    State(state): State<AppState>,
+    principal: Principal,
+    uri: Uri,
+) -> Result<Response, ApiProblem> {
+    let params = query_params(&uri, &CSV_PARAMS)?;
+    let query = leaderboard_query(&state.pool, &principal, &params, queries::MAX_LIMIT, 0).await?;
+    let first = queries::leaderboard(&state.pool, &query).await.map_err(query_problem)?;
+    let filename = format!("leaderboard-{}.csv", query.period.label());
+
+    let mut head = String::new();
+    csv::push_row(&mut head, csv_header());
+    csv_rows(&mut head, &first);
+    let head = stream::once(async move { Ok::<Bytes, std::io::Error>(Bytes::from(head)) });
+    let pool = state.pool.clone();
+    let rest = stream::try_unfold((pool, query, next_offset(&first)), |(pool, mut query, offset)| async move {
+        let Some(offset) = offset else { return Ok(None) };
+        query.offset = offset;
+        let page = queries::leaderboard(&pool, &query).await.map_err(|e| {
+            tracing::error!(error = %e, offset, "the leaderboard CSV export failed mid-stream");
+            std::io::Error::other(e.to_string())
+        })?;
+        let mut chunk = String::new();
+        csv_rows(&mut chunk, &page);
+        let next = next_offset(&page);
+        Ok(Some((Bytes::from(chunk), (pool, query, next))))
+    });
+
+    let mut response = (StatusCode::OK, Body::from_stream(head.chain(rest))).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
+            .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"leaderboard.csv\"")),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// `GET /api/v1/performance/team-summary?team_id=&period=&from=&to=`
+#[utoipa::path(get, path = "/api/v1/performance/team-summary", tag = "performance", operation_id = "team_summary",
+    security(("bearer" = [])),
+    params(
+        ("team_id" = uuid::Uuid, Query, description = "The team"),
+        ("period" = Option<String>, Query, description = "`this_week` (the default), `last_week`, `last_month` or an ISO week such as `2026-W45`; not with from/to"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD), with `to`; at most 366 days"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive), with `from`"),
+    ),
+    responses(
+        (status = 200, description = "The team's averages, top performer, needs-coaching count, reviews generated and distribution", body = crate::queries::TeamSummary),
+        (status = 400, description = "A query parameter is unknown, repeated or invalid", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not see this team (also for unknown ids, unless admin)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team (admins only)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The query failed (details in the server log)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn team_summary(
+    State(state): State<AppState>,
+    principal: Principal,
+    uri: Uri,
+) -> Result<Json<TeamSummary>, ApiProblem> {
+    let params = query_params(&uri, &TEAM_PARAMS)?;
+    let team =
+        uuid_param(&params, "team_id")?.ok_or_else(|| ApiProblem::invalid_parameter("team_id", "is required"))?;
+    let period = period_param(&params)?;
+    let me = caller_person_id(&principal)?;
+    let denied = || ApiProblem::forbidden(Some("team_id"), "you may not see this team");
+    match reach(&principal) {
+        Reach::Everyone => {}
+        Reach::Managed => {
+            if !manages_team(&state.pool, me, team).await? {
+                return Err(denied());
+            }
+        }
+        Reach::SelfOnly => return Err(denied()),
+    }
+    match queries::team_summary(&state.pool, team, &period).await.map_err(query_problem)? {
+        Some(summary) => Ok(Json(summary)),
+        None => Err(ApiProblem::not_found("team_id", format!("no team has id '{team}'"))),
+    }
+}
+
+/// `GET /api/v1/performance/peer-comparison?period=&from=&to=`: the caller's own.
+#[utoipa::path(get, path = "/api/v1/performance/peer-comparison", tag = "performance", operation_id = "peer_comparison",
+    security(("bearer" = [])),
+    params(
+        ("period" = Option<String>, Query, description = "`this_week` (the default), `last_week`, `last_month` or an ISO week such as `2026-W45`; not with from/to"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD), with `to`; at most 366 days"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive), with `from`"),
+    ),
+    responses(
+        (status = 200, description = "The caller's anonymised standing in their scoring team, or why it is suppressed", body = crate::queries::PeerComparison),
+        (status = 400, description = "A query parameter is unknown, repeated or invalid", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not use self-service", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The query failed (details in the server log)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn peer_comparison(
+    State(state): State<AppState>,
+    principal: Principal,
+    uri: Uri,
+) -> Result<Json<PeerComparison>, ApiProblem> {
+    let params = query_params(&uri, &PEER_PARAMS)?;
+    let period = period_param(&params)?;
+    let me = effective_person_id(&state.pool, &principal, None, "person_id").await?;
+    let comparison = queries::peer_comparison(&state.pool, me, &period).await.map_err(query_problem)?;
+    Ok(Json(comparison))
+}
+
+/// A `week` path segment: an ISO week (`2026-W20`) or the date of its
+/// Monday (`2026-05-11`).
+pub fn week_param(text: &str) -> Result<NaiveDate, ApiProblem> {
+    let text = text.trim();
+    if text.contains("-W") {
+        return parse_iso_week(text).map_err(|reason| ApiProblem::invalid_parameter("week", reason));
+    }
+    let bad = || {
+        ApiProblem::invalid_parameter(
+            "week",
+            format!(
+                "'{}' is not a week; expected an ISO week like 2026-W20 or its Monday like 2026-05-11",
+                shorten(text)
+            ),
+        )
+    };
+    if text.len() != 10 {
+        return Err(bad());
+    }
+    let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| bad())?;
+    if week_start_of_day(day) != day {
+        return Err(ApiProblem::invalid_parameter("week", format!("{day} is not a Monday; a week starts on Monday")));
+    }
+    Ok(day)
+}
+
+/// `GET /api/v1/performance/scores/{person_id}/{week}/{domain}/events?limit=&offset=`
+#[utoipa::path(get, path = "/api/v1/performance/scores/{person_id}/{week}/{domain}/events", tag = "performance", operation_id = "drilldown",
+    security(("bearer" = [])),
+    params(
+        ("person_id" = uuid::Uuid, Path, description = "Whose score"),
+        ("week" = String, Path, description = "An ISO week (`2026-W20`) or the date of its Monday (`2026-05-11`)"),
+        ("domain" = String, Path, description = "`support`, `operations`, `field_service`, `communication`, `sales` or `data_quality`"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Page size (default 100)"),
+        ("offset" = Option<i64>, Query, minimum = 0, description = "Items to skip (default 0)"),
+    ),
+    responses(
+        (status = 200, description = "One page of the events behind the score, in log order", body = crate::queries::Page<crate::queries::EventRow>),
+        (status = 400, description = "A path segment or query parameter is invalid", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not see this person (also for unknown ids, unless admin)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such score (or, for admins, no such person)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The query failed (details in the server log)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn drilldown(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((person, week, domain)): Path<(String, String, String)>,
+    uri: Uri,
+) -> Result<Json<Page<EventRow>>, ApiProblem> {
+    let params = query_params(&uri, &DRILLDOWN_PARAMS)?;
+    let requested = uuid_path(&person, "person_id")?;
+    let week_start = week_param(&week)?;
+    let domain = Domain::from_str(domain.trim()).map_err(|reason| ApiProblem::invalid_parameter("domain", reason))?;
+    let limit = page_limit(&params, DRILLDOWN_DEFAULT_LIMIT)?;
+    let offset = offset_param(&params)?;
+    let person = effective_person_id(&state.pool, &principal, Some(requested), "person_id").await?;
+    match queries::drilldown(&state.pool, person, week_start, domain, limit, offset).await.map_err(query_problem)? {
+        Some(page) => Ok(Json(page)),
+        None => Err(ApiProblem::not_found(
+            "week",
+            format!("{person} has no {} score for {}", domain.as_str(), iso_week_label(week_start)),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn weeks_are_iso_weeks_or_mondays() {
+        assert_eq!(week_param("2026-W20").unwrap(), d("2026-05-11"));
+        assert_eq!(week_param("2026-05-11").unwrap(), d("2026-05-11"));
+        for bad in ["2026-05-12", "2026-W54", "last_week", "2026-5-11", ""] {
+            let problem = week_param(bad).unwrap_err();
+            assert_eq!(problem.field.as_deref(), Some("week"), "{bad}");
+            assert_eq!(problem.status, 400);
+        }
+        assert!(week_param("2026-05-12").unwrap_err().reason.contains("not a Monday"));
+    }
+
+    #[test]
+    fn field_errors_become_invalid_parameter_problems() {
+        let p = field_problem(FieldError::new("to", "spans 367 days"));
+        assert_eq!((p.status, p.field.as_deref(), p.reason.as_str()), (400, Some("to"), "spans 367 days"));
+        assert_eq!(p.type_uri, crate::scope::problem_types::INVALID_PARAMETER);
+        let q = query_problem(QueryError::Corrupt("x".into()));
+        assert_eq!(q.status, 500);
+        assert!(!q.reason.contains('x'), "internals stay in the log: {}", q.reason);
+    }
+
+    #[test]
+    fn csv_header_names_every_domain() {
+        let header = csv_header();
+        assert_eq!(header[..3], ["rank", "person_id", "display_name"]);
+        assert_eq!(header.len(), 6 + Domain::ALL.len());
+        assert!(header.contains(&"data_quality".to_string()));
+    }
+}
