@@ -62,6 +62,31 @@ pub enum Command {
     Project(ProjectArgs),
     /// Read or change the performance and integration settings (D10).
     Settings(SettingsArgs),
+    /// Score periods under proposed weights without writing anything (D10).
+    WhatIf(WhatIfArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("range").required(true).args(["period", "last_weeks"])))]
+pub struct WhatIfArgs {
+    /// JSON file: a weight map ({"support": 30, …}) or settings changes ({"domain_weights_support": {…}}).
+    #[arg(long)]
+    pub weights: std::path::PathBuf,
+    /// The team type the weight map is for (operations, support, field_service, sales, other); only its people are reported.
+    #[arg(long)]
+    pub team_type: Option<String>,
+    /// One ISO week, e.g. 2026-W20.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// The last N complete weeks (1–104).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=104))]
+    pub last_weeks: Option<u32>,
+    /// How many of the biggest changes to list.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub top: u64,
+    /// Print the full report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -204,6 +229,31 @@ pub enum BenchCommand {
         /// Random seed of the generated data.
         #[arg(long, env = "PERFLEDGER_BENCH_SEED", default_value_t = 42)]
         seed: u64,
+    },
+    /// JSON API read speed: demo data imported and projected, then the
+    /// leaderboard, scorecard and peer-comparison routes each driven by
+    /// concurrent keep-alive clients; prints one JSON array of latencies and
+    /// throughput. The server's pool has --max-connections connections.
+    Api {
+        /// Number of people in the generated organisation.
+        #[arg(long, env = "PERFLEDGER_BENCH_PEOPLE", default_value_t = 500,
+              value_parser = clap::value_parser!(u64).range(5..=100_000))]
+        people: u64,
+        /// Number of weeks of activity.
+        #[arg(long, env = "PERFLEDGER_BENCH_WEEKS", default_value_t = 52,
+              value_parser = clap::value_parser!(u32).range(2..=520))]
+        weeks: u32,
+        /// Random seed of the generated data and of the request mix.
+        #[arg(long, env = "PERFLEDGER_BENCH_SEED", default_value_t = 42)]
+        seed: u64,
+        /// Seconds of load per route (after one second of warm-up).
+        #[arg(long, env = "PERFLEDGER_BENCH_SECONDS", default_value_t = 30,
+              value_parser = clap::value_parser!(u64).range(1..=3_600))]
+        seconds: u64,
+        /// Concurrent keep-alive client connections.
+        #[arg(long, env = "PERFLEDGER_BENCH_CONNECTIONS", default_value_t = 64,
+              value_parser = clap::value_parser!(u64).range(1..=4_096))]
+        connections: u64,
     },
 }
 

@@ -19,6 +19,7 @@ fn main() -> std::process::ExitCode {
             Command::Token(args) => commands::token::run(&cli.global, args),
             Command::Project(args) => commands::project::run(&cli.global, args).await,
             Command::Settings(args) => commands::settings::run(&cli.global, args).await,
+            Command::WhatIf(args) => commands::what_if::run(&cli.global, args).await,
         }
     });
     match result {

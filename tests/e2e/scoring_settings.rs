@@ -2,7 +2,7 @@
 //! events (D10), goal progress (D14) and projector lag on /healthz (D3): the
 //! real binary and the real projection worker against a real database.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Output};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -1425,4 +1425,76 @@ async fn healthz_reports_projector_lag() {
             .unwrap();
     assert_eq!(corrections, 6);
     server.stop().await;
+}
+
+// ------------------------------------------------------------------ 6. what-if (D10)
+
+/// What-if scores a week under proposed settings next to the ones in force
+/// and writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_if_scores_a_proposal_and_writes_nothing() {
+    let db = fresh_database().await;
+    ingest(&db.pool, &two_weeks()).await;
+    succeeds(&perfledger(&db, &["project", "--once"]), "project --once");
+    let events_before = event_count(&db.pool).await;
+    let s_before = snapshot(&db.pool, S, "2026-11-09").await.expect("S is scored in week 2");
+    let n_before = snapshot(&db.pool, N, "2026-11-09").await.expect("N is scored in week 2");
+
+    let dir = tempfile::tempdir().unwrap();
+    let weights = dir.path().join("weights.json");
+    std::fs::write(&weights, r#"{"support": 50, "communication": 50}"#).unwrap();
+    let weights = weights.to_str().unwrap();
+    let out =
+        perfledger(&db, &["what-if", "--weights", weights, "--team-type", "support", "--period", "2026-W46", "--json"]);
+    succeeds(&out, "what-if for support teams");
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("what-if --json prints JSON");
+    // Only the support team's person is reported. S in week 2: support 28,
+    // communication 45, data_quality 10; proposed (28·50 + 45·50 + 10·0)/100 = 36.50.
+    assert_eq!(report["people_scored"], json!(1), "{report}");
+    let change = &report["biggest_changes"][0];
+    assert_eq!(change["person_id"], json!(S));
+    assert_eq!(dec(change["current"].as_str().unwrap()), dec("32.71"));
+    assert_eq!(dec(change["proposed"].as_str().unwrap()), dec("36.50"));
+    assert_eq!(dec(change["delta"].as_str().unwrap()), dec("3.79"));
+    assert_eq!(report["newly_flagged"], json!([]));
+
+    // Settings changes work too: a lower threshold un-flags both people.
+    std::fs::write(dir.path().join("threshold.json"), r#"{"flagged_threshold": 30}"#).unwrap();
+    let out = perfledger(
+        &db,
+        &[
+            "what-if",
+            "--weights",
+            dir.path().join("threshold.json").to_str().unwrap(),
+            "--period",
+            "2026-W46",
+            "--json",
+        ],
+    );
+    succeeds(&out, "what-if with a threshold");
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let unflagged: BTreeSet<String> = report["no_longer_flagged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["person_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(unflagged, BTreeSet::from([S.to_string(), N.to_string()]));
+
+    // Bad input is one clear line naming the flag, before anything runs.
+    let bad = perfledger(&db, &["what-if", "--weights", weights, "--team-type", "bogus", "--last-weeks", "2"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("--team-type: 'bogus' is not a team type"), "{}", stderr(&bad));
+    std::fs::write(dir.path().join("negative.json"), r#"{"support": -1}"#).unwrap();
+    let bad = perfledger(
+        &db,
+        &["what-if", "--weights", dir.path().join("negative.json").to_str().unwrap(), "--period", "2026-W46"],
+    );
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("--weights: settings.domain_weights"), "{}", stderr(&bad));
+
+    // Nothing was written.
+    assert_eq!(event_count(&db.pool).await, events_before);
+    assert_eq!(snapshot(&db.pool, S, "2026-11-09").await, Some(s_before));
+    assert_eq!(snapshot(&db.pool, N, "2026-11-09").await, Some(n_before));
 }

@@ -2,6 +2,7 @@
 //! reading the auth keys from the configuration.
 
 pub mod bench;
+mod bench_api;
 mod bench_project;
 pub mod import;
 pub mod migrate;
@@ -9,6 +10,7 @@ pub mod project;
 pub mod serve;
 pub mod settings;
 pub mod token;
+pub mod what_if;
 
 use anyhow::Context;
 use perfledger_api::auth::{Signer, Verifier};

@@ -1,0 +1,159 @@
+//! What-if (D10): score periods under proposed settings without writing
+//! anything, next to the settings in force, and report the biggest composite
+//! changes, rank changes, and who newly crosses or leaves the flag threshold.
+//!
+//! Both sides are computed from the same accumulators with the same pure
+//! formulas, so the only difference is the settings.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Days, NaiveDate};
+use perfledger_domain::catalog::TeamType;
+use perfledger_domain::scoring::formulas::PersonScore;
+use perfledger_domain::scoring::{round2, Domain};
+use perfledger_domain::settings::Settings;
+use perfledger_domain::validate::Rejection;
+use perfledger_projections::scoring::{load_accumulators, score_range, ScoringContext};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WhatIfError {
+    #[error("{0}")]
+    Invalid(Rejection),
+    #[error("{0}")]
+    Projection(#[from] perfledger_projections::runner::ProjectionError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// The proposal: either a weight map (`{"support": 30, …}`) for the team
+/// type given, or for the default map without one; or settings changes
+/// (`{"domain_weights_support": {…}, "flagged_threshold": 65}`).
+pub fn proposed_changes(proposal: &Value, team_type: Option<TeamType>) -> Result<BTreeMap<String, Value>, Rejection> {
+    let Value::Object(map) = proposal else {
+        return Err(Rejection::new("weights", "expected a JSON object: a weight map or settings changes"));
+    };
+    if map.is_empty() {
+        return Err(Rejection::new("weights", "expected at least one weight or setting; got an empty object"));
+    }
+    let is_weight_map = map.keys().all(|k| k.parse::<Domain>().is_ok());
+    let changes: BTreeMap<String, Value> = if is_weight_map {
+        let key = match team_type {
+            Some(TeamType::Operations) => "domain_weights_operations",
+            Some(TeamType::Support) => "domain_weights_support",
+            Some(TeamType::FieldService) => "domain_weights_field_service",
+            // Sales and other teams are scored with the default map (§4).
+            Some(TeamType::Sales | TeamType::Other) | None => "domain_weights",
+        };
+        BTreeMap::from([(key.to_string(), proposal.clone())])
+    } else {
+        map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    };
+    perfledger_domain::settings::validate_changes(&changes)?;
+    Ok(changes)
+}
+
+/// One person in one week, today and under the proposal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PersonChange {
+    pub person_id: Uuid,
+    pub display_name: Option<String>,
+    pub week: NaiveDate,
+    pub team_type: Option<TeamType>,
+    pub current: Decimal,
+    pub proposed: Decimal,
+    pub delta: Decimal,
+    /// Rank by composite within the week (1 = highest), today and proposed.
+    pub current_rank: usize,
+    pub proposed_rank: usize,
+    pub current_flagged: bool,
+    pub proposed_flagged: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WhatIfReport {
+    pub weeks: Vec<NaiveDate>,
+    pub changes: BTreeMap<String, Value>,
+    pub people_scored: usize,
+    pub changed: usize,
+    /// Sorted by |delta|, largest first; ties by week, person.
+    pub biggest_changes: Vec<PersonChange>,
+    pub newly_flagged: Vec<PersonChange>,
+    pub no_longer_flagged: Vec<PersonChange>,
+}
+
+fn ranks(scores: &[PersonScore]) -> BTreeMap<Uuid, usize> {
+    let mut order: Vec<(Decimal, Uuid)> = scores.iter().map(|s| (round2(s.composite), s.person_id)).collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    order.into_iter().enumerate().map(|(i, (_, id))| (id, i + 1)).collect()
+}
+
+/// Scores `weeks` under the settings in force and under them plus
+/// `changes`, restricted to people of `team_type` when given. Writes nothing.
+pub async fn what_if(
+    pool: &PgPool,
+    changes: BTreeMap<String, Value>,
+    team_type: Option<TeamType>,
+    weeks: &[NaiveDate],
+    top: usize,
+) -> Result<WhatIfReport, WhatIfError> {
+    let context = ScoringContext::load(pool).await?;
+    let names: BTreeMap<Uuid, String> =
+        sqlx::query_as::<_, (Uuid, String)>("SELECT person_id, display_name FROM directory_people")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .collect();
+    let mut all = Vec::new();
+    let mut people = BTreeSet::new();
+    for &week in weeks {
+        let end = week + Days::new(7);
+        let current: Settings = context.settings.in_force_at(week);
+        let mut proposed = current.clone();
+        proposed.apply(&changes).map_err(WhatIfError::Invalid)?;
+        let accumulators = load_accumulators(pool, week, end).await?;
+        let today = score_range(&context, accumulators.clone(), end, &current);
+        let tomorrow = score_range(&context, accumulators, end, &proposed);
+        let (rank_now, rank_then) = (ranks(&today), ranks(&tomorrow));
+        let proposed_by_person: BTreeMap<Uuid, &PersonScore> = tomorrow.iter().map(|s| (s.person_id, s)).collect();
+        for now in &today {
+            if team_type.is_some() && now.team_type != team_type {
+                continue;
+            }
+            let Some(then) = proposed_by_person.get(&now.person_id) else { continue };
+            people.insert(now.person_id);
+            let (c, p) = (round2(now.composite), round2(then.composite));
+            all.push(PersonChange {
+                person_id: now.person_id,
+                display_name: names.get(&now.person_id).cloned(),
+                week,
+                team_type: now.team_type,
+                current: c,
+                proposed: p,
+                delta: p - c,
+                current_rank: rank_now[&now.person_id],
+                proposed_rank: rank_then[&now.person_id],
+                current_flagged: now.composite < Decimal::from(current.flagged_threshold),
+                proposed_flagged: then.composite < Decimal::from(proposed.flagged_threshold),
+            });
+        }
+    }
+    let newly_flagged = all.iter().filter(|c| c.proposed_flagged && !c.current_flagged).cloned().collect();
+    let no_longer_flagged = all.iter().filter(|c| c.current_flagged && !c.proposed_flagged).cloned().collect();
+    let changed = all.iter().filter(|c| !c.delta.is_zero() || c.current_rank != c.proposed_rank).count();
+    all.sort_by(|a, b| b.delta.abs().cmp(&a.delta.abs()).then(a.week.cmp(&b.week)).then(a.person_id.cmp(&b.person_id)));
+    all.truncate(top);
+    Ok(WhatIfReport {
+        weeks: weeks.to_vec(),
+        changes,
+        people_scored: people.len(),
+        changed,
+        biggest_changes: all,
+        newly_flagged,
+        no_longer_flagged,
+    })
+}
