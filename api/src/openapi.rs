@@ -55,6 +55,7 @@ pub const BEARER: &str = "bearer";
         crate::performance::reports::team_summary,
         crate::performance::reports::peer_comparison,
         crate::performance::reports::drilldown,
+        crate::performance::what_if::what_if,
     ),
     components(schemas(
         Problem,
@@ -72,6 +73,7 @@ pub const BEARER: &str = "bearer";
         CreateGoal,
         UpdateGoal,
         GenerateReview,
+        WhatIfRequest,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -360,6 +362,24 @@ pub struct GenerateReview {
     pub person_id: Option<Uuid>,
     /// A period (`this_week`, `last_week`, `last_month`, an ISO week).
     pub period: Option<String>,
+}
+
+/// A what-if proposal (admins).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct WhatIfRequest {
+    /// A weight map (`{"support": 30, …}`) for `team_type` (or the default
+    /// map), or settings changes (`{"domain_weights_support": {…}}`).
+    #[schema(value_type = Object)]
+    pub weights: Value,
+    /// operations, support, field_service, sales or other.
+    pub team_type: Option<String>,
+    /// One ISO week, e.g. `2026-W20`; or `last_weeks`.
+    pub period: Option<String>,
+    /// The last N complete weeks (1–104).
+    pub last_weeks: Option<u32>,
+    /// How many of the biggest changes to list (default 20).
+    pub top: Option<u32>,
 }
 
 #[cfg(test)]

@@ -203,6 +203,8 @@ enum Call {
     PeerComparison,
     /// GET the drilldown of a person's support score for a week.
     Drilldown(&'static str, &'static str),
+    /// POST a what-if proposal for week 45.
+    WhatIf,
 }
 
 fn goal_body(person: Option<&str>) -> Value {
@@ -251,6 +253,11 @@ async fn send_with(app: &TestApp, token: Option<String>, call: &Call, goal_id: &
         Call::Drilldown(person, week) => {
             (Method::GET, format!("/api/v1/performance/scores/{person}/{week}/support/events?limit=10"), None)
         }
+        Call::WhatIf => (
+            Method::POST,
+            "/api/v1/performance/what-if".to_string(),
+            Some(json!({"weights": {"support": 50, "communication": 50}, "period": "2026-W45"})),
+        ),
     };
     let mut request = app.client.request(method, app.url(&path));
     if let Some(token) = token {
@@ -267,7 +274,7 @@ async fn send(app: &TestApp, token: Option<String>, call: &Call) -> reqwest::Res
 }
 
 /// Columns of the matrix.
-const CALLS: [(&str, Call); 32] = [
+const CALLS: [(&str, Call); 33] = [
     ("GET scores (self)", Call::Scores(None)),
     ("GET scores ?person_id=member", Call::Scores(Some(MEMBER))),
     ("GET scores ?person_id=outsider", Call::Scores(Some(OUTSIDER))),
@@ -300,50 +307,51 @@ const CALLS: [(&str, Call); 32] = [
     ("GET drilldown outsider W45 (unscored)", Call::Drilldown(OUTSIDER, "2026-W45")),
     ("GET drilldown unknown person", Call::Drilldown(NOBODY, "2026-W45")),
     ("GET drilldown member W40 (unscored)", Call::Drilldown(MEMBER, "2026-W40")),
+    ("POST what-if (admins only)", Call::WhatIf),
 ];
 
 /// The expected status of each role (rows, in `ROLES` order) for each call
 /// (columns, in `CALLS` order).
-const MATRIX: [[u16; 32]; 9] = [
+const MATRIX: [[u16; 33]; 9] = [
     //  scores: self mem  out  gam | goals: self mem out | post: self mem out | patch | reviews: self mem out det | gen
     //  | leaderboard: all alpha beta gamma unknown | csv: all beta | team-summary: alpha beta gamma unknown | peer
-    //  | drilldown: member outsider unknown member-W40
+    //  | drilldown: member outsider unknown member-W40 | what-if
     /* admin         */
     [
         200, 200, 200, 200, 200, 200, 200, 201, 201, 201, 200, 503, 503, 503, 503, 503, //
-        200, 200, 200, 200, 404, 200, 200, 200, 200, 200, 404, 200, 200, 404, 404, 404,
+        200, 200, 200, 200, 404, 200, 200, 200, 200, 200, 404, 200, 200, 404, 404, 404, 200,
     ],
     /* manager       */
     [
         200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 503, 503, 403, 503, 503, //
-        200, 200, 403, 403, 403, 200, 403, 200, 403, 403, 403, 200, 200, 403, 403, 404,
+        200, 200, 403, 403, 403, 200, 403, 200, 403, 403, 403, 200, 200, 403, 403, 404, 403,
     ],
     /* active lead   */
     [
         200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 503, 503, 403, 503, 503, //
-        200, 200, 403, 403, 403, 200, 403, 200, 403, 403, 403, 200, 200, 403, 403, 404,
+        200, 200, 403, 403, 403, 200, 403, 200, 403, 403, 403, 200, 200, 403, 403, 404, 403,
     ],
     /* inactive lead */
     [
         200, 403, 403, 403, 200, 403, 403, 201, 403, 403, 403, 503, 403, 403, 503, 403, //
-        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403,
+        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403,
     ],
     /* member        */
     [
         200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 503, 503, 403, 503, 403, //
-        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 404,
+        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 404, 403,
     ],
     /* outsider      */
     [
         200, 403, 200, 403, 200, 403, 200, 201, 403, 201, 403, 503, 403, 503, 503, 403, //
-        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 404, 403, 403,
+        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 404, 403, 403, 403,
     ],
     /* no token      */
-    [401; 32],
+    [401; 33],
     /* expired       */
-    [401; 32],
+    [401; 33],
     /* bad signature */
-    [401; 32],
+    [401; 33],
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,12 +17,14 @@
 //! | `GET /api/v1/performance/team-summary?team_id=&period=&from=&to=` | a team's stats cards and distribution |
 //! | `GET /api/v1/performance/peer-comparison?period=&from=&to=` | the caller's anonymised comparison |
 //! | `GET /api/v1/performance/scores/{person_id}/{week}/{domain}/events?limit=&offset=` | the events behind a score (D11) |
+//! | `POST /api/v1/performance/what-if` | admins: scores under proposed weights, nothing written (D10) |
 
 pub mod csv;
 pub mod goals;
 pub mod reports;
 pub mod reviews;
 pub mod scores;
+pub mod what_if;
 
 use std::collections::HashMap;
 
@@ -52,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/performance/team-summary", get(reports::team_summary))
         .route("/api/v1/performance/peer-comparison", get(reports::peer_comparison))
         .route("/api/v1/performance/scores/{person_id}/{week}/{domain}/events", get(reports::drilldown))
+        .route("/api/v1/performance/what-if", post(what_if::what_if))
 }
 
 /// The query string as a map; unknown and repeated parameters are refused.
