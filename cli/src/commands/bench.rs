@@ -62,6 +62,22 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> anyhow::Result<ExitCod
             println!("{}", serde_json::to_string(&report)?);
             Ok(ExitCode::SUCCESS)
         }
+        BenchCommand::Api { people, weeks, seed, seconds, connections } => {
+            let server = Database::open(&super::database_config(global)).await?;
+            let args = super::bench_api::ApiBenchArgs {
+                people,
+                weeks,
+                seed,
+                seconds,
+                connections: connections as usize,
+                pool_size: global.max_connections,
+            };
+            let result = super::bench_api::bench_api(&server, &global.data_dir, &args).await;
+            server.close().await;
+            let report = result?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
