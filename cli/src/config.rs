@@ -64,6 +64,32 @@ pub enum Command {
     Settings(SettingsArgs),
     /// Score periods under proposed weights without writing anything (D10).
     WhatIf(WhatIfArgs),
+    /// Rescore a range of weeks from the accumulators (after catching the projectors up).
+    Replay(ReplayArgs),
+    /// Score every week that has activity but was never scored.
+    Backfill(BackfillArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// First ISO week to rescore, e.g. 2026-W10.
+    #[arg(long)]
+    pub from_week: String,
+    /// Last ISO week to rescore (inclusive), e.g. 2026-W20.
+    #[arg(long)]
+    pub to_week: String,
+    /// Events per projector batch while catching up.
+    #[arg(long, env = "PERFLEDGER_PROJECT_BATCH", default_value_t = 20_000,
+          value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+    pub batch_size: i64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackfillArgs {
+    /// Events per projector batch while catching up.
+    #[arg(long, env = "PERFLEDGER_PROJECT_BATCH", default_value_t = 20_000,
+          value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+    pub batch_size: i64,
 }
 
 #[derive(Debug, Clone, Args)]

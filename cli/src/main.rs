@@ -20,6 +20,8 @@ fn main() -> std::process::ExitCode {
             Command::Project(args) => commands::project::run(&cli.global, args).await,
             Command::Settings(args) => commands::settings::run(&cli.global, args).await,
             Command::WhatIf(args) => commands::what_if::run(&cli.global, args).await,
+            Command::Replay(args) => commands::rescore::replay(&cli.global, args).await,
+            Command::Backfill(args) => commands::rescore::backfill(&cli.global, args).await,
         }
     });
     match result {

@@ -1498,3 +1498,44 @@ async fn what_if_scores_a_proposal_and_writes_nothing() {
     assert_eq!(snapshot(&db.pool, S, "2026-11-09").await, Some(s_before));
     assert_eq!(snapshot(&db.pool, N, "2026-11-09").await, Some(n_before));
 }
+
+// ------------------------------------------------------------------ 7. backfill and range rescoring
+
+/// `backfill` scores exactly the weeks never scored; `replay --from-week
+/// --to-week` rescores a range; both are idempotent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_and_range_rescoring_are_idempotent() {
+    let db = fresh_database().await;
+    ingest(&db.pool, &two_weeks()).await;
+    // Projectors only: accumulators exist, nothing is scored yet.
+    perfledger_projections::runner::Runner::new(db.pool.clone(), perfledger_projections::worker::projectors(), 1000)
+        .catch_up(&mut |_, _| {})
+        .await
+        .unwrap();
+    assert!(snapshot(&db.pool, S, "2026-11-02").await.is_none());
+
+    let out = perfledger(&db, &["backfill"]);
+    succeeds(&out, "backfill");
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report, json!({"weeks_scored": 2, "weeks": ["2026-W45", "2026-W46"]}));
+    let w1 = snapshot(&db.pool, S, "2026-11-02").await.expect("backfill scored week 1");
+    assert_eq!(w1.composite, dec("49.29"));
+    let w2 = snapshot(&db.pool, S, "2026-11-09").await.expect("backfill scored week 2");
+
+    let again: Value = serde_json::from_str(&stdout(&perfledger(&db, &["backfill"]))).unwrap();
+    assert_eq!(again, json!({"weeks_scored": 0, "weeks": []}), "a second backfill finds nothing");
+
+    let out = perfledger(&db, &["replay", "--from-week", "2026-W44", "--to-week", "2026-W46"]);
+    succeeds(&out, "replay a range");
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["weeks"], json!(["2026-W44", "2026-W45", "2026-W46"]));
+    // Nothing changed, so nothing was written: same ids, values, updated_at.
+    assert_eq!(snapshot(&db.pool, S, "2026-11-02").await, Some(w1));
+    assert_eq!(snapshot(&db.pool, S, "2026-11-09").await, Some(w2));
+
+    let bad = perfledger(&db, &["replay", "--from-week", "2026-W46", "--to-week", "2026-W45"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("--from-week: 2026-W46 is after --to-week 2026-W45"), "{}", stderr(&bad));
+    let bad = perfledger(&db, &["replay", "--from-week", "2026-46", "--to-week", "2026-W45"]);
+    assert!(stderr(&bad).contains("--from-week: '2026-46' is not an ISO week"), "{}", stderr(&bad));
+}

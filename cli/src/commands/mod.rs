@@ -7,6 +7,7 @@ mod bench_project;
 pub mod import;
 pub mod migrate;
 pub mod project;
+pub mod rescore;
 pub mod serve;
 pub mod settings;
 pub mod token;
