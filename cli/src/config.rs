@@ -68,6 +68,8 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Score every week that has activity but was never scored.
     Backfill(BackfillArgs),
+    /// Rebuild every read model into a scratch schema and compare it with the serving tables; exit 1 on any difference.
+    Verify(BackfillArgs),
 }
 
 #[derive(Debug, Clone, Args)]

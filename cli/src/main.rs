@@ -22,6 +22,7 @@ fn main() -> std::process::ExitCode {
             Command::WhatIf(args) => commands::what_if::run(&cli.global, args).await,
             Command::Replay(args) => commands::rescore::replay(&cli.global, args).await,
             Command::Backfill(args) => commands::rescore::backfill(&cli.global, args).await,
+            Command::Verify(args) => commands::rescore::verify(&cli.global, args).await,
         }
     });
     match result {

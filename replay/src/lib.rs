@@ -4,4 +4,5 @@
 //! verify grow here.
 
 pub mod rescore;
+pub mod verify;
 pub mod what_if;

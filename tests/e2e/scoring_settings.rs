@@ -1539,3 +1539,52 @@ async fn backfill_and_range_rescoring_are_idempotent() {
     let bad = perfledger(&db, &["replay", "--from-week", "2026-46", "--to-week", "2026-W45"]);
     assert!(stderr(&bad).contains("--from-week: '2026-46' is not an ISO week"), "{}", stderr(&bad));
 }
+
+// ------------------------------------------------------------------ 8. verify
+
+/// `verify` rebuilds every read model from the log into a scratch schema and
+/// finds the serving tables identical; a tampered score row is reported with
+/// its table and period, and the exit code is non-zero.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_proves_the_scores_come_from_the_log() {
+    let db = fresh_database().await;
+    ingest(&db.pool, &two_weeks()).await;
+    succeeds(
+        &perfledger(&db, &["settings", "set", "flagged_threshold", "60", "--effective-from", "2026-11-09"]),
+        "set",
+    );
+    succeeds(&perfledger(&db, &["project", "--once"]), "project --once");
+
+    let out = perfledger(&db, &["verify"]);
+    succeeds(&out, "verify of an untouched database");
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["identical"], json!(true), "{report}");
+    let scores =
+        report["tables"].as_array().unwrap().iter().find(|t| t["table"] == "agent_performance_scores").unwrap();
+    assert!(scores["serving_rows"].as_i64().unwrap() > 0, "{scores}");
+
+    // Patching a row instead of replaying is caught.
+    sqlx::query(
+        "UPDATE agent_performance_scores SET raw_score = raw_score + 1
+         WHERE person_id = $1 AND score_period_start = '2026-11-09T00:00:00Z'",
+    )
+    .bind(Uuid::parse_str(S).unwrap())
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let out = perfledger(&db, &["verify"]);
+    assert!(!out.status.success(), "verify must fail on a patched row");
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["identical"], json!(false));
+    let errors = stderr(&out);
+    assert!(errors.contains("agent_performance_scores differs"), "{errors}");
+    assert!(errors.contains("periods 2026-11-09"), "{errors}");
+    assert!(!errors.contains("agent_performance_snapshots differs"), "only the patched table differs: {errors}");
+
+    // The scratch schema is gone.
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'perfledger_verify_%'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+}

@@ -1,5 +1,6 @@
 //! `perfledger replay --from-week W --to-week W` and `perfledger backfill`:
-//! targeted, idempotent rescoring (issue 4). Each prints one JSON object.
+//! targeted, idempotent rescoring (issue 4); `perfledger verify`: rebuild
+//! and compare. Each prints JSON.
 
 use std::process::ExitCode;
 
@@ -32,4 +33,26 @@ pub async fn backfill(global: &GlobalArgs, args: BackfillArgs) -> anyhow::Result
     let labels: Vec<String> = weeks.iter().map(|w| iso_week_label(*w)).collect();
     println!("{}", json!({"weeks_scored": labels.len(), "weeks": labels}));
     Ok(ExitCode::SUCCESS)
+}
+
+pub async fn verify(global: &GlobalArgs, args: BackfillArgs) -> anyhow::Result<ExitCode> {
+    let db = super::open_database(global).await?;
+    let result = perfledger_replay::verify::verify(&db.pool, args.batch_size).await;
+    db.close().await;
+    let report = result?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    for table in report.tables.iter().filter(|t| !t.identical()) {
+        eprintln!(
+            "verify: {} differs: {} serving rows vs {} rebuilt{}",
+            table.table,
+            table.serving_rows,
+            table.rebuilt_rows,
+            if table.differing_periods.is_empty() {
+                String::new()
+            } else {
+                format!("; periods {}", table.differing_periods.join(", "))
+            }
+        );
+    }
+    Ok(if report.identical { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
