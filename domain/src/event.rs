@@ -15,9 +15,22 @@ use crate::goals::{GoalCanceled, GoalCreated, GoalSettled, GoalUpdated};
 use crate::period::PeriodClosed;
 use crate::settings::SettingsChanged;
 
-/// Version of every catalog event written today (D5: a new shape is a new
-/// version with an upcaster, never a rewrite of the log).
+/// Version of the events written today whose shape never changed (D5: a
+/// new shape is a new version with an upcaster, never a rewrite of the log).
 pub const EVENT_VERSION: &str = "1";
+
+/// `ticket.resolved` version 2 renamed `was_escalated` to `ever_escalated`
+/// (it counts escalations before a reopen too). Version 1 rows are upcast
+/// on read by [`decode`].
+pub const TICKET_RESOLVED_VERSION: &str = "2";
+
+/// The version written today for an event type.
+pub fn version_of(type_name: &str) -> &'static str {
+    match type_name {
+        "ticket.resolved" => TICKET_RESOLVED_VERSION,
+        _ => EVENT_VERSION,
+    }
+}
 
 /// One CRM activity as the sender described it, routed to its aggregate:
 /// the command of every catalog aggregate.
@@ -42,7 +55,7 @@ impl cqrs_es::DomainEvent for LogEvent {
     }
 
     fn event_version(&self) -> String {
-        EVENT_VERSION.to_string()
+        version_of(self.body.type_name()).to_string()
     }
 }
 
@@ -67,7 +80,9 @@ pub struct TicketResolved {
     pub resolution_minutes: Decimal,
     /// Resolved at or before `sla_due_at`; null when none was set.
     pub sla_met: Option<bool>,
-    pub was_escalated: bool,
+    /// Escalated at any time before this resolution, also before a reopen
+    /// (version 1 called it `was_escalated`).
+    pub ever_escalated: bool,
     pub tag_count: u32,
     /// Kept so the dashboards can show a sample with its reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -346,9 +361,61 @@ pub enum DecodeError {
 }
 
 /// Reads a stored payload back, upcasting older versions on the way (D5).
+/// Version 1 is current for every type but `ticket.resolved`, whose version
+/// 1 rows go through [`upcast_ticket_resolved_v1`].
 pub fn decode(event_version: &str, payload: &str) -> Result<LogEvent, DecodeError> {
     match event_version {
-        EVENT_VERSION => Ok(serde_json::from_str(payload)?),
+        EVENT_VERSION => match serde_json::from_str(payload) {
+            Ok(event) => Ok(event),
+            // Only an old ticket.resolved fails the current shape: upcast it.
+            Err(e) if payload.contains("\"ticket.resolved\"") => {
+                let mut value: serde_json::Value = serde_json::from_str(payload)?;
+                if value["body"]["type"] != "ticket.resolved" {
+                    return Err(e.into());
+                }
+                upcast_ticket_resolved_v1(&mut value);
+                Ok(serde_json::from_value(value)?)
+            }
+            Err(e) => Err(e.into()),
+        },
+        TICKET_RESOLVED_VERSION => Ok(serde_json::from_str(payload)?),
         other => Err(DecodeError::UnknownVersion(other.to_string())),
+    }
+}
+
+/// `ticket.resolved` v1 → v2: `was_escalated` is now `ever_escalated`.
+pub fn upcast_ticket_resolved_v1(event: &mut serde_json::Value) {
+    if let Some(data) = event.get_mut("body").and_then(|b| b.get_mut("data")).and_then(|d| d.as_object_mut()) {
+        if let Some(escalated) = data.remove("was_escalated") {
+            data.insert("ever_escalated".to_string(), escalated);
+        }
+    }
+}
+
+#[cfg(test)]
+mod upcasting_tests {
+    use super::*;
+
+    const V2: &str = r#"{"event_id":"e1","occurred_at":"2026-11-02T10:00:00Z","body":{"type":"ticket.resolved","data":{"ticket_id":"T-1","resolver_person_id":"7c9e6679-7425-40de-944b-e07fc1f90ae7","resolution_minutes":"90","sla_met":true,"ever_escalated":true,"tag_count":2}}}"#;
+
+    #[test]
+    fn ticket_resolved_v1_is_upcast_to_the_v2_event() {
+        let v1 = V2.replace("ever_escalated", "was_escalated");
+        let old = decode("1", &v1).expect("a v1 ticket.resolved decodes");
+        let new = decode("2", V2).expect("a v2 ticket.resolved decodes");
+        assert_eq!(old, new);
+        match &old.body {
+            EventBody::TicketResolved(r) => assert!(r.ever_escalated),
+            other => panic!("expected ticket.resolved, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn versions_written_today() {
+        assert_eq!(version_of("ticket.resolved"), "2");
+        assert_eq!(version_of("ticket.opened"), "1");
+        assert!(matches!(decode("3", V2), Err(DecodeError::UnknownVersion(v)) if v == "3"));
+        // A v1 payload of another type that does not parse is an error, not an upcast.
+        assert!(decode("1", r#"{"body":{"type":"ticket.opened","data":{}}}"#).is_err());
     }
 }

@@ -17,7 +17,7 @@ use perfledger_domain::{Activity, EntityKind, EntityRef, ItemRejection, LogEvent
 use serde::Serialize;
 use sqlx::{PgPool, Row};
 
-use perfledger_domain::event::EVENT_VERSION;
+use perfledger_domain::event::version_of;
 
 use crate::copy_text::{push_int, push_text};
 
@@ -387,7 +387,9 @@ fn encode_row(buf: &mut Vec<u8>, scratch: &mut Vec<u8>, metadata: &str, row: &Pl
     }
     buf.push(b'\t');
     push_int(buf, row.sequence);
-    for column in [row.event.body.type_name(), EVENT_VERSION, payload, metadata, &row.event.event_id] {
+    for column in
+        [row.event.body.type_name(), version_of(row.event.body.type_name()), payload, metadata, &row.event.event_id]
+    {
         buf.push(b'\t');
         push_text(buf, column);
     }

@@ -28,7 +28,7 @@ async fn a_batch_can_open_assign_and_resolve_the_same_ticket() {
     assert_eq!(data["resolver_person_id"], AGENT);
     assert_eq!(data["resolution_minutes"], "90");
     assert_eq!(data["sla_met"], true);
-    assert_eq!(data["was_escalated"], false);
+    assert_eq!(data["ever_escalated"], false);
     assert_eq!(data["tag_count"], 0);
     let summary = data["summary"].as_str().unwrap();
     assert!(!summary.contains("jane.doe@example.com"), "summary was stored unredacted: {summary}");

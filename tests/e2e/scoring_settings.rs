@@ -1588,3 +1588,69 @@ async fn verify_proves_the_scores_come_from_the_log() {
         .unwrap();
     assert_eq!(left, 0);
 }
+
+// ------------------------------------------------------------------ 9. upcasting (D5)
+
+/// A log whose `ticket.resolved` rows are version 1 (`was_escalated`) folds,
+/// through the upcaster, into exactly the scores of the version 2 log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn version_1_ticket_resolutions_replay_to_the_same_scores() {
+    let current = fresh_database().await;
+    let mut items = two_weeks();
+    items.extend(s_week(16, true, true, 3));
+    ingest(&current.pool, &items).await;
+    project_at(&current.pool, "2026-11-25T12:00:00Z").await;
+
+    // The same log, as an older perfledger would have written it.
+    let old = fresh_database().await;
+    type Row = (String, String, i64, String, String, String, String, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload::text, metadata::text,
+                event_id FROM events ORDER BY global_position",
+    )
+    .fetch_all(&current.pool)
+    .await
+    .unwrap();
+    let mut downgraded = 0;
+    for (aggregate_type, aggregate_id, sequence, event_type, mut version, mut payload, metadata, event_id) in rows {
+        if event_type == "ticket.resolved" {
+            assert_eq!(version, "2", "ticket.resolved is written as version 2");
+            let mut value: Value = serde_json::from_str(&payload).unwrap();
+            let data = value["body"]["data"].as_object_mut().unwrap();
+            let escalated = data.remove("ever_escalated").unwrap();
+            data.insert("was_escalated".into(), escalated);
+            payload = value.to_string();
+            version = "1".into();
+            downgraded += 1;
+        }
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata,
+                                 event_id) VALUES ($1, $2, $3, $4, $5, $6::json, $7::json, $8)",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .bind(sequence)
+        .bind(event_type)
+        .bind(version)
+        .bind(payload)
+        .bind(metadata)
+        .bind(event_id)
+        .execute(&old.pool)
+        .await
+        .unwrap();
+    }
+    assert!(downgraded >= 3, "the world has ticket resolutions");
+    project_at(&old.pool, "2026-11-25T12:00:00Z").await;
+
+    let scores = "SELECT id, person_id, score_period_start, domain, raw_score, weighted_score, metrics_json::text
+                  FROM agent_performance_scores ORDER BY id";
+    type ScoreRow = (Uuid, Uuid, DateTime<Utc>, String, Decimal, Decimal, String);
+    let a: Vec<ScoreRow> = sqlx::query_as(scores).fetch_all(&current.pool).await.unwrap();
+    let b: Vec<ScoreRow> = sqlx::query_as(scores).fetch_all(&old.pool).await.unwrap();
+    assert!(!a.is_empty());
+    assert_eq!(a, b, "v1 rows must replay to the same scores");
+    let snapshots = "SELECT id, composite_score, domain_scores_json::text FROM agent_performance_snapshots ORDER BY id";
+    let a: Vec<(Uuid, Decimal, String)> = sqlx::query_as(snapshots).fetch_all(&current.pool).await.unwrap();
+    let b: Vec<(Uuid, Decimal, String)> = sqlx::query_as(snapshots).fetch_all(&old.pool).await.unwrap();
+    assert_eq!(a, b);
+}

@@ -112,7 +112,7 @@ const SQL_BASELINE: &[&str] = &[
     "SELECT d->>'resolver_person_id', date_trunc('week', o), avg((d->>'resolution_minutes')::numeric)
      FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
            WHERE event_type = 'ticket.resolved') e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",
-    "SELECT d->>'resolver_person_id', date_trunc('week', o), count(*) FILTER (WHERE (d->>'was_escalated')::bool),
+    "SELECT d->>'resolver_person_id', date_trunc('week', o), count(*) FILTER (WHERE coalesce(d->>'ever_escalated', d->>'was_escalated')::bool),
             count(*)
      FROM (SELECT payload->'body'->'data' AS d, (payload->>'occurred_at')::timestamptz AS o FROM events
            WHERE event_type = 'ticket.resolved') e WHERE o >= $1 AND o < $2 GROUP BY 1, 2",

@@ -72,7 +72,7 @@ impl Entity for Ticket {
                     resolver_person_id: resolver,
                     resolution_minutes: minutes_between(opened_at, activity.occurred_at),
                     sla_met: self.sla_due_at.map(|due| activity.occurred_at <= due),
-                    was_escalated: self.ever_escalated,
+                    ever_escalated: self.ever_escalated,
                     tag_count: self.tags.len() as u32,
                     reference: self.reference.clone(),
                 }))

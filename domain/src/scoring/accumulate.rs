@@ -64,7 +64,7 @@ pub struct SupportAcc {
     pub sla_met: u64,
     /// Σ resolution_minutes over the resolutions.
     pub resolution_minutes_sum: Decimal,
-    /// Resolutions with `was_escalated`.
+    /// Resolutions with `ever_escalated` (v1: `was_escalated`).
     pub escalated_resolutions: u64,
     /// `ticket.rated` on the person's resolutions.
     pub ratings: u64,
@@ -530,7 +530,7 @@ fn fold(day: &mut PersonDay, domain: Domain, position: i64, event: &LogEvent) {
                         acc.sla_known += 1;
                         acc.sla_met += u64::from(met);
                     }
-                    acc.escalated_resolutions += u64::from(d.was_escalated);
+                    acc.escalated_resolutions += u64::from(d.ever_escalated);
                 }
                 B::TicketRated(d) => {
                     acc.ratings += 1;

@@ -74,7 +74,7 @@ fn resolution(resolver: Uuid, minutes: Decimal) -> e::TicketResolved {
         resolver_person_id: resolver,
         resolution_minutes: minutes,
         sla_met: Some(true),
-        was_escalated: false,
+        ever_escalated: false,
         tag_count: 0,
         reference: Some("#1042".into()),
     }
@@ -279,7 +279,7 @@ fn resolution_without_an_sla_has_no_sla_verdict() {
 
 #[test]
 fn resolution_of_an_escalated_ticket_says_so() {
-    let escalated_resolution = e::TicketResolved { was_escalated: true, ..resolution(ALICE, dec!(60)) };
+    let escalated_resolution = e::TicketResolved { ever_escalated: true, ..resolution(ALICE, dec!(60)) };
     ticket()
         .given(vec![opened_for_alice(), event("esc", "09:30", escalation(Some(ALICE)))])
         .when(activity("res", "10:00", resolved(None)))

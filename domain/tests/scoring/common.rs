@@ -213,7 +213,7 @@ pub fn ticket_resolved(
         resolver_person_id: resolver,
         resolution_minutes: n(minutes),
         sla_met,
-        was_escalated: escalated,
+        ever_escalated: escalated,
         tag_count: tags,
         reference: None,
     })
