@@ -64,7 +64,7 @@ pub enum Command {
     Settings(SettingsArgs),
     /// Score periods under proposed weights without writing anything (D10).
     WhatIf(WhatIfArgs),
-    /// Rescore a range of weeks from the accumulators (after catching the projectors up).
+    /// Rebuild every read model from position 0, blue-green; or rescore a range of weeks.
     Replay(ReplayArgs),
     /// Score every week that has activity but was never scored.
     Backfill(BackfillArgs),
@@ -74,12 +74,21 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct ReplayArgs {
-    /// First ISO week to rescore, e.g. 2026-W10.
-    #[arg(long)]
-    pub from_week: String,
+    /// First ISO week to rescore, e.g. 2026-W10 (with --to-week: rescore only that range).
+    #[arg(long, requires = "to_week", conflicts_with_all = ["resume", "restart", "dry_run"])]
+    pub from_week: Option<String>,
     /// Last ISO week to rescore (inclusive), e.g. 2026-W20.
+    #[arg(long, requires = "from_week")]
+    pub to_week: Option<String>,
+    /// Continue a replay that was interrupted (killed, crashed) from its checkpoints.
+    #[arg(long, conflicts_with = "restart")]
+    pub resume: bool,
+    /// Throw away an interrupted replay and start again from position 0.
     #[arg(long)]
-    pub to_week: String,
+    pub restart: bool,
+    /// Build the new version and compare it with the serving one, without switching.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Events per projector batch while catching up.
     #[arg(long, env = "PERFLEDGER_PROJECT_BATCH", default_value_t = 20_000,
           value_parser = clap::value_parser!(i64).range(1..=1_000_000))]

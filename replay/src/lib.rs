@@ -3,6 +3,7 @@
 //! rescoring (backfill, a range of weeks). The blue-green rebuild and
 //! verify grow here.
 
+pub mod rebuild;
 pub mod rescore;
 pub mod verify;
 pub mod what_if;

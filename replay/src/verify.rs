@@ -102,23 +102,48 @@ pub async fn verify(pool: &PgPool, batch_size: i64) -> Result<VerifyReport, Proj
 
     let schema = format!("perfledger_verify_{}", std::process::id());
     sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).execute(pool).await?;
-    sqlx::query(&format!("CREATE SCHEMA \"{schema}\"")).execute(pool).await?;
-    let result = rebuild_and_compare(pool, &schema, batch_size).await;
+    create_schema(pool, &schema).await?;
+    let result = async {
+        let head = build(pool, &schema, batch_size, &mut |_, _| {}).await?;
+        compare(pool, &schema, head).await
+    }
+    .await;
     sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).execute(pool).await?;
     result
 }
 
-async fn rebuild_and_compare(pool: &PgPool, schema: &str, batch_size: i64) -> Result<VerifyReport, ProjectionError> {
+/// Creates `schema` with empty copies of every read model and work table.
+pub(crate) async fn create_schema(pool: &PgPool, schema: &str) -> Result<(), ProjectionError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(&format!("CREATE SCHEMA \"{schema}\"")).execute(&mut *tx).await?;
     for table in READ_MODELS.iter().chain(WORK_TABLES) {
         sqlx::query(&format!("CREATE TABLE \"{schema}\".{table} (LIKE public.{table} INCLUDING ALL)"))
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
     }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A pool whose unqualified table names resolve to `schema` first (the log
+/// and its head stay in `public`).
+pub(crate) async fn schema_pool(pool: &PgPool, schema: &str) -> Result<PgPool, ProjectionError> {
     let options = (*pool.connect_options()).clone().options([("search_path", format!("{schema},public"))]);
-    let scratch = PgPoolOptions::new().max_connections(4).connect_with(options).await?;
+    Ok(PgPoolOptions::new().max_connections(4).connect_with(options).await?)
+}
+
+/// Folds the log into `schema` from its own checkpoints (0 for a new
+/// schema, where a crashed build left off otherwise) and scores every week
+/// the serving side scored or that has activity. Returns the head reached.
+pub(crate) async fn build(
+    pool: &PgPool,
+    schema: &str,
+    batch_size: i64,
+    progress: &mut (dyn FnMut(i64, usize) + Send),
+) -> Result<i64, ProjectionError> {
+    let scratch = schema_pool(pool, schema).await?;
     let result = async {
-        let caught = Runner::new(scratch.clone(), projectors(), batch_size).catch_up(&mut |_, _| {}).await?;
-        // Every week the serving side scored, and every week with activity.
+        let caught = Runner::new(scratch.clone(), projectors(), batch_size).catch_up(progress).await?;
         let serving: Vec<DateTime<Utc>> =
             sqlx::query_scalar("SELECT period_start FROM public.scoring_periods WHERE last_scored_at IS NOT NULL")
                 .fetch_all(pool)
@@ -131,31 +156,42 @@ async fn rebuild_and_compare(pool: &PgPool, schema: &str, batch_size: i64) -> Re
         let context = ScoringContext::load(&scratch).await?;
         let work: Vec<_> = weeks.into_iter().map(|w| (w, None)).collect();
         score_weeks(&scratch, &context, &work).await?;
-
-        let mut tables = Vec::new();
-        for table in READ_MODELS {
-            let (serving_rows, serving_checksum) = checksum(pool, "public", table).await?;
-            let (rebuilt_rows, rebuilt_checksum) = checksum(pool, schema, table).await?;
-            let mut differing_periods = Vec::new();
-            if table.starts_with("agent_performance_s") && serving_checksum != rebuilt_checksum {
-                let a: BTreeSet<_> = period_checksums(pool, "public", table).await?.into_iter().collect();
-                let b: BTreeSet<_> = period_checksums(pool, schema, table).await?.into_iter().collect();
-                let differing: BTreeSet<String> = a.symmetric_difference(&b).map(|(p, _)| p.clone()).collect();
-                differing_periods = differing.into_iter().collect();
-            }
-            tables.push(TableCheck {
-                table: table.to_string(),
-                serving_rows,
-                rebuilt_rows,
-                serving_checksum,
-                rebuilt_checksum,
-                differing_periods,
-            });
-        }
-        let identical = tables.iter().all(TableCheck::identical);
-        Ok::<_, ProjectionError>(VerifyReport { log_head: caught.head, identical, tables })
+        // Nothing is left to rescore in the new version.
+        sqlx::query("DELETE FROM scoring_dirty").execute(&scratch).await?;
+        Ok::<_, ProjectionError>(caught.head)
     }
     .await;
     scratch.close().await;
     result
+}
+
+/// Compares every read model of `schema` with the serving one.
+pub(crate) async fn compare(pool: &PgPool, schema: &str, head: i64) -> Result<VerifyReport, ProjectionError> {
+    let mut tables = Vec::new();
+    for table in READ_MODELS {
+        let (serving_rows, serving_checksum) = checksum(pool, "public", table).await?;
+        let (rebuilt_rows, rebuilt_checksum) = checksum(pool, schema, table).await?;
+        let mut differing_periods = Vec::new();
+        if table.starts_with("agent_performance_s") && serving_checksum != rebuilt_checksum {
+            let a: BTreeSet<_> = period_checksums(pool, "public", table).await?.into_iter().collect();
+            let b: BTreeSet<_> = period_checksums(pool, schema, table).await?.into_iter().collect();
+            let differing: BTreeSet<String> = a.symmetric_difference(&b).map(|(p, _)| p.clone()).collect();
+            differing_periods = differing.into_iter().collect();
+        }
+        tables.push(TableCheck {
+            table: table.to_string(),
+            serving_rows,
+            rebuilt_rows,
+            serving_checksum,
+            rebuilt_checksum,
+            differing_periods,
+        });
+    }
+    let identical = tables.iter().all(TableCheck::identical);
+    Ok(VerifyReport { log_head: head, identical, tables })
+}
+
+/// Every table a version consists of.
+pub(crate) fn version_tables() -> impl Iterator<Item = &'static &'static str> {
+    READ_MODELS.iter().chain(WORK_TABLES)
 }

@@ -760,3 +760,69 @@ async fn lag_is_reported() {
         assert_eq!(l["oldest_unprojected_age_s"], 0.0, "{l}");
     }
 }
+
+// ------------------------------------------------------------------ blue-green replay (issue 4)
+
+/// `perfledger replay` killed with -9 mid-build resumes from its own
+/// checkpoints with `--resume`, switches, and `verify` then finds the
+/// serving version identical to a rebuild from the log; the serving tables
+/// kept answering throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_replay_resumes_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = demo_file(dir.path(), 30, 6).await;
+    let (db, _) = imported(&file).await;
+    project_once(&db, "20000").await;
+    let serving_rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM agent_performance_scores").fetch_one(&db.pool).await.unwrap();
+    assert!(serving_rows > 0);
+
+    let stderr = dir.path().join("replay.stderr");
+    let mut child = perfledger(&db, &["replay", "--batch-size", "200"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(&stderr).unwrap()))
+        .spawn()
+        .expect("perfledger replay starts");
+    let started = Instant::now();
+    loop {
+        let position: Option<i64> = sqlx::query_scalar(
+            "SELECT position FROM perfledger_build.projector_checkpoints WHERE projector = 'accumulators'",
+        )
+        .fetch_optional(&db.pool)
+        .await
+        .unwrap_or(None);
+        if position.unwrap_or(0) > 0 {
+            kill(pid(&child), Signal::SIGKILL).unwrap();
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("replay exited before it could be killed ({status}): {}", std::fs::read_to_string(&stderr).unwrap());
+        }
+        assert!(started.elapsed() < TIMEOUT, "the replay made no progress in {TIMEOUT:?}");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let status = tokio::time::timeout(TIMEOUT, child.wait()).await.unwrap().unwrap();
+    assert_eq!(status.signal(), Some(Signal::SIGKILL as i32), "{status}");
+    // The serving version is untouched by the half-built one.
+    let still: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM agent_performance_scores").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(still, serving_rows);
+
+    // A plain replay refuses to throw the interrupted build away silently.
+    let out = output(perfledger(&db, &["replay"])).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("perfledger replay --resume"), "{}", describe(&out));
+
+    let report: Value =
+        serde_json::from_str(&run_ok(&db, &["replay", "--resume", "--batch-size", "200"]).await).unwrap();
+    assert_eq!(report["switched"], json!(true), "{report}");
+    assert_eq!(report["resumed"], json!(true), "{report}");
+    assert_eq!(report["identical_to_serving"], json!(true), "{report}");
+    let verified: Value = serde_json::from_str(&run_ok(&db, &["verify"]).await).unwrap();
+    assert_eq!(verified["identical"], json!(true), "{verified}");
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'perfledger_build'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the build schema is gone after the switch");
+}

@@ -11,10 +11,13 @@ use serde_json::json;
 use crate::config::{BackfillArgs, GlobalArgs, ReplayArgs};
 
 pub async fn replay(global: &GlobalArgs, args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let first = parse_iso_week(&args.from_week).map_err(|e| anyhow::anyhow!("--from-week: {e}"))?;
-    let last = parse_iso_week(&args.to_week).map_err(|e| anyhow::anyhow!("--to-week: {e}"))?;
+    let (Some(from_week), Some(to_week)) = (&args.from_week, &args.to_week) else {
+        return rebuild(global, args).await;
+    };
+    let first = parse_iso_week(from_week).map_err(|e| anyhow::anyhow!("--from-week: {e}"))?;
+    let last = parse_iso_week(to_week).map_err(|e| anyhow::anyhow!("--to-week: {e}"))?;
     if first > last {
-        anyhow::bail!("--from-week: {} is after --to-week {}", args.from_week, args.to_week);
+        anyhow::bail!("--from-week: {from_week} is after --to-week {to_week}");
     }
     let db = super::open_database(global).await?;
     let result = perfledger_replay::rescore::rescore_weeks(&db.pool, args.batch_size, first, last, Utc::now()).await;
@@ -55,4 +58,44 @@ pub async fn verify(global: &GlobalArgs, args: BackfillArgs) -> anyhow::Result<E
         );
     }
     Ok(if report.identical { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The full blue-green rebuild.
+async fn rebuild(global: &GlobalArgs, args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    use perfledger_replay::rebuild::{replay, Start};
+    let start = match (args.resume, args.restart) {
+        (true, _) => Start::Resume,
+        (_, true) => Start::Restart,
+        _ => Start::Fresh,
+    };
+    let db = super::open_database(global).await?;
+    let head = perfledger_store::log::head(&db.pool).await?;
+    let mut bar = crate::progress::Progress::new("replaying", head.max(0) as u64);
+    let started = std::time::Instant::now();
+    let result = replay(&db.pool, args.batch_size, start, args.dry_run, &mut |position, _| {
+        bar.update(position.max(0) as u64, || format!("position {position} of {head}"));
+    })
+    .await;
+    bar.finish();
+    db.close().await;
+    let report = result?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "head": report.head,
+            "switched": report.switched,
+            "resumed": report.resumed,
+            "seconds": seconds,
+            "identical_to_serving": report.comparison.identical,
+            "tables": report.comparison.tables,
+        }))?
+    );
+    if args.dry_run && !report.comparison.identical {
+        for table in report.comparison.tables.iter().filter(|t| !t.identical()) {
+            eprintln!("replay --dry-run: {} differs from the serving version", table.table);
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }

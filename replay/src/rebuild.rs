@@ -1,0 +1,99 @@
+//! `perfledger replay` (issue 4): rebuilds every read model from position 0
+//! blue-green. The new version is built in the schema `perfledger_build`
+//! (the same projectors, that schema first on `search_path`) while the
+//! serving tables in `public` keep answering the API and dashboards. Once
+//! the build has reached the head, one transaction swaps the tables (DDL is
+//! transactional in PostgreSQL) and drops the old version. The build's
+//! checkpoints live in its own schema, so a killed replay resumes with
+//! `--resume` where it stopped; `--dry-run` builds and compares without
+//! switching.
+
+use perfledger_projections::runner::ProjectionError;
+use serde::Serialize;
+use sqlx::PgPool;
+
+use crate::verify::{build, compare, create_schema, version_tables, VerifyReport};
+
+/// Where the next version is built.
+pub const BUILD_SCHEMA: &str = "perfledger_build";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error(
+        "a replay was interrupted (schema {BUILD_SCHEMA} exists): run `perfledger replay --resume` to continue it, \
+         or `perfledger replay --restart` to start over"
+    )]
+    Interrupted,
+    #[error("--resume: there is no interrupted replay to resume")]
+    NothingToResume,
+    #[error("{0}")]
+    Projection(#[from] ProjectionError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    Fresh,
+    Resume,
+    Restart,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplayReport {
+    pub head: i64,
+    pub switched: bool,
+    pub resumed: bool,
+    /// The comparison with the serving version (always made; a dry run stops there).
+    pub comparison: VerifyReport,
+}
+
+async fn build_exists(pool: &PgPool) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)")
+        .bind(BUILD_SCHEMA)
+        .fetch_one(pool)
+        .await
+}
+
+pub async fn replay(
+    pool: &PgPool,
+    batch_size: i64,
+    start: Start,
+    dry_run: bool,
+    progress: &mut (dyn FnMut(i64, usize) + Send),
+) -> Result<ReplayReport, ReplayError> {
+    let exists = build_exists(pool).await?;
+    let resumed = match (start, exists) {
+        (Start::Fresh, true) => return Err(ReplayError::Interrupted),
+        (Start::Resume, false) => return Err(ReplayError::NothingToResume),
+        (Start::Resume, true) => true,
+        (Start::Restart, true) => {
+            sqlx::query(&format!("DROP SCHEMA \"{BUILD_SCHEMA}\" CASCADE")).execute(pool).await?;
+            false
+        }
+        (_, false) => false,
+    };
+    if !resumed {
+        create_schema(pool, BUILD_SCHEMA).await?;
+    }
+    let head = build(pool, BUILD_SCHEMA, batch_size, progress).await?;
+    let comparison = compare(pool, BUILD_SCHEMA, head).await?;
+    if dry_run {
+        sqlx::query(&format!("DROP SCHEMA \"{BUILD_SCHEMA}\" CASCADE")).execute(pool).await?;
+        return Ok(ReplayReport { head, switched: false, resumed, comparison });
+    }
+    switch(pool).await?;
+    Ok(ReplayReport { head, switched: true, resumed, comparison })
+}
+
+/// Swaps the built version in, atomically, and drops the old one.
+async fn switch(pool: &PgPool) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    for table in version_tables() {
+        sqlx::query(&format!("DROP TABLE public.{table}")).execute(&mut *tx).await?;
+        sqlx::query(&format!("ALTER TABLE \"{BUILD_SCHEMA}\".{table} SET SCHEMA public")).execute(&mut *tx).await?;
+    }
+    sqlx::query(&format!("DROP SCHEMA \"{BUILD_SCHEMA}\"")).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
