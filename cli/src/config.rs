@@ -267,6 +267,22 @@ pub enum BenchCommand {
         #[arg(long, env = "PERFLEDGER_BENCH_SEED", default_value_t = 42)]
         seed: u64,
     },
+    /// Replay speed: demo data imported and projected (not measured), then a
+    /// full blue-green `replay`, the raw read limit (COPY of the log to
+    /// nowhere) and the seed's SQL baseline, in one run.
+    Replay {
+        /// Number of people in the generated organisation.
+        #[arg(long, env = "PERFLEDGER_BENCH_PEOPLE", default_value_t = 500,
+              value_parser = clap::value_parser!(u64).range(5..=100_000))]
+        people: u64,
+        /// Number of weeks of activity.
+        #[arg(long, env = "PERFLEDGER_BENCH_WEEKS", default_value_t = 52,
+              value_parser = clap::value_parser!(u32).range(1..=520))]
+        weeks: u32,
+        /// Random seed of the generated data.
+        #[arg(long, env = "PERFLEDGER_BENCH_SEED", default_value_t = 42)]
+        seed: u64,
+    },
     /// JSON API read speed: demo data imported and projected, then the
     /// leaderboard, scorecard and peer-comparison routes each driven by
     /// concurrent keep-alive clients; prints one JSON array of latencies and

@@ -62,6 +62,14 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> anyhow::Result<ExitCod
             println!("{}", serde_json::to_string(&report)?);
             Ok(ExitCode::SUCCESS)
         }
+        BenchCommand::Replay { people, weeks, seed } => {
+            let server = Database::open(&super::database_config(global)).await?;
+            let result = super::bench_project::bench_replay(&server, &global.data_dir, people, weeks, seed).await;
+            server.close().await;
+            let report = result?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
         BenchCommand::Api { people, weeks, seed, seconds, connections } => {
             let server = Database::open(&super::database_config(global)).await?;
             let args = super::bench_api::ApiBenchArgs {

@@ -100,6 +100,97 @@ async fn measure(db: &Scratch, data: &Path) -> anyhow::Result<ProjectBench> {
     })
 }
 
+#[derive(Debug, Serialize)]
+pub struct ReplayBench {
+    events: i64,
+    replay_s: f64,
+    replay_events_per_s: f64,
+    copy_read_s: f64,
+    sql_baseline_s: f64,
+    peak_rss_mb: f64,
+}
+
+/// `perfledger bench replay`: the full blue-green replay against the raw
+/// read limit and the SQL baseline, on the same generated log.
+pub async fn bench_replay(
+    server: &Database,
+    data_dir: &Path,
+    people: u64,
+    weeks: u32,
+    seed: u64,
+) -> anyhow::Result<ReplayBench> {
+    let work = tempfile::Builder::new().prefix("perfledger-bench-").tempdir_in(ensure_dir(data_dir)?)?;
+    let data = work.path().join("events.ndjson");
+    let spec = DemoSpec { people: people as usize, weeks, seed, end_week_monday: crate::demo::this_monday() };
+    eprintln!("bench: generating {people} people × {weeks} weeks of activity…");
+    let path = data.clone();
+    tokio::task::spawn_blocking(move || crate::demo::write_ndjson(&spec, &path)).await??;
+    let db = Scratch::create(server, "replay").await?;
+    let result = measure_replay(&db, &data).await;
+    db.drop().await?;
+    result
+}
+
+async fn measure_replay(db: &Scratch, data: &Path) -> anyhow::Result<ReplayBench> {
+    eprintln!("bench: importing and projecting (not measured)…");
+    let summary = import_file(&Ingestor::new(db.pool.clone(), "bench"), data, 10_000, true).await?;
+    anyhow::ensure!(summary.rejected == 0, "the generated data had {} rejected lines", summary.rejected);
+    run_once(&db.pool, DEFAULT_BATCH, Utc::now(), &mut |_, _| {}).await?;
+    sqlx::query("VACUUM ANALYZE").execute(&db.pool).await?;
+    let head = perfledger_store::log::head(&db.pool).await?;
+
+    eprintln!("bench: the raw read limit, COPY of the log to nowhere…");
+    let started = Instant::now();
+    {
+        use futures::StreamExt;
+        let mut conn = db.pool.acquire().await?;
+        let mut stream = conn
+            .copy_out_raw(
+                "COPY (SELECT global_position, event_type, event_version, payload FROM events
+                       ORDER BY global_position) TO STDOUT",
+            )
+            .await?;
+        while let Some(chunk) = stream.next().await {
+            std::hint::black_box(chunk?);
+        }
+    }
+    let copy_read_s = started.elapsed().as_secs_f64();
+
+    eprintln!("bench: replaying {head} events blue-green…");
+    let mut bar = Progress::new("replaying", head as u64);
+    let started = Instant::now();
+    let report = perfledger_replay::rebuild::replay(
+        &db.pool,
+        DEFAULT_BATCH,
+        perfledger_replay::rebuild::Start::Fresh,
+        false,
+        &mut |position, _| bar.update(position as u64, || format!("position {position} of {head}")),
+    )
+    .await?;
+    let replay_s = started.elapsed().as_secs_f64();
+    bar.finish();
+    anyhow::ensure!(report.switched, "the replay did not switch");
+
+    eprintln!("bench: the SQL baseline, one GROUP BY per metric…");
+    let (first, last): (Option<chrono::DateTime<Utc>>, Option<chrono::DateTime<Utc>>) =
+        sqlx::query_as("SELECT min(period_start), max(period_end) FROM scoring_periods").fetch_one(&db.pool).await?;
+    let started = Instant::now();
+    for query in SQL_BASELINE {
+        sqlx::query(query).bind(first).bind(last).fetch_all(&db.pool).await?;
+    }
+    let sql_baseline_s = started.elapsed().as_secs_f64();
+
+    let two = |v: f64| (v * 100.0).round() / 100.0;
+    Ok(ReplayBench {
+        events: head,
+        replay_s: two(replay_s),
+        replay_events_per_s: round(head as f64 / replay_s),
+        copy_read_s: two(copy_read_s),
+        sql_baseline_s: two(sql_baseline_s),
+        peak_rss_mb: peak_rss_mb(),
+    })
+}
+
 /// The seed's "one query per metric across all agents" (seed-design.md
 /// "Scoring Queries"), by person and ISO week, over the log's JSON payloads.
 /// $1/$2 bound the period range.
