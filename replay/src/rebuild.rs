@@ -44,8 +44,9 @@ pub struct ReplayReport {
     pub head: i64,
     pub switched: bool,
     pub resumed: bool,
-    /// The comparison with the serving version (always made; a dry run stops there).
-    pub comparison: VerifyReport,
+    /// The comparison with the serving version: made by a dry run (a real
+    /// switch skips it; run `perfledger verify` afterwards to prove it).
+    pub comparison: Option<VerifyReport>,
 }
 
 async fn build_exists(pool: &PgPool) -> Result<bool, sqlx::Error> {
@@ -77,13 +78,13 @@ pub async fn replay(
         create_schema(pool, BUILD_SCHEMA).await?;
     }
     let head = build(pool, BUILD_SCHEMA, batch_size, progress).await?;
-    let comparison = compare(pool, BUILD_SCHEMA, head).await?;
     if dry_run {
+        let comparison = compare(pool, BUILD_SCHEMA, head).await?;
         sqlx::query(&format!("DROP SCHEMA \"{BUILD_SCHEMA}\" CASCADE")).execute(pool).await?;
-        return Ok(ReplayReport { head, switched: false, resumed, comparison });
+        return Ok(ReplayReport { head, switched: false, resumed, comparison: Some(comparison) });
     }
     switch(pool).await?;
-    Ok(ReplayReport { head, switched: true, resumed, comparison })
+    Ok(ReplayReport { head, switched: true, resumed, comparison: None })
 }
 
 /// Swaps the built version in, atomically, and drops the old one.

@@ -87,12 +87,12 @@ async fn rebuild(global: &GlobalArgs, args: ReplayArgs) -> anyhow::Result<ExitCo
             "switched": report.switched,
             "resumed": report.resumed,
             "seconds": seconds,
-            "identical_to_serving": report.comparison.identical,
-            "tables": report.comparison.tables,
+            "identical_to_serving": report.comparison.as_ref().map(|c| c.identical),
+            "tables": report.comparison.as_ref().map(|c| &c.tables),
         }))?
     );
-    if args.dry_run && !report.comparison.identical {
-        for table in report.comparison.tables.iter().filter(|t| !t.identical()) {
+    if let Some(comparison) = report.comparison.as_ref().filter(|c| !c.identical) {
+        for table in comparison.tables.iter().filter(|t| !t.identical()) {
             eprintln!("replay --dry-run: {} differs from the serving version", table.table);
         }
         return Ok(ExitCode::FAILURE);
