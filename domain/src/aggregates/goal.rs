@@ -290,26 +290,3 @@ fn outcome(goal: &GoalState, current_value: Option<Decimal>) -> String {
         Some(v) => format!("current value {v} {not_op} target {}", goal.target_value),
     }
 }
-
-impl cqrs_es::Aggregate for Goal {
-    const TYPE: &'static str = "goal";
-    type Command = GoalCommandEnvelope;
-    type Event = LogEvent;
-    type Error = Rejection;
-    type Services = ();
-
-    async fn handle(
-        &mut self,
-        command: GoalCommandEnvelope,
-        _services: &(),
-        sink: &cqrs_es::event_sink::EventSink<Self>,
-    ) -> Result<(), Rejection> {
-        let event = self.decide(&command)?;
-        sink.write(event, self).await;
-        Ok(())
-    }
-
-    fn apply(&mut self, event: LogEvent) {
-        self.evolve(&event);
-    }
-}

@@ -110,6 +110,40 @@ macro_rules! catalog_aggregate {
 
 catalog_aggregate!(Person, Team, Ticket, Task, WorkOrder, Conversation, Lead, Quote, Contact, Organization);
 
+/// perfledger's own aggregates (settings, goals, periods): each has
+/// `decide(&self, &Command) -> Result<LogEvent, Rejection>` and
+/// `evolve(&mut self, &LogEvent)`; cqrs-es's `handle`/`apply` delegate.
+macro_rules! own_aggregate {
+    ($ty:ty, $type_name:literal, $command:ty) => {
+        impl cqrs_es::Aggregate for $ty {
+            const TYPE: &'static str = $type_name;
+            type Command = $command;
+            type Event = LogEvent;
+            type Error = Rejection;
+            type Services = ();
+
+            async fn handle(
+                &mut self,
+                command: $command,
+                _services: &(),
+                sink: &cqrs_es::event_sink::EventSink<Self>,
+            ) -> Result<(), Rejection> {
+                let event = self.decide(&command)?;
+                sink.write(event, self).await;
+                Ok(())
+            }
+
+            fn apply(&mut self, event: LogEvent) {
+                self.evolve(&event);
+            }
+        }
+    };
+}
+
+own_aggregate!(SettingsAggregate, "settings", ChangeSettings);
+own_aggregate!(Goal, "goal", GoalCommandEnvelope);
+own_aggregate!(Period, "period", ClosePeriod);
+
 // ------------------------------------------------ shared causal-order rules
 
 /// The entity named by an activity, for messages.

@@ -23,6 +23,12 @@ pub struct ClosePeriod {
 }
 
 impl Period {
+    pub fn evolve(&mut self, event: &LogEvent) {
+        if let EventBody::PeriodClosed(_) = event.body {
+            self.closed = true;
+        }
+    }
+
     pub fn decide(&self, command: &ClosePeriod) -> Result<LogEvent, Rejection> {
         let label = iso_week_label(command.period_start);
         if week_start_of_day(command.period_start) != command.period_start {
@@ -44,30 +50,5 @@ impl Period {
                 scored_people: command.scored_people,
             }),
         })
-    }
-}
-
-impl cqrs_es::Aggregate for Period {
-    const TYPE: &'static str = "period";
-    type Command = ClosePeriod;
-    type Event = LogEvent;
-    type Error = Rejection;
-    type Services = ();
-
-    async fn handle(
-        &mut self,
-        command: ClosePeriod,
-        _services: &(),
-        sink: &cqrs_es::event_sink::EventSink<Self>,
-    ) -> Result<(), Rejection> {
-        let event = self.decide(&command)?;
-        sink.write(event, self).await;
-        Ok(())
-    }
-
-    fn apply(&mut self, event: LogEvent) {
-        if let EventBody::PeriodClosed(_) = event.body {
-            self.closed = true;
-        }
     }
 }

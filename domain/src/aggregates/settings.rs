@@ -68,26 +68,3 @@ impl SettingsAggregate {
         }
     }
 }
-
-impl cqrs_es::Aggregate for SettingsAggregate {
-    const TYPE: &'static str = "settings";
-    type Command = ChangeSettings;
-    type Event = LogEvent;
-    type Error = Rejection;
-    type Services = ();
-
-    async fn handle(
-        &mut self,
-        command: ChangeSettings,
-        _services: &(),
-        sink: &cqrs_es::event_sink::EventSink<Self>,
-    ) -> Result<(), Rejection> {
-        let event = self.decide(&command)?;
-        sink.write(event, self).await;
-        Ok(())
-    }
-
-    fn apply(&mut self, event: LogEvent) {
-        self.evolve(&event);
-    }
-}
