@@ -196,6 +196,13 @@ pub async fn manages(pool: &PgPool, manager: Uuid, target: Uuid) -> Result<bool,
     sqlx::query_scalar(&sql).bind(manager).bind(target).fetch_one(pool).await
 }
 
+/// Does `manager` manage the active team `team` (by `manager_person_id` or
+/// an active lead/manager membership)?
+pub async fn manages_team(pool: &PgPool, manager: Uuid, team: Uuid) -> Result<bool, sqlx::Error> {
+    let sql = format!("SELECT $2 IN ({MANAGED_TEAMS})");
+    sqlx::query_scalar(&sql).bind(manager).bind(team).fetch_one(pool).await
+}
+
 /// Is `person` known at all: in the people directory or in any membership?
 pub async fn person_exists(pool: &PgPool, person: Uuid) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(

@@ -114,24 +114,6 @@ async fn team_exists(pool: &PgPool, team: Uuid) -> Result<bool, sqlx::Error> {
         .await
 }
 
-/// Does `manager` manage the *active* team `team`: its `manager_person_id`, or
-/// an active lead/manager membership (the condition of
-/// [`crate::scope::managed_person_ids`], for one team)?
-async fn manages_team(pool: &PgPool, manager: Uuid, team: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM directory_teams t
-                         WHERE t.team_id = $2 AND t.is_active
-                           AND (t.manager_person_id = $1
-                                OR EXISTS (SELECT 1 FROM directory_memberships me
-                                            WHERE me.team_id = t.team_id AND me.person_id = $1
-                                              AND me.is_active AND me.role IN ('lead', 'manager'))))",
-    )
-    .bind(manager)
-    .bind(team)
-    .fetch_one(pool)
-    .await
-}
-
 /// Whom the leaderboard of `principal` may show, `team_id` checked against
 /// it (module docs).
 async fn leaderboard_visibility(
@@ -161,7 +143,7 @@ async fn leaderboard_visibility(
                 return Err(not_a_manager());
             }
             if let Some(team) = team_id {
-                if !manages_team(pool, me, team).await? {
+                if !crate::scope::manages_team(pool, me, team).await? {
                     return Err(ApiProblem::forbidden(Some("team_id"), "you do not manage this team"));
                 }
             }
@@ -356,7 +338,7 @@ pub async fn team_summary(
     match reach(&principal) {
         Reach::Everyone => {}
         Reach::Managed => {
-            if !manages_team(&state.pool, me, team).await? {
+            if !crate::scope::manages_team(&state.pool, me, team).await? {
                 return Err(denied());
             }
         }
