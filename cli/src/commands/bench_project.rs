@@ -41,17 +41,27 @@ pub async fn bench_project(
     weeks: u32,
     seed: u64,
 ) -> anyhow::Result<ProjectBench> {
+    let (_work, data) = generate(data_dir, people, weeks, seed).await?;
+    let db = Scratch::create(server, "project").await?;
+    let result = measure(&db, &data).await;
+    db.drop().await?;
+    result
+}
+
+/// Generates the demo log as NDJSON in a scratch dir (kept while the guard lives).
+async fn generate(
+    data_dir: &Path,
+    people: u64,
+    weeks: u32,
+    seed: u64,
+) -> anyhow::Result<(tempfile::TempDir, std::path::PathBuf)> {
     let work = tempfile::Builder::new().prefix("perfledger-bench-").tempdir_in(ensure_dir(data_dir)?)?;
     let data = work.path().join("events.ndjson");
     let spec = DemoSpec { people: people as usize, weeks, seed, end_week_monday: crate::demo::this_monday() };
     eprintln!("bench: generating {people} people × {weeks} weeks of activity…");
     let path = data.clone();
     tokio::task::spawn_blocking(move || crate::demo::write_ndjson(&spec, &path)).await??;
-
-    let db = Scratch::create(server, "project").await?;
-    let result = measure(&db, &data).await;
-    db.drop().await?;
-    result
+    Ok((work, data))
 }
 
 async fn measure(db: &Scratch, data: &Path) -> anyhow::Result<ProjectBench> {
@@ -119,12 +129,7 @@ pub async fn bench_replay(
     weeks: u32,
     seed: u64,
 ) -> anyhow::Result<ReplayBench> {
-    let work = tempfile::Builder::new().prefix("perfledger-bench-").tempdir_in(ensure_dir(data_dir)?)?;
-    let data = work.path().join("events.ndjson");
-    let spec = DemoSpec { people: people as usize, weeks, seed, end_week_monday: crate::demo::this_monday() };
-    eprintln!("bench: generating {people} people × {weeks} weeks of activity…");
-    let path = data.clone();
-    tokio::task::spawn_blocking(move || crate::demo::write_ndjson(&spec, &path)).await??;
+    let (_work, data) = generate(data_dir, people, weeks, seed).await?;
     let db = Scratch::create(server, "replay").await?;
     let result = measure_replay(&db, &data).await;
     db.drop().await?;
