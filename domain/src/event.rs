@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::catalog::{self, ActivityData, ConversationChannel};
 use crate::goals::{GoalCanceled, GoalCreated, GoalSettled, GoalUpdated};
 use crate::period::PeriodClosed;
+use crate::reviews::{ReviewAcknowledged, ReviewFailed, ReviewGenerated, ReviewRequested};
 use crate::settings::SettingsChanged;
 
 /// Version of the events written today whose shape never changed (D5: a
@@ -292,6 +293,14 @@ pub enum EventBody {
     GoalAchieved(GoalSettled),
     #[serde(rename = "goal.missed")]
     GoalMissed(GoalSettled),
+    #[serde(rename = "review.requested")]
+    ReviewRequested(ReviewRequested),
+    #[serde(rename = "review.generated")]
+    ReviewGenerated(ReviewGenerated),
+    #[serde(rename = "review.failed")]
+    ReviewFailed(ReviewFailed),
+    #[serde(rename = "review.acknowledged")]
+    ReviewAcknowledged(ReviewAcknowledged),
 }
 
 impl EventBody {
@@ -347,6 +356,10 @@ impl EventBody {
             GoalCanceled(_) => "goal.canceled",
             GoalAchieved(_) => "goal.achieved",
             GoalMissed(_) => "goal.missed",
+            ReviewRequested(_) => "review.requested",
+            ReviewGenerated(_) => "review.generated",
+            ReviewFailed(_) => "review.failed",
+            ReviewAcknowledged(_) => "review.acknowledged",
         }
     }
 }

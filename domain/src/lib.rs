@@ -9,6 +9,7 @@ pub mod event;
 pub mod goals;
 pub mod period;
 pub mod redaction;
+pub mod reviews;
 pub mod scoring;
 pub mod settings;
 pub mod time;

@@ -499,7 +499,11 @@ pub fn credits(event: &LogEvent) -> Vec<(Uuid, Domain)> {
         | B::GoalUpdated(_)
         | B::GoalCanceled(_)
         | B::GoalAchieved(_)
-        | B::GoalMissed(_) => vec![],
+        | B::GoalMissed(_)
+        | B::ReviewRequested(_)
+        | B::ReviewGenerated(_)
+        | B::ReviewFailed(_)
+        | B::ReviewAcknowledged(_) => vec![],
     };
     let mut unique = Vec::with_capacity(pairs.len());
     for pair in pairs {
