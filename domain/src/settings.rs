@@ -55,6 +55,15 @@ pub struct Settings {
     pub vllm_timeout_seconds: i64,
     pub vllm_max_retries: i64,
     pub vllm_max_tokens: i64,
+    /// Sampling temperature sent to the provider (0–2).
+    pub vllm_temperature: Decimal,
+    /// A prompt estimated above this many tokens is never sent (issue 7).
+    pub review_prompt_token_budget: i64,
+    /// Generation calls in flight at once (≤ 8 to respect a shared vLLM).
+    pub review_concurrency: i64,
+    /// Estimated cost per 1,000 tokens in and out, in the company's currency.
+    pub cost_per_1k_tokens_in: Decimal,
+    pub cost_per_1k_tokens_out: Decimal,
 }
 
 /// Builds a weight map in the order support, operations, field_service,
@@ -100,6 +109,11 @@ impl Default for Settings {
             vllm_timeout_seconds: 30,
             vllm_max_retries: 2,
             vllm_max_tokens: 2048,
+            vllm_temperature: Decimal::new(2, 1),
+            review_prompt_token_budget: 6_000,
+            review_concurrency: 4,
+            cost_per_1k_tokens_in: Decimal::ZERO,
+            cost_per_1k_tokens_out: Decimal::ZERO,
         }
     }
 }
@@ -168,6 +182,11 @@ pub const SETTING_KEYS: &[&str] = &[
     "vllm_timeout_seconds",
     "vllm_max_retries",
     "vllm_max_tokens",
+    "vllm_temperature",
+    "review_prompt_token_budget",
+    "review_concurrency",
+    "cost_per_1k_tokens_in",
+    "cost_per_1k_tokens_out",
 ];
 
 /// Settings whose values are never shown unless asked for, nor put in errors.
@@ -236,6 +255,15 @@ impl Settings {
             "vllm_timeout_seconds" => self.vllm_timeout_seconds = integer(key, v, 1, 600)?,
             "vllm_max_retries" => self.vllm_max_retries = integer(key, v, 0, 10)?,
             "vllm_max_tokens" => self.vllm_max_tokens = integer(key, v, 1, 100_000)?,
+            "vllm_temperature" => self.vllm_temperature = bounded_decimal(key, v, Decimal::ZERO, Decimal::TWO)?,
+            "review_prompt_token_budget" => self.review_prompt_token_budget = integer(key, v, 500, 200_000)?,
+            "review_concurrency" => self.review_concurrency = integer(key, v, 1, 8)?,
+            "cost_per_1k_tokens_in" => {
+                self.cost_per_1k_tokens_in = bounded_decimal(key, v, Decimal::ZERO, Decimal::from(1_000))?
+            }
+            "cost_per_1k_tokens_out" => {
+                self.cost_per_1k_tokens_out = bounded_decimal(key, v, Decimal::ZERO, Decimal::from(1_000))?
+            }
             _ => return Err(unknown_setting(key)),
         }
         Ok(())
@@ -287,6 +315,11 @@ impl Settings {
             "vllm_timeout_seconds" => int(self.vllm_timeout_seconds),
             "vllm_max_retries" => int(self.vllm_max_retries),
             "vllm_max_tokens" => int(self.vllm_max_tokens),
+            "vllm_temperature" => Some(decimal_json(self.vllm_temperature)),
+            "review_prompt_token_budget" => int(self.review_prompt_token_budget),
+            "review_concurrency" => int(self.review_concurrency),
+            "cost_per_1k_tokens_in" => Some(decimal_json(self.cost_per_1k_tokens_in)),
+            "cost_per_1k_tokens_out" => Some(decimal_json(self.cost_per_1k_tokens_out)),
             _ => None,
         }
     }
@@ -407,6 +440,15 @@ fn ratio(key: &str, v: &Value) -> Result<Decimal, Rejection> {
     let expected = "expected a decimal from 0 to 1 (a number or a decimal string)";
     let d = decimal(key, v, expected)?;
     if d < Decimal::ZERO || d > Decimal::ONE {
+        return Err(rejection(key, format!("{expected}; got {}", given(v))));
+    }
+    Ok(d)
+}
+
+fn bounded_decimal(key: &str, v: &Value, min: Decimal, max: Decimal) -> Result<Decimal, Rejection> {
+    let expected = format!("expected a decimal from {min} to {max} (a number or a decimal string)");
+    let d = decimal(key, v, &expected)?;
+    if d < min || d > max {
         return Err(rejection(key, format!("{expected}; got {}", given(v))));
     }
     Ok(d)

@@ -53,13 +53,25 @@ fn date(s: &str) -> NaiveDate {
 
 #[test]
 fn the_keys_are_the_seeds_settings() {
-    assert_eq!(SETTING_KEYS.len(), 24);
+    // The seed's 24 keys plus perfledger's own review keys (temperature,
+    // prompt budget, concurrency, cost per 1k tokens in/out).
+    assert_eq!(SETTING_KEYS.len(), 29);
     let map = Settings::default().to_json_map(true);
     assert_eq!(map.keys().map(String::as_str).collect::<Vec<_>>().len(), SETTING_KEYS.len());
     for key in SETTING_KEYS {
         assert!(map.contains_key(*key), "{key}");
         assert_eq!(Settings::default().get(key).as_ref(), map.get(*key), "{key}");
     }
+}
+
+#[test]
+fn review_cost_and_budget_keys_validate() {
+    assert_eq!(set("cost_per_1k_tokens_in", json!("0.0015")).unwrap().cost_per_1k_tokens_in.to_string(), "0.0015");
+    assert_mentions(&refused("cost_per_1k_tokens_out", json!(-1)), &["from 0 to 1000"]);
+    assert_mentions(&refused("vllm_temperature", json!(2.5)), &["from 0 to 2"]);
+    assert_mentions(&refused("review_concurrency", json!(9)), &["8"]);
+    assert_mentions(&refused("review_prompt_token_budget", json!(10)), &["500"]);
+    assert_eq!(Settings::default().review_concurrency, 4);
 }
 
 #[test]
