@@ -27,6 +27,7 @@ use crate::problem::Problem;
 pub mod drilldown;
 pub mod leaderboard;
 pub mod peer;
+pub mod reviews;
 pub mod team;
 
 pub use drilldown::{drilldown, EventRow};
@@ -34,6 +35,7 @@ pub use leaderboard::{
     leaderboard, LeaderboardQuery, LeaderboardRow, LeaderboardSort, SortOrder, Visibility, TREND_WEEKS,
 };
 pub use peer::{peer_comparison, PeerComparison, PeerStats, Suppressed, SuppressionReason};
+pub use reviews::{review_by_id, review_usage, reviews_of, ReviewRow, ReviewUsage};
 pub use team::{team_summary, TeamSummary, TopPerformer};
 
 /// The decimal type of every score (rust_decimal, as sqlx re-exports it).

@@ -32,9 +32,12 @@ pub struct TeamSummary {
     pub top_performer: Option<TopPerformer>,
     /// Scored members flagged for coaching (composite under `flagged_threshold`).
     pub needs_coaching: u32,
-    /// Reviews generated for the members in the period: always 0 until the
-    /// AI reviews issue adds reviews to the read models.
+    /// Reviews generated for the members for periods starting in the period.
     pub reviews_generated: u32,
+    /// Their estimated cost: tokens × `cost_per_1k_tokens_in/out` in force
+    /// at the period's start (0 for the offline rules coach).
+    #[serde(serialize_with = "number::decimal")]
+    pub estimated_review_cost: Decimal,
     /// Active members (active membership, active person) now.
     pub member_count: u32,
     /// Of those, the members with a score in the period.
@@ -74,6 +77,15 @@ pub async fn team_summary(pool: &PgPool, team_id: Uuid, period: &Period) -> Resu
         Some(b) if b.composite >= p.composite => Some(b),
         _ => Some(p),
     });
+    let people: Vec<Uuid> = members.keys().copied().collect();
+    let usage = super::review_usage(
+        pool,
+        &people,
+        perfledger_domain::period::midnight(period.start),
+        perfledger_domain::period::midnight(period.end),
+    )
+    .await?;
+    let settings = perfledger_projections::settings::in_force_at(pool, period.start).await?;
     Ok(Some(TeamSummary {
         team_id,
         name,
@@ -85,7 +97,8 @@ pub async fn team_summary(pool: &PgPool, team_id: Uuid, period: &Period) -> Resu
             composite: p.composite,
         }),
         needs_coaching: scored.iter().filter(|p| p.is_flagged).count() as u32,
-        reviews_generated: 0,
+        reviews_generated: usage.generated,
+        estimated_review_cost: super::reviews::estimated_cost(usage, &settings),
         member_count: members.len() as u32,
         scored_count: scored.len() as u32,
         distribution: histogram(composites.iter()),
