@@ -254,60 +254,65 @@ pub enum BenchCommand {
     /// Projection throughput: demo data imported, then every projector from a
     /// cold checkpoint to all weeks scored; plus the scoring pass alone and
     /// the seed's SQL GROUP BY baseline over the same events.
-    Project {
-        /// Number of people in the generated organisation.
-        #[arg(long, env = "PERFLEDGER_BENCH_PEOPLE", default_value_t = 500,
-              value_parser = clap::value_parser!(u64).range(5..=100_000))]
-        people: u64,
-        /// Number of weeks of activity.
-        #[arg(long, env = "PERFLEDGER_BENCH_WEEKS", default_value_t = 52,
-              value_parser = clap::value_parser!(u32).range(1..=520))]
-        weeks: u32,
-        /// Random seed of the generated data.
-        #[arg(long, env = "PERFLEDGER_BENCH_SEED", default_value_t = 42)]
-        seed: u64,
-    },
+    Project(BenchLogArgs),
     /// Replay speed: demo data imported and projected (not measured), then a
     /// full blue-green `replay`, the raw read limit (COPY of the log to
     /// nowhere) and the seed's SQL baseline, in one run.
-    Replay {
-        /// Number of people in the generated organisation.
-        #[arg(long, env = "PERFLEDGER_BENCH_PEOPLE", default_value_t = 500,
-              value_parser = clap::value_parser!(u64).range(5..=100_000))]
-        people: u64,
-        /// Number of weeks of activity.
-        #[arg(long, env = "PERFLEDGER_BENCH_WEEKS", default_value_t = 52,
-              value_parser = clap::value_parser!(u32).range(1..=520))]
-        weeks: u32,
-        /// Random seed of the generated data.
-        #[arg(long, env = "PERFLEDGER_BENCH_SEED", default_value_t = 42)]
-        seed: u64,
-    },
+    Replay(BenchLogArgs),
     /// JSON API read speed: demo data imported and projected, then the
     /// leaderboard, scorecard and peer-comparison routes each driven by
     /// concurrent keep-alive clients; prints one JSON array of latencies and
     /// throughput. The server's pool has --max-connections connections.
-    Api {
-        /// Number of people in the generated organisation.
-        #[arg(long, env = "PERFLEDGER_BENCH_PEOPLE", default_value_t = 500,
-              value_parser = clap::value_parser!(u64).range(5..=100_000))]
-        people: u64,
-        /// Number of weeks of activity.
-        #[arg(long, env = "PERFLEDGER_BENCH_WEEKS", default_value_t = 52,
-              value_parser = clap::value_parser!(u32).range(2..=520))]
-        weeks: u32,
-        /// Random seed of the generated data and of the request mix.
-        #[arg(long, env = "PERFLEDGER_BENCH_SEED", default_value_t = 42)]
-        seed: u64,
-        /// Seconds of load per route (after one second of warm-up).
-        #[arg(long, env = "PERFLEDGER_BENCH_SECONDS", default_value_t = 30,
-              value_parser = clap::value_parser!(u64).range(1..=3_600))]
-        seconds: u64,
-        /// Concurrent keep-alive client connections.
-        #[arg(long, env = "PERFLEDGER_BENCH_CONNECTIONS", default_value_t = 64,
-              value_parser = clap::value_parser!(u64).range(1..=4_096))]
-        connections: u64,
-    },
+    Api(BenchApiArgs),
+    /// What-if speed: demo data imported and projected (not measured), then
+    /// `what-if` of a weight proposal over the last --last-weeks complete
+    /// weeks, timed over several runs.
+    WhatIf(BenchWhatIfArgs),
+}
+
+/// The generated demo log a benchmark measures on (shared by the benches
+/// that project demo data).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct BenchLogArgs {
+    /// Number of people in the generated organisation.
+    #[arg(long, env = "PERFLEDGER_BENCH_PEOPLE", default_value_t = 500,
+          value_parser = clap::value_parser!(u64).range(5..=100_000))]
+    pub people: u64,
+    /// Number of weeks of activity, ending with the current week.
+    #[arg(long, env = "PERFLEDGER_BENCH_WEEKS", default_value_t = 52,
+          value_parser = clap::value_parser!(u32).range(1..=520))]
+    pub weeks: u32,
+    /// Random seed of the generated data (and of a benchmark's request mix).
+    #[arg(long, env = "PERFLEDGER_BENCH_SEED", default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchApiArgs {
+    #[command(flatten)]
+    pub log: BenchLogArgs,
+    /// Seconds of load per route (after one second of warm-up).
+    #[arg(long, env = "PERFLEDGER_BENCH_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub seconds: u64,
+    /// Concurrent keep-alive client connections.
+    #[arg(long, env = "PERFLEDGER_BENCH_CONNECTIONS", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..=4_096))]
+    pub connections: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchWhatIfArgs {
+    #[command(flatten)]
+    pub log: BenchLogArgs,
+    /// How many complete weeks the what-if scores (the last N before the current week).
+    #[arg(long, env = "PERFLEDGER_BENCH_LAST_WEEKS", default_value_t = 12,
+          value_parser = clap::value_parser!(u32).range(1..=104))]
+    pub last_weeks: u32,
+    /// Timed runs of the same what-if (the first one is also reported alone).
+    #[arg(long, env = "PERFLEDGER_BENCH_RUNS", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub runs: u32,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -13,6 +13,7 @@ use perfledger_domain::event::{decode, LogEvent};
 use perfledger_store::log::{head, read_after, StoredEvent};
 use sqlx::{PgConnection, PgPool};
 
+use crate::report::{Report, Step};
 use crate::tail::LOG_CHANNEL;
 
 /// One log row, decoded once and shared by every projector.
@@ -64,11 +65,21 @@ pub async fn checkpoint(executor: impl sqlx::PgExecutor<'_>, projector: &str) ->
     Ok(position.unwrap_or(0))
 }
 
+/// What [`apply_batch`] did for one projector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    /// Events applied (0 when the projector already had the whole batch).
+    pub events: usize,
+    /// The projector's checkpoint after the batch.
+    pub checkpoint: i64,
+}
+
 /// Applies `events` to one projector exactly once: lock its checkpoint row,
 /// skip what it already has, apply the rest and move the checkpoint, commit.
-/// Returns how many events were applied.
-pub async fn apply_batch(pool: &PgPool, projector: &mut dyn Projector, events: &[Decoded]) -> Result<usize> {
-    let Some(last) = events.last() else { return Ok(0) };
+pub async fn apply_batch(pool: &PgPool, projector: &mut dyn Projector, events: &[Decoded]) -> Result<Applied> {
+    let Some(last) = events.last() else {
+        return Ok(Applied { events: 0, checkpoint: checkpoint(pool, projector.name()).await? });
+    };
     let mut tx = pool.begin().await?;
     // Rows and checkpoint commit together, so a commit lost in a crash loses
     // both and the batch is simply applied again: no need to wait for fsync.
@@ -83,7 +94,7 @@ pub async fn apply_batch(pool: &PgPool, projector: &mut dyn Projector, events: &
             .fetch_one(&mut *tx)
             .await?;
     if position >= last.position {
-        return Ok(0);
+        return Ok(Applied { events: 0, checkpoint: position });
     }
     let start = events.partition_point(|e| e.position <= position);
     let fresh = &events[start..];
@@ -95,7 +106,7 @@ pub async fn apply_batch(pool: &PgPool, projector: &mut dyn Projector, events: &
         .await?;
     crate::crash_hook::maybe_crash(projector.name());
     tx.commit().await?;
-    Ok(fresh.len())
+    Ok(Applied { events: fresh.len(), checkpoint: last.position })
 }
 
 /// Runs a set of projectors over the log.
@@ -121,36 +132,64 @@ impl Runner {
         &self.pool
     }
 
-    async fn lowest_checkpoint(&self) -> Result<i64> {
-        let mut lowest = i64::MAX;
+    /// The names of the projectors, in the order they are applied.
+    pub fn projector_names(&self) -> Vec<&'static str> {
+        self.projectors.iter().map(|p| p.name()).collect()
+    }
+
+    /// Every projector's checkpoint, in the order they are applied.
+    async fn checkpoints(&self) -> Result<Vec<(&'static str, i64)>> {
+        let mut checkpoints = Vec::with_capacity(self.projectors.len());
         for projector in &self.projectors {
-            lowest = lowest.min(checkpoint(&self.pool, projector.name()).await?);
+            checkpoints.push((projector.name(), checkpoint(&self.pool, projector.name()).await?));
         }
-        Ok(if lowest == i64::MAX { 0 } else { lowest })
+        Ok(checkpoints)
     }
 
     /// Applies one decoded batch to every projector (each skips what it has).
-    async fn apply_all(&mut self, events: &[Decoded]) -> Result<()> {
+    async fn apply_all(&mut self, events: &[Decoded], report: Report<'_>) -> Result<()> {
         for projector in self.projectors.iter_mut() {
             let started = std::time::Instant::now();
             let applied = apply_batch(&self.pool, projector.as_mut(), events).await?;
             tracing::trace!(
                 projector = projector.name(),
-                applied,
+                applied = applied.events,
                 ms = started.elapsed().as_millis() as u64,
                 "applied"
             );
+            report(Step::Advanced {
+                projector: projector.name(),
+                position: applied.checkpoint,
+                applied: applied.events,
+            });
         }
         Ok(())
     }
 
     /// Applies batches until every projector has reached the head as it was
-    /// when the call started. Reading and decoding the next batch overlaps
-    /// with applying the current one: positions are gap-free, so the next
-    /// batch starts right after the last position read.
+    /// when the call started; `progress` gets (last position, events) after
+    /// each batch. See [`Runner::catch_up_reported`] for every step.
     pub async fn catch_up(&mut self, progress: &mut (dyn FnMut(i64, usize) + Send)) -> Result<CatchUp> {
+        self.catch_up_reported(&mut |step| {
+            if let Step::BatchDone { position, events } = step {
+                progress(position, events)
+            }
+        })
+        .await
+    }
+
+    /// [`Runner::catch_up`], reporting where each projector starts, each
+    /// projector's checkpoint after every batch, and each batch done.
+    /// Reading and decoding the next batch overlaps with applying the
+    /// current one: positions are gap-free, so the next batch starts right
+    /// after the last position read.
+    pub async fn catch_up_reported(&mut self, report: Report<'_>) -> Result<CatchUp> {
         let target = head(&self.pool).await?;
-        let from = self.lowest_checkpoint().await?;
+        let checkpoints = self.checkpoints().await?;
+        for &(projector, checkpoint) in &checkpoints {
+            report(Step::CatchUpStarted { projector, checkpoint, head: target });
+        }
+        let from = checkpoints.iter().map(|(_, c)| *c).min().unwrap_or(0);
         let mut read = 0u64;
         if from >= target {
             return Ok(CatchUp { events_read: 0, head: target });
@@ -162,9 +201,9 @@ impl Runner {
             if last < target {
                 next = Some(self.fetch(last));
             }
-            self.apply_all(&events).await?;
+            self.apply_all(&events, report).await?;
             read += events.len() as u64;
-            progress(last, events.len());
+            report(Step::BatchDone { position: last, events: events.len() });
         }
         Ok(CatchUp { events_read: read, head: target })
     }

@@ -21,6 +21,7 @@ use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use crate::directory::enum_str;
+use crate::report::{Report, Step};
 use crate::runner::{ProjectionError, Result};
 
 /// Namespace of the UUIDv5 ids of score and snapshot rows.
@@ -175,6 +176,11 @@ pub async fn score_week(
 
 /// Rescores every dirty week that has started by `now`. Returns the weeks.
 pub async fn score_dirty(pool: &PgPool, now: DateTime<Utc>) -> Result<Vec<NaiveDate>> {
+    score_dirty_reported(pool, now, &mut crate::report::ignore).await
+}
+
+/// [`score_dirty`], reporting the weeks scored as it goes.
+pub async fn score_dirty_reported(pool: &PgPool, now: DateTime<Utc>, report: Report<'_>) -> Result<Vec<NaiveDate>> {
     let dirty: Vec<(DateTime<Utc>, i64)> =
         sqlx::query_as("SELECT period_start, version FROM scoring_dirty WHERE period_start <= $1 ORDER BY 1")
             .bind(now)
@@ -185,23 +191,27 @@ pub async fn score_dirty(pool: &PgPool, now: DateTime<Utc>) -> Result<Vec<NaiveD
     }
     let context = ScoringContext::load(pool).await?;
     let weeks: Vec<(NaiveDate, Option<i64>)> = dirty.into_iter().map(|(s, v)| (s.date_naive(), Some(v))).collect();
-    score_weeks(pool, &context, &weeks).await?;
+    score_weeks(pool, &context, &weeks, report).await?;
     Ok(weeks.into_iter().map(|(w, _)| w).collect())
 }
 
-/// Scores several weeks, [`PARALLEL_WEEKS`] at a time.
+/// Scores several weeks, [`PARALLEL_WEEKS`] at a time, reporting
+/// [`Step::WeeksScored`] after each group.
 pub async fn score_weeks(
     pool: &PgPool,
     context: &ScoringContext,
     weeks: &[(NaiveDate, Option<i64>)],
+    report: Report<'_>,
 ) -> Result<Vec<WeekScored>> {
     let mut scored = Vec::with_capacity(weeks.len());
+    report(Step::WeeksScored { done: 0, total: weeks.len() });
     for chunk in weeks.chunks(PARALLEL_WEEKS) {
         let mut pending = Vec::with_capacity(chunk.len());
         for &(week, version) in chunk {
             pending.push(score_week(pool, context, week, version));
         }
         scored.extend(futures::future::try_join_all(pending).await?);
+        report(Step::WeeksScored { done: scored.len(), total: weeks.len() });
     }
     Ok(scored)
 }

@@ -11,6 +11,7 @@ use crate::accumulators::AccumulatorProjector;
 use crate::audit::AuditProjector;
 use crate::directory::DirectoryProjector;
 use crate::goals::GoalsProjector;
+use crate::report::{Report, Step};
 use crate::runner::{Projector, Result, Runner};
 use crate::settings::SettingsProjector;
 
@@ -71,26 +72,42 @@ pub struct RoundReport {
 
 /// Catches every projector up to the head, rescores dirty weeks, closes the
 /// weeks that ended (their `period.closed` events are folded before
-/// returning) and updates goal progress.
+/// returning) and updates goal progress. `progress` gets (last position,
+/// events) after each batch; see [`run_once_reported`] for every step.
 pub async fn run_once(
     pool: &PgPool,
     batch_size: i64,
     now: DateTime<Utc>,
     progress: &mut (dyn FnMut(i64, usize) + Send),
 ) -> Result<RoundReport> {
+    run_once_reported(pool, batch_size, now, &mut |step| {
+        if let Step::BatchDone { position, events } = step {
+            progress(position, events)
+        }
+    })
+    .await
+}
+
+/// [`run_once`], reporting each projector's advances and the scoring pass.
+pub async fn run_once_reported(
+    pool: &PgPool,
+    batch_size: i64,
+    now: DateTime<Utc>,
+    report: Report<'_>,
+) -> Result<RoundReport> {
     let mut runner = Runner::new(pool.clone(), projectors(), batch_size);
-    let caught = runner.catch_up(progress).await?;
-    let mut report = RoundReport { events: caught.events_read, head: caught.head, ..Default::default() };
-    report.weeks_scored = crate::scoring::score_dirty(pool, now).await?.len();
+    let caught = runner.catch_up_reported(report).await?;
+    let mut round = RoundReport { events: caught.events_read, head: caught.head, ..Default::default() };
+    round.weeks_scored = crate::scoring::score_dirty_reported(pool, now, report).await?.len();
     let closed = crate::close::close_due_weeks(pool, now).await?;
-    report.weeks_closed = closed.len();
+    round.weeks_closed = closed.len();
     crate::progress::update_goal_progress(pool, now).await?;
     // Fold what this round appended (period.closed, goal outcomes).
-    let caught = runner.catch_up(progress).await?;
-    report.events += caught.events_read;
-    report.head = caught.head;
-    report.weeks_scored += crate::scoring::score_dirty(pool, now).await?.len();
-    Ok(report)
+    let caught = runner.catch_up_reported(report).await?;
+    round.events += caught.events_read;
+    round.head = caught.head;
+    round.weeks_scored += crate::scoring::score_dirty_reported(pool, now, report).await?.len();
+    Ok(round)
 }
 
 /// How often the long-running worker refreshes goal progress (D15 asks for

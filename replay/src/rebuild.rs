@@ -8,6 +8,7 @@
 //! `--resume` where it stopped; `--dry-run` builds and compares without
 //! switching.
 
+use perfledger_projections::report::{Report, Step};
 use perfledger_projections::runner::ProjectionError;
 use serde::Serialize;
 use sqlx::PgPool;
@@ -61,7 +62,7 @@ pub async fn replay(
     batch_size: i64,
     start: Start,
     dry_run: bool,
-    progress: &mut (dyn FnMut(i64, usize) + Send),
+    report: Report<'_>,
 ) -> Result<ReplayReport, ReplayError> {
     let exists = build_exists(pool).await?;
     let resumed = match (start, exists) {
@@ -77,13 +78,17 @@ pub async fn replay(
     if !resumed {
         create_schema(pool, BUILD_SCHEMA).await?;
     }
-    let head = build(pool, BUILD_SCHEMA, batch_size, progress).await?;
+    let head = build(pool, BUILD_SCHEMA, batch_size, report).await?;
     if dry_run {
+        report(Step::PhaseStarted { phase: "compare" });
         let comparison = compare(pool, BUILD_SCHEMA, head).await?;
+        report(Step::PhaseDone { phase: "compare" });
         sqlx::query(&format!("DROP SCHEMA \"{BUILD_SCHEMA}\" CASCADE")).execute(pool).await?;
         return Ok(ReplayReport { head, switched: false, resumed, comparison: Some(comparison) });
     }
+    report(Step::PhaseStarted { phase: "switch" });
     switch(pool).await?;
+    report(Step::PhaseDone { phase: "switch" });
     Ok(ReplayReport { head, switched: true, resumed, comparison: None })
 }
 

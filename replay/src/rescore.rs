@@ -37,7 +37,7 @@ pub async fn backfill(pool: &PgPool, batch_size: i64, now: DateTime<Utc>) -> Res
     let weeks = unscored_weeks(pool, now).await?;
     let context = ScoringContext::load(pool).await?;
     let work: Vec<_> = weeks.iter().map(|w| (*w, None)).collect();
-    score_weeks(pool, &context, &work).await?;
+    score_weeks(pool, &context, &work, &mut perfledger_projections::report::ignore).await?;
     Ok(weeks)
 }
 
@@ -59,6 +59,6 @@ pub async fn rescore_weeks(
     }
     let context = ScoringContext::load(pool).await?;
     let work: Vec<_> = weeks.iter().map(|w| (*w, None)).collect();
-    score_weeks(pool, &context, &work).await?;
+    score_weeks(pool, &context, &work, &mut perfledger_projections::report::ignore).await?;
     Ok(weeks)
 }

@@ -12,6 +12,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use perfledger_projections::report::{Report, Step};
 use perfledger_projections::runner::{ProjectionError, Runner};
 use perfledger_projections::scoring::{score_weeks, ScoringContext};
 use perfledger_projections::worker::projectors;
@@ -94,18 +95,24 @@ async fn period_checksums(pool: &PgPool, schema: &str, table: &str) -> Result<Ve
     .await
 }
 
-/// Rebuilds into a scratch schema, compares, drops the schema.
-pub async fn verify(pool: &PgPool, batch_size: i64) -> Result<VerifyReport, ProjectionError> {
+/// Rebuilds into a scratch schema, compares, drops the schema. `report`
+/// gets the rebuild's steps (the serving side's catch-up first).
+pub async fn verify(pool: &PgPool, batch_size: i64, report: Report<'_>) -> Result<VerifyReport, ProjectionError> {
     // Bring the serving side to the head first, so both sides fold the same log.
+    report(Step::PhaseStarted { phase: "catch up" });
     Runner::new(pool.clone(), projectors(), batch_size).catch_up(&mut |_, _| {}).await?;
     perfledger_projections::scoring::score_dirty(pool, Utc::now()).await?;
+    report(Step::PhaseDone { phase: "catch up" });
 
     let schema = format!("perfledger_verify_{}", std::process::id());
     sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).execute(pool).await?;
     create_schema(pool, &schema).await?;
     let result = async {
-        let head = build(pool, &schema, batch_size, &mut |_, _| {}).await?;
-        compare(pool, &schema, head).await
+        let head = build(pool, &schema, batch_size, report).await?;
+        report(Step::PhaseStarted { phase: "compare" });
+        let compared = compare(pool, &schema, head).await;
+        report(Step::PhaseDone { phase: "compare" });
+        compared
     }
     .await;
     sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).execute(pool).await?;
@@ -139,11 +146,11 @@ pub(crate) async fn build(
     pool: &PgPool,
     schema: &str,
     batch_size: i64,
-    progress: &mut (dyn FnMut(i64, usize) + Send),
+    report: Report<'_>,
 ) -> Result<i64, ProjectionError> {
     let scratch = schema_pool(pool, schema).await?;
     let result = async {
-        let caught = Runner::new(scratch.clone(), projectors(), batch_size).catch_up(progress).await?;
+        let caught = Runner::new(scratch.clone(), projectors(), batch_size).catch_up_reported(report).await?;
         let serving: Vec<DateTime<Utc>> =
             sqlx::query_scalar("SELECT period_start FROM public.scoring_periods WHERE last_scored_at IS NOT NULL")
                 .fetch_all(pool)
@@ -155,7 +162,7 @@ pub(crate) async fn build(
         let weeks: BTreeSet<NaiveDate> = serving.iter().map(|s| s.date_naive()).chain(active).collect();
         let context = ScoringContext::load(&scratch).await?;
         let work: Vec<_> = weeks.into_iter().map(|w| (w, None)).collect();
-        score_weeks(&scratch, &context, &work).await?;
+        score_weeks(&scratch, &context, &work, report).await?;
         // Nothing is left to rescore in the new version.
         sqlx::query("DELETE FROM scoring_dirty").execute(&scratch).await?;
         Ok::<_, ProjectionError>(caught.head)

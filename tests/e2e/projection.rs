@@ -15,9 +15,11 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use perfledger_domain::parse_envelope;
-use perfledger_projections::runner::checkpoint;
+use perfledger_projections::report::Step;
+use perfledger_projections::runner::{checkpoint, Runner};
 use perfledger_projections::scoring::{score_week, ScoringContext};
-use perfledger_projections::worker::{run_once, RoundReport, PROJECTORS};
+use perfledger_projections::worker::{projectors, run_once, run_once_reported, RoundReport, PROJECTORS};
+use perfledger_replay::rebuild::Start;
 use perfledger_store::{IngestReport, Ingestor};
 use perfledger_tests::TestDb;
 use serde_json::{json, Value};
@@ -827,4 +829,93 @@ async fn a_killed_replay_resumes_and_verifies() {
         .await
         .unwrap();
     assert_eq!(left, 0, "the build schema is gone after the switch");
+}
+
+// ------------------------------------------------------------------ progress reporting (issue 4)
+
+/// Every projector's reported advances, in order, from a list of steps.
+fn advances(steps: &[Step], projector: &str) -> Vec<(i64, usize)> {
+    steps
+        .iter()
+        .filter_map(|s| match *s {
+            Step::Advanced { projector: p, position, applied } if p == projector => Some((position, applied)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What the progress bars of `project --once`, `replay` and `verify` draw:
+/// the runner reports where every projector starts and each of its
+/// checkpoint advances up to the head (the events applied add up to the
+/// log), the scoring pass counts its weeks up to the total, and the replay
+/// reports its switch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_reports_every_projectors_advances_up_to_the_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = demo_file(dir.path(), 10, 3).await;
+    let (db, _) = imported(&file).await;
+    let imported_head = head(&db.pool).await;
+    let names: Vec<&'static str> = projectors().iter().map(|p| p.name()).collect();
+    assert_eq!(names, PROJECTORS.to_vec());
+
+    let mut steps = Vec::new();
+    let round =
+        run_once_reported(&db.pool, 500, at("2026-12-01T00:00:00Z"), &mut |step| steps.push(step)).await.unwrap();
+    assert!(round.head > imported_head, "the round appended period.closed events: {round:?}");
+    for name in &names {
+        let started: Vec<_> = steps
+            .iter()
+            .filter_map(|s| match *s {
+                Step::CatchUpStarted { projector, checkpoint, head } if projector == *name => Some((checkpoint, head)),
+                _ => None,
+            })
+            .collect();
+        // Two catch-ups: the log as imported, then the events the round appended.
+        assert_eq!(started.len(), 2, "{name}: {started:?}");
+        assert_eq!(started[0], (0, imported_head), "{name}");
+        assert_eq!(started[1], (imported_head, round.head), "{name}");
+        let advanced = advances(&steps, name);
+        assert!(advanced.len() as i64 >= round.head / 500, "{name}: one report per batch: {}", advanced.len());
+        assert!(advanced.windows(2).all(|w| w[0].0 < w[1].0), "{name}: checkpoints only move forward");
+        assert_eq!(advanced.last().map(|a| a.0), Some(round.head), "{name} reaches the head");
+        let applied: usize = advanced.iter().map(|a| a.1).sum();
+        assert_eq!(applied as i64, round.head, "{name}: every event applied once, none skipped");
+        assert_eq!(checkpoint(&db.pool, name).await.unwrap(), round.head, "{name}");
+    }
+    let batches: usize =
+        steps.iter().filter_map(|s| if let Step::BatchDone { events, .. } = s { Some(*events) } else { None }).sum();
+    assert_eq!(batches as i64, round.head, "every event read once");
+    let scored: Vec<(usize, usize)> = steps
+        .iter()
+        .filter_map(|s| if let Step::WeeksScored { done, total } = s { Some((*done, *total)) } else { None })
+        .collect();
+    assert!(!scored.is_empty() && round.weeks_scored > 0, "{round:?}");
+    let passes: Vec<usize> = scored.iter().filter(|(done, _)| *done == 0).map(|(_, total)| *total).collect();
+    assert_eq!(passes.iter().sum::<usize>(), round.weeks_scored, "each pass announces its weeks: {scored:?}");
+    assert_eq!(scored.last().map(|(d, t)| d == t), Some(true), "the last pass finishes: {scored:?}");
+
+    // Nothing new: every projector starts at the head and nothing advances.
+    let mut again = Vec::new();
+    Runner::new(db.pool.clone(), projectors(), 500).catch_up_reported(&mut |step| again.push(step)).await.unwrap();
+    let expected: Vec<Step> = names
+        .iter()
+        .map(|&projector| Step::CatchUpStarted { projector, checkpoint: round.head, head: round.head })
+        .collect();
+    assert_eq!(again, expected);
+
+    // The blue-green replay reports its build from position 0 and its switch.
+    let mut replayed = Vec::new();
+    let report =
+        perfledger_replay::rebuild::replay(&db.pool, 700, Start::Fresh, false, &mut |step| replayed.push(step))
+            .await
+            .unwrap();
+    assert!(report.switched);
+    for name in &names {
+        let advanced = advances(&replayed, name);
+        assert_eq!(advanced.last().map(|a| a.0), Some(report.head), "{name} is rebuilt up to the head");
+        assert_eq!(advanced.iter().map(|a| a.1).sum::<usize>() as i64, report.head, "{name}");
+    }
+    let switch: Vec<&Step> =
+        replayed.iter().filter(|s| matches!(s, Step::PhaseStarted { .. } | Step::PhaseDone { .. })).collect();
+    assert_eq!(switch, [&Step::PhaseStarted { phase: "switch" }, &Step::PhaseDone { phase: "switch" }]);
 }

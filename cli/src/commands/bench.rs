@@ -45,48 +45,48 @@ struct IngestBench {
 }
 
 pub async fn run(global: &GlobalArgs, args: BenchArgs) -> anyhow::Result<ExitCode> {
-    match args.command {
-        BenchCommand::Ingest { events } => {
-            let server = Database::open(&super::database_config(global)).await?;
-            let result = bench_ingest(&server, &global.data_dir, events).await;
-            server.close().await;
-            let report = result?;
-            println!("{}", serde_json::to_string(&report)?);
-            Ok(ExitCode::SUCCESS)
+    if let BenchCommand::Api(api) = &args.command {
+        // The routes query the last full week before the current one.
+        anyhow::ensure!(
+            api.log.weeks >= 2,
+            "--weeks: bench api needs at least 2 weeks of activity; got {}",
+            api.log.weeks
+        );
+    }
+    let server = Database::open(&super::database_config(global)).await?;
+    let result = measure(&server, global, args.command).await;
+    server.close().await;
+    println!("{}", result?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs one benchmark against `server`; its report as one line of JSON.
+async fn measure(server: &Database, global: &GlobalArgs, command: BenchCommand) -> anyhow::Result<String> {
+    let data_dir = &global.data_dir;
+    let report = match command {
+        BenchCommand::Ingest { events } => serde_json::to_string(&bench_ingest(server, data_dir, events).await?)?,
+        BenchCommand::Project(log) => {
+            serde_json::to_string(&super::bench_project::bench_project(server, data_dir, &log).await?)?
         }
-        BenchCommand::Project { people, weeks, seed } => {
-            let server = Database::open(&super::database_config(global)).await?;
-            let result = super::bench_project::bench_project(&server, &global.data_dir, people, weeks, seed).await;
-            server.close().await;
-            let report = result?;
-            println!("{}", serde_json::to_string(&report)?);
-            Ok(ExitCode::SUCCESS)
+        BenchCommand::Replay(log) => {
+            serde_json::to_string(&super::bench_project::bench_replay(server, data_dir, &log).await?)?
         }
-        BenchCommand::Replay { people, weeks, seed } => {
-            let server = Database::open(&super::database_config(global)).await?;
-            let result = super::bench_project::bench_replay(&server, &global.data_dir, people, weeks, seed).await;
-            server.close().await;
-            let report = result?;
-            println!("{}", serde_json::to_string(&report)?);
-            Ok(ExitCode::SUCCESS)
-        }
-        BenchCommand::Api { people, weeks, seed, seconds, connections } => {
-            let server = Database::open(&super::database_config(global)).await?;
+        BenchCommand::Api(api) => {
             let args = super::bench_api::ApiBenchArgs {
-                people,
-                weeks,
-                seed,
-                seconds,
-                connections: connections as usize,
+                people: api.log.people,
+                weeks: api.log.weeks,
+                seed: api.log.seed,
+                seconds: api.seconds,
+                connections: api.connections as usize,
                 pool_size: global.max_connections,
             };
-            let result = super::bench_api::bench_api(&server, &global.data_dir, &args).await;
-            server.close().await;
-            let report = result?;
-            println!("{}", serde_json::to_string(&report)?);
-            Ok(ExitCode::SUCCESS)
+            serde_json::to_string(&super::bench_api::bench_api(server, data_dir, &args).await?)?
         }
-    }
+        BenchCommand::WhatIf(what_if) => {
+            serde_json::to_string(&super::bench_what_if::bench_what_if(server, data_dir, &what_if).await?)?
+        }
+    };
+    Ok(report)
 }
 
 /// A database created for one measurement and dropped afterwards.

@@ -8,20 +8,21 @@
 //!   over the same events, by person and week, in PostgreSQL;
 //! - `peak_rss_mb`: this process's peak resident memory.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::{Days, Utc};
 use perfledger_domain::period::midnight;
 use perfledger_projections::scoring::{score_weeks, ScoringContext};
-use perfledger_projections::worker::{run_once, DEFAULT_BATCH};
+use perfledger_projections::worker::{run_once, run_once_reported, DEFAULT_BATCH};
 use perfledger_store::{Database, Ingestor};
 use serde::Serialize;
 
 use super::bench::{ensure_dir, peak_rss_mb, round, Scratch};
 use crate::commands::import::import_file;
+use crate::config::BenchLogArgs;
 use crate::demo::generate::DemoSpec;
-use crate::progress::Progress;
+use crate::progress::StepBars;
 
 #[derive(Debug, Serialize)]
 pub struct ProjectBench {
@@ -34,14 +35,8 @@ pub struct ProjectBench {
     peak_rss_mb: f64,
 }
 
-pub async fn bench_project(
-    server: &Database,
-    data_dir: &Path,
-    people: u64,
-    weeks: u32,
-    seed: u64,
-) -> anyhow::Result<ProjectBench> {
-    let (_work, data) = generate(data_dir, people, weeks, seed).await?;
+pub async fn bench_project(server: &Database, data_dir: &Path, log: &BenchLogArgs) -> anyhow::Result<ProjectBench> {
+    let (_work, data) = generate(data_dir, log).await?;
     let db = Scratch::create(server, "project").await?;
     let result = measure(&db, &data).await;
     db.drop().await?;
@@ -49,12 +44,8 @@ pub async fn bench_project(
 }
 
 /// Generates the demo log as NDJSON in a scratch dir (kept while the guard lives).
-async fn generate(
-    data_dir: &Path,
-    people: u64,
-    weeks: u32,
-    seed: u64,
-) -> anyhow::Result<(tempfile::TempDir, std::path::PathBuf)> {
+pub(crate) async fn generate(data_dir: &Path, log: &BenchLogArgs) -> anyhow::Result<(tempfile::TempDir, PathBuf)> {
+    let BenchLogArgs { people, weeks, seed } = *log;
     let work = tempfile::Builder::new().prefix("perfledger-bench-").tempdir_in(ensure_dir(data_dir)?)?;
     let data = work.path().join("events.ndjson");
     let spec = DemoSpec { people: people as usize, weeks, seed, end_week_monday: crate::demo::this_monday() };
@@ -72,14 +63,12 @@ async fn measure(db: &Scratch, data: &Path) -> anyhow::Result<ProjectBench> {
     sqlx::query("VACUUM ANALYZE events").execute(&db.pool).await?;
 
     eprintln!("bench: projecting {head} events from a cold checkpoint…");
-    let mut bar = Progress::new("projecting", head as u64);
+    let mut bars = StepBars::for_projectors("project");
     let started = Instant::now();
-    let report = run_once(&db.pool, DEFAULT_BATCH, Utc::now(), &mut |position, _| {
-        bar.update(position as u64, || format!("position {position} of {head}"));
-    })
-    .await?;
+    let report = run_once_reported(&db.pool, DEFAULT_BATCH, Utc::now(), &mut |step| bars.step(step)).await;
     let project_s = started.elapsed().as_secs_f64();
-    bar.finish();
+    bars.finish();
+    let report = report?;
 
     eprintln!("bench: the scoring pass alone, every week…");
     let weeks: Vec<chrono::DateTime<Utc>> =
@@ -87,7 +76,7 @@ async fn measure(db: &Scratch, data: &Path) -> anyhow::Result<ProjectBench> {
     let started = Instant::now();
     let context = ScoringContext::load(&db.pool).await?;
     let all: Vec<_> = weeks.iter().map(|w| (w.date_naive(), None)).collect();
-    score_weeks(&db.pool, &context, &all).await?;
+    score_weeks(&db.pool, &context, &all, &mut perfledger_projections::report::ignore).await?;
     let scoring_pass_ms = started.elapsed().as_secs_f64() * 1000.0;
 
     eprintln!("bench: the SQL baseline, one GROUP BY per metric…");
@@ -122,14 +111,8 @@ pub struct ReplayBench {
 
 /// `perfledger bench replay`: the full blue-green replay against the raw
 /// read limit and the SQL baseline, on the same generated log.
-pub async fn bench_replay(
-    server: &Database,
-    data_dir: &Path,
-    people: u64,
-    weeks: u32,
-    seed: u64,
-) -> anyhow::Result<ReplayBench> {
-    let (_work, data) = generate(data_dir, people, weeks, seed).await?;
+pub async fn bench_replay(server: &Database, data_dir: &Path, log: &BenchLogArgs) -> anyhow::Result<ReplayBench> {
+    let (_work, data) = generate(data_dir, log).await?;
     let db = Scratch::create(server, "replay").await?;
     let result = measure_replay(&db, &data).await;
     db.drop().await?;
@@ -162,18 +145,19 @@ async fn measure_replay(db: &Scratch, data: &Path) -> anyhow::Result<ReplayBench
     let copy_read_s = started.elapsed().as_secs_f64();
 
     eprintln!("bench: replaying {head} events blue-green…");
-    let mut bar = Progress::new("replaying", head as u64);
+    let mut bars = StepBars::for_projectors("replay");
     let started = Instant::now();
     let report = perfledger_replay::rebuild::replay(
         &db.pool,
         DEFAULT_BATCH,
         perfledger_replay::rebuild::Start::Fresh,
         false,
-        &mut |position, _| bar.update(position as u64, || format!("position {position} of {head}")),
+        &mut |step| bars.step(step),
     )
-    .await?;
+    .await;
     let replay_s = started.elapsed().as_secs_f64();
-    bar.finish();
+    bars.finish();
+    let report = report?;
     anyhow::ensure!(report.switched, "the replay did not switch");
 
     eprintln!("bench: the SQL baseline, one GROUP BY per metric…");

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
-use perfledger_projections::worker::{run_forever, run_once, PROJECTORS};
+use perfledger_projections::worker::{run_forever, run_once_reported, PROJECTORS};
 
 use crate::config::{GlobalArgs, ProjectArgs};
-use crate::progress::Progress;
+use crate::progress::StepBars;
 
 pub async fn run(global: &GlobalArgs, args: ProjectArgs) -> anyhow::Result<ExitCode> {
     let db = super::open_database(global).await?;
@@ -26,15 +26,11 @@ async fn project(pool: &sqlx::PgPool, args: &ProjectArgs) -> anyhow::Result<Exit
         return Ok(ExitCode::SUCCESS);
     }
     if args.once {
-        let head = perfledger_store::log::head(pool).await?;
-        let mut bar = Progress::new("projecting", head.max(0) as u64);
+        let mut bars = StepBars::for_projectors("project");
         let started = std::time::Instant::now();
-        let report = run_once(pool, args.batch_size, Utc::now(), &mut |position, _| {
-            bar.update(position.max(0) as u64, || format!("position {position} of {head}"));
-        })
-        .await
-        .context("projection failed")?;
-        bar.finish();
+        let report = run_once_reported(pool, args.batch_size, Utc::now(), &mut |step| bars.step(step)).await;
+        bars.finish();
+        let report = report.context("projection failed")?;
         println!(
             "{}",
             serde_json::json!({

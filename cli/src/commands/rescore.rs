@@ -9,6 +9,7 @@ use perfledger_domain::period::{iso_week_label, parse_iso_week};
 use serde_json::json;
 
 use crate::config::{BackfillArgs, GlobalArgs, ReplayArgs};
+use crate::progress::StepBars;
 
 pub async fn replay(global: &GlobalArgs, args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let (Some(from_week), Some(to_week)) = (&args.from_week, &args.to_week) else {
@@ -40,7 +41,9 @@ pub async fn backfill(global: &GlobalArgs, args: BackfillArgs) -> anyhow::Result
 
 pub async fn verify(global: &GlobalArgs, args: BackfillArgs) -> anyhow::Result<ExitCode> {
     let db = super::open_database(global).await?;
-    let result = perfledger_replay::verify::verify(&db.pool, args.batch_size).await;
+    let mut bars = StepBars::for_projectors("verify");
+    let result = perfledger_replay::verify::verify(&db.pool, args.batch_size, &mut |step| bars.step(step)).await;
+    bars.finish();
     db.close().await;
     let report = result?;
     println!("{}", serde_json::to_string_pretty(&report)?);
@@ -69,14 +72,10 @@ async fn rebuild(global: &GlobalArgs, args: ReplayArgs) -> anyhow::Result<ExitCo
         _ => Start::Fresh,
     };
     let db = super::open_database(global).await?;
-    let head = perfledger_store::log::head(&db.pool).await?;
-    let mut bar = crate::progress::Progress::new("replaying", head.max(0) as u64);
+    let mut bars = StepBars::for_projectors("replay");
     let started = std::time::Instant::now();
-    let result = replay(&db.pool, args.batch_size, start, args.dry_run, &mut |position, _| {
-        bar.update(position.max(0) as u64, || format!("position {position} of {head}"));
-    })
-    .await;
-    bar.finish();
+    let result = replay(&db.pool, args.batch_size, start, args.dry_run, &mut |step| bars.step(step)).await;
+    bars.finish();
     db.close().await;
     let report = result?;
     let seconds = started.elapsed().as_secs_f64();
