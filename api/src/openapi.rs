@@ -334,6 +334,8 @@ pub struct CreateGoal {
     pub person_id: Option<Uuid>,
     pub domain: GoalDomain,
     pub metric_key: String,
+    /// 1–200 characters, not only whitespace.
+    #[schema(min_length = 1, max_length = 200)]
     pub label: String,
     /// A JSON number or a decimal string.
     pub target_value: f64,
@@ -345,6 +347,8 @@ pub struct CreateGoal {
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]
 pub struct UpdateGoal {
+    /// 1–200 characters, not only whitespace.
+    #[schema(min_length = 1, max_length = 200)]
     pub label: Option<String>,
     /// A JSON number or a decimal string.
     pub target_value: Option<f64>,
@@ -373,12 +377,16 @@ pub struct WhatIfRequest {
     #[schema(value_type = Object)]
     pub weights: Value,
     /// operations, support, field_service, sales or other.
+    #[schema(pattern = "^(operations|support|field_service|sales|other)$")]
     pub team_type: Option<String>,
     /// One ISO week, e.g. `2026-W20`; or `last_weeks`.
+    #[schema(pattern = "^[0-9]{4}-W[0-9]{2}$")]
     pub period: Option<String>,
     /// The last N complete weeks (1–104).
+    #[schema(minimum = 1, maximum = 104)]
     pub last_weeks: Option<u32>,
     /// How many of the biggest changes to list (default 20).
+    #[schema(minimum = 1, maximum = 10000)]
     pub top: Option<u32>,
 }
 

@@ -398,7 +398,7 @@ async fn store_week(
     sqlx::query(
         "INSERT INTO scoring_periods (period_start, period_end, scored_people, last_scored_at) VALUES ($1, $2, $3, now())
          ON CONFLICT (period_start) DO UPDATE SET scored_people = EXCLUDED.scored_people,
-             last_scored_at = EXCLUDED.last_scored_at",
+             last_scored_at = EXCLUDED.last_scored_at, generation = nextval('scoring_generation')",
     )
     .bind(start_at)
     .bind(end_at)

@@ -42,10 +42,11 @@ pub const READ_MODELS: &[&str] = &[
 const WORK_TABLES: &[&str] = &["projector_checkpoints", "scoring_dirty", "scheduler_checkpoints"];
 
 /// Columns left out of the comparison: wall-clock times of when a row was
-/// written, and goal `current_value` (derived from scores by the progress
+/// written, a week's scoring `generation` (drawn from a sequence each time it
+/// is scored), and goal `current_value` (derived from scores by the progress
 /// pass, which a rebuild does not run because it appends goal outcomes).
 const IGNORED_COLUMNS: &[&str] =
-    &["created_at", "updated_at", "last_scored_at", "closed_at", "recorded_at", "current_value"];
+    &["created_at", "updated_at", "last_scored_at", "closed_at", "recorded_at", "generation", "current_value"];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TableCheck {

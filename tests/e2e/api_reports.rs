@@ -481,3 +481,46 @@ async fn drilldown_paginates_the_events_behind_a_score() {
         get_json(&app, &admin(&app), "/api/v1/performance/scores/not-a-uuid/2026-W45/support/events").await;
     assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("person_id")), "{body}");
 }
+
+/// The reports keep each week's scores and the names in memory
+/// (`queries::score_cache`): a rescored week and a renamed person show on
+/// the very next request, in the leaderboard, its trend and the peer comparison.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_show_a_rescored_week_and_a_rename_at_once() {
+    let app = world().await;
+    let token = admin(&app);
+    let zed = app.signer.token(ZED, &["agent"], &[], 600);
+    let board = format!("/api/v1/performance/leaderboard?{W45}&team_id={BETA}");
+    let peer = format!("/api/v1/performance/peer-comparison?{W45}");
+    let row_of =
+        |page: &Value, id: &str| page["items"].as_array().unwrap().iter().find(|r| r["person_id"] == id).cloned();
+
+    let (_, before) = get_json(&app, &token, &board).await;
+    let yara_before = row_of(&before, YARA).expect("Yara is on the board");
+    assert_eq!(yara_before["display_name"], "Yara");
+    let (_, peer_before) = get_json(&app, &zed, &peer).await;
+    // Asked twice: the second answer comes from the cache and is the same.
+    assert_eq!(get_json(&app, &token, &board).await.1, before);
+
+    // Yara misses the SLA on a second ticket of the week and is renamed.
+    let mut items = ticket("t-yara-2", YARA, 5, false);
+    items.push(envelope(
+        "person-yara-renamed",
+        "person.upserted",
+        "2026-11-06T12:00:00Z",
+        json!({"person_id": YARA, "display_name": "Yara Renamed", "is_active": true}),
+    ));
+    ingest_and_project(&app, &items).await;
+
+    let (_, after) = get_json(&app, &token, &board).await;
+    let yara_after = row_of(&after, YARA).expect("Yara is still on the board");
+    assert_eq!(yara_after["display_name"], "Yara Renamed");
+    assert!(
+        yara_after["composite"].as_f64() < yara_before["composite"].as_f64(),
+        "a missed SLA lowers the composite: {yara_before} → {yara_after}"
+    );
+    let trend = yara_after["trend"].as_array().unwrap();
+    assert_eq!(trend.last(), Some(&yara_after["composite"]), "the trend ends with the rescored week");
+    let (_, peer_after) = get_json(&app, &zed, &peer).await;
+    assert_ne!(peer_after["team_average"], peer_before["team_average"], "{peer_before} → {peer_after}");
+}

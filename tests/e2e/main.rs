@@ -12,5 +12,6 @@ mod ingest_http;
 mod openapi;
 mod ops;
 mod projection;
+mod schema_fuzz;
 mod scoring_settings;
 mod support;

@@ -148,15 +148,15 @@ type Dump = BTreeMap<String, Vec<String>>;
 
 /// Read-model tables and the columns left out of a comparison: wall-clock
 /// times of the projection run (or of the import, for `recorded_at`), and
-/// counters of how often a week was marked. `directory_*` tables are added
-/// as found.
+/// counters of how often a week was marked or scored (`generation` is drawn
+/// from a sequence). `directory_*` tables are added as found.
 const DUMPED: &[(&str, &[&str])] = &[
     ("metric_accumulators", &[]),
     ("agent_performance_scores", &["created_at", "updated_at"]),
     ("agent_performance_snapshots", &["created_at", "updated_at"]),
     ("agent_performance_goals", &["created_at", "updated_at"]),
     ("settings_history", &[]),
-    ("scoring_periods", &["last_scored_at", "closed_at"]),
+    ("scoring_periods", &["last_scored_at", "closed_at", "generation"]),
     ("scoring_dirty", &["version", "marked_at"]),
     ("period_corrections", &["recorded_at"]),
     ("scheduler_checkpoints", &["updated_at"]),

@@ -9,7 +9,9 @@ use axum::http::Uri;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use perfledger_domain::period::{iso_week_label, midnight};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use sqlx::types::Json as JsonColumn;
 use uuid::Uuid;
 
 use super::{limit_param, query_params, uuid_param};
@@ -43,14 +45,68 @@ pub fn parse_range(params: &HashMap<String, String>, now: DateTime<Utc>) -> Resu
     Ok(period.map(|p| Range { start: midnight(p.start), end: midnight(p.end) }))
 }
 
-type SnapshotRow =
-    (DateTime<Utc>, DateTime<Utc>, f64, Value, Value, Option<Uuid>, Option<String>, Option<f64>, String, bool, i32);
+type SnapshotRow = (
+    DateTime<Utc>,
+    DateTime<Utc>,
+    f64,
+    JsonColumn<Box<RawValue>>,
+    JsonColumn<Box<RawValue>>,
+    Option<Uuid>,
+    Option<String>,
+    Option<f64>,
+    String,
+    bool,
+    i32,
+);
+
+/// The answer (`openapi::ScoreHistory` describes it). The stored JSON
+/// columns pass through as they are ([`RawValue`]): a year of weeks holds
+/// hundreds of metrics objects, and parsing them only to write them out
+/// again was most of this route's cost.
+#[derive(Serialize)]
+pub struct ScoreHistory {
+    person_id: Uuid,
+    range: Option<RangeJson>,
+    items: Vec<WeeklyScore>,
+}
+
+#[derive(Serialize)]
+pub struct RangeJson {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+pub struct WeeklyScore {
+    week: String,
+    period_start: DateTime<Utc>,
+    period_end: DateTime<Utc>,
+    composite_score: f64,
+    domain_scores: Box<RawValue>,
+    weights: Box<RawValue>,
+    team_id: Option<Uuid>,
+    team_type: Option<String>,
+    sales_activity_ratio: Option<f64>,
+    weight_source: String,
+    is_flagged: bool,
+    formula_version: i32,
+    scores: Vec<DomainScore>,
+}
+
+#[derive(Serialize)]
+pub struct DomainScore {
+    domain: String,
+    raw_score: f64,
+    weighted_score: f64,
+    metrics: Box<RawValue>,
+    formula_version: i32,
+}
 
 #[utoipa::path(get, path = "/api/v1/performance/scores", tag = "performance", operation_id = "scores",
     security(("bearer" = [])),
     params(
         ("person_id" = Option<uuid::Uuid>, Query, description = "Whose data; the caller when absent. Never widens what the caller may see"),
-        ("period" = Option<String>, Query, description = "`this_week`, `last_week`, `last_month` or an ISO week such as `2026-W45`; not with from/to"),
+        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W[0-9]{2})$", description = "`this_week`, `last_week`, `last_month` or an ISO week such as `2026-W45`; not with from/to"),
         ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD), with `to`; at most 366 days"),
         ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive), with `from`"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Weeks to return, newest first (default 52)"),
@@ -63,7 +119,11 @@ type SnapshotRow =
         (status = 404, description = "No such person (admins only; everyone else gets 403)", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list(State(state): State<AppState>, principal: Principal, uri: Uri) -> Result<Json<Value>, ApiProblem> {
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    uri: Uri,
+) -> Result<Json<ScoreHistory>, ApiProblem> {
     let params = query_params(&uri, &PARAMS)?;
     let requested = uuid_param(&params, "person_id")?;
     let limit = limit_param(&params, DEFAULT_LIMIT)?;
@@ -87,7 +147,8 @@ pub async fn list(State(state): State<AppState>, principal: Principal, uri: Uri)
     .await?;
 
     let starts: Vec<DateTime<Utc>> = snapshots.iter().map(|s| s.0).collect();
-    let rows: Vec<(DateTime<Utc>, String, f64, f64, Value, i32)> = sqlx::query_as(
+    type ScoreRow = (DateTime<Utc>, String, f64, f64, JsonColumn<Box<RawValue>>, i32);
+    let rows: Vec<ScoreRow> = sqlx::query_as(
         "SELECT score_period_start, domain, raw_score::float8, weighted_score::float8, metrics_json, formula_version
            FROM agent_performance_scores
           WHERE person_id = $1 AND score_period_start = ANY($2)
@@ -97,42 +158,36 @@ pub async fn list(State(state): State<AppState>, principal: Principal, uri: Uri)
     .bind(&starts)
     .fetch_all(&state.pool)
     .await?;
-    let mut by_week: HashMap<DateTime<Utc>, Vec<Value>> = HashMap::new();
-    for (start, domain, raw, weighted, metrics, formula_version) in rows {
-        by_week.entry(start).or_default().push(json!({
-            "domain": domain,
-            "raw_score": raw,
-            "weighted_score": weighted,
-            "metrics": metrics,
-            "formula_version": formula_version,
-        }));
+    let mut by_week: HashMap<DateTime<Utc>, Vec<DomainScore>> = HashMap::new();
+    for (start, domain, raw_score, weighted_score, JsonColumn(metrics), formula_version) in rows {
+        by_week.entry(start).or_default().push(DomainScore {
+            domain,
+            raw_score,
+            weighted_score,
+            metrics,
+            formula_version,
+        });
     }
 
-    let items: Vec<Value> = snapshots
+    let items: Vec<WeeklyScore> = snapshots
         .into_iter()
-        .map(|s| {
-            json!({
-                "week": iso_week_label(s.0.date_naive()),
-                "period_start": s.0,
-                "period_end": s.1,
-                "composite_score": s.2,
-                "domain_scores": s.3,
-                "weights": s.4,
-                "team_id": s.5,
-                "team_type": s.6,
-                "sales_activity_ratio": s.7,
-                "weight_source": s.8,
-                "is_flagged": s.9,
-                "formula_version": s.10,
-                "scores": by_week.remove(&s.0).unwrap_or_default(),
-            })
+        .map(|s| WeeklyScore {
+            week: iso_week_label(s.0.date_naive()),
+            period_start: s.0,
+            period_end: s.1,
+            composite_score: s.2,
+            domain_scores: s.3 .0,
+            weights: s.4 .0,
+            team_id: s.5,
+            team_type: s.6,
+            sales_activity_ratio: s.7,
+            weight_source: s.8,
+            is_flagged: s.9,
+            formula_version: s.10,
+            scores: by_week.remove(&s.0).unwrap_or_default(),
         })
         .collect();
-    Ok(Json(json!({
-        "person_id": person,
-        "range": range.map(|r| json!({"start": r.start, "end": r.end})),
-        "items": items,
-    })))
+    Ok(Json(ScoreHistory { person_id: person, range: range.map(|r| RangeJson { start: r.start, end: r.end }), items }))
 }
 
 #[cfg(test)]

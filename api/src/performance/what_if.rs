@@ -38,15 +38,18 @@ pub async fn what_if(
     let map = json_object(&body)?;
     only_fields(&map, &["weights", "team_type", "period", "last_weeks", "top"])?;
     let weights = map.get("weights").ok_or_else(|| ApiProblem::invalid_body("weights", "is required"))?;
-    let team_type = match map.get("team_type") {
-        None | Some(Value::Null) => None,
+    // An explicit null is the same as leaving a field out (the spec's
+    // optional fields are nullable).
+    let field = |name: &str| map.get(name).filter(|v| !v.is_null());
+    let team_type = match field("team_type") {
+        None => None,
         Some(value) => Some(serde_json::from_value::<TeamType>(value.clone()).map_err(|_| {
             ApiProblem::invalid_body("team_type", "expected operations, support, field_service, sales or other")
         })?),
     };
     let changes =
         proposed_changes(weights, team_type).map_err(|r| ApiProblem::invalid_body("weights", r.to_string()))?;
-    let weeks = match (map.get("period"), map.get("last_weeks")) {
+    let weeks = match (field("period"), field("last_weeks")) {
         (Some(_), Some(_)) => return Err(ApiProblem::invalid_body("period", "give period or last_weeks, not both")),
         (Some(Value::String(p)), None) => {
             vec![parse_iso_week(p).map_err(|e| ApiProblem::invalid_body("period", e))?]
@@ -62,7 +65,7 @@ pub async fn what_if(
         }
         (None, None) => return Err(ApiProblem::invalid_body("period", "give period (an ISO week) or last_weeks")),
     };
-    let top = match map.get("top") {
+    let top = match field("top") {
         None => 20,
         Some(v) => v
             .as_u64()

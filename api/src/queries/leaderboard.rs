@@ -4,16 +4,17 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
-use perfledger_domain::period::{midnight, week_start_of_day};
+use perfledger_domain::period::week_start_of_day;
 use perfledger_domain::scoring::Domain;
 use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{check_limit, number, paginate, period_scores, Decimal, Page, QueryError, ScoredPerson};
-use crate::period_query::{FieldError, Period};
+use super::{check_limit, number, paginate, range_scores, score_cache, Decimal, Page, QueryError, ScoredPerson};
+use crate::period_query::{FieldError, Period, PeriodKind};
 
 /// How many weeks the sparkline shows.
 pub const TREND_WEEKS: usize = 8;
@@ -125,51 +126,66 @@ pub struct LeaderboardRow {
 /// The leaderboard of `query.period`. Sorting is total: equal keys are
 /// ordered by person_id ascending whatever the order, and people without a
 /// score in the sort domain (or without a name) come last in both orders.
+///
+/// A week's scores, the trend weeks and the names come from
+/// [`score_cache`]: one round trip reads their current keys, and only what
+/// changed since the last request is read again.
 pub async fn leaderboard(pool: &PgPool, query: &LeaderboardQuery) -> Result<Page<LeaderboardRow>, QueryError> {
     check_limit(query.limit)?;
-    let people: Vec<ScoredPerson> = period_scores(pool, &query.period)
-        .await?
-        .into_iter()
+    let (first, last) = trend_weeks(&query.period);
+    let versions = score_cache::versions(pool, first, last).await?;
+    let scored = match query.period.kind {
+        PeriodKind::Week => score_cache::week(pool, &versions, query.period.start).await?,
+        PeriodKind::Range => Arc::new(range_scores(pool, &query.period).await?),
+    };
+    let names = score_cache::names(pool, &versions).await?;
+    let mut rows: Vec<Candidate> = scored
+        .iter()
         .filter(|p| query.team_id.is_none() || p.team_id == query.team_id)
         .filter(|p| query.visible.allows(p.person_id))
-        .collect();
-    let ids: Vec<Uuid> = people.iter().map(|p| p.person_id).collect();
-    let names: BTreeMap<Uuid, String> =
-        sqlx::query_as("SELECT person_id, display_name FROM directory_people WHERE person_id = ANY($1)")
-            .bind(&ids)
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .collect();
-    let mut rows: Vec<(ScoredPerson, Option<String>)> = people
-        .into_iter()
         .map(|p| {
-            let name = names.get(&p.person_id).cloned();
-            (p, name)
+            let name = names.get(&p.person_id).map(String::as_str);
+            let sort_name = (query.sort == LeaderboardSort::Name).then(|| name.map(str::to_lowercase)).flatten();
+            Candidate { person: p, name, sort_name }
         })
         .collect();
     rows.sort_by(|a, b| compare(query.sort, query.order, a, b));
 
     let page = paginate(rows, query.limit, query.offset);
-    let trends = trends(pool, &page.items.iter().map(|(p, _)| p.person_id).collect::<Vec<_>>(), &query.period).await?;
+    let trend_scores = score_cache::weeks(pool, &versions, first, last).await?;
     Ok(Page {
         items: page
             .items
             .into_iter()
-            .map(|(p, display_name)| LeaderboardRow {
-                trend: trends.get(&p.person_id).cloned().unwrap_or_else(|| vec![None; TREND_WEEKS]),
-                person_id: p.person_id,
-                display_name,
-                team_id: p.team_id,
-                composite: p.composite,
-                domain_scores: p.domain_scores,
-                is_flagged: p.is_flagged,
+            .map(|c| LeaderboardRow {
+                trend: trend_scores.iter().map(|week| score_cache::composite_of(week, c.person.person_id)).collect(),
+                person_id: c.person.person_id,
+                display_name: c.name.map(str::to_string),
+                team_id: c.person.team_id,
+                composite: c.person.composite,
+                domain_scores: c.person.domain_scores.clone(),
+                is_flagged: c.person.is_flagged,
             })
             .collect(),
         total: page.total,
         limit: page.limit,
         offset: page.offset,
     })
+}
+
+/// A leaderboard row before paging.
+struct Candidate<'a> {
+    person: &'a ScoredPerson,
+    name: Option<&'a str>,
+    /// The lowercased name, when sorting by name.
+    sort_name: Option<String>,
+}
+
+/// The Mondays of the [`TREND_WEEKS`] weeks ending with the week of the
+/// period's last day.
+fn trend_weeks(period: &Period) -> (NaiveDate, NaiveDate) {
+    let last = week_start_of_day(period.last_day());
+    (last - Days::new(7 * (TREND_WEEKS as u64 - 1)), last)
 }
 
 /// `Some` values in `order`, `None` after them in both orders.
@@ -185,52 +201,17 @@ fn present_first<T: Ord>(a: Option<T>, b: Option<T>, order: SortOrder) -> Orderi
     }
 }
 
-fn compare(
-    sort: LeaderboardSort,
-    order: SortOrder,
-    (a, a_name): &(ScoredPerson, Option<String>),
-    (b, b_name): &(ScoredPerson, Option<String>),
-) -> Ordering {
+fn compare(sort: LeaderboardSort, order: SortOrder, a: &Candidate, b: &Candidate) -> Ordering {
     let by_key = match sort {
-        LeaderboardSort::Composite => present_first(Some(a.composite), Some(b.composite), order),
-        LeaderboardSort::Domain(d) => present_first(a.domain_scores.get(&d), b.domain_scores.get(&d), order),
-        LeaderboardSort::Name => present_first(
-            a_name.as_ref().map(|n| (n.to_lowercase(), n)),
-            b_name.as_ref().map(|n| (n.to_lowercase(), n)),
-            order,
-        ),
-    };
-    by_key.then(a.person_id.cmp(&b.person_id))
-}
-
-/// The sparkline of each of `people`: stored weekly composites of the
-/// [`TREND_WEEKS`] weeks ending with the week of the period's last day.
-async fn trends(
-    pool: &PgPool,
-    people: &[Uuid],
-    period: &Period,
-) -> Result<BTreeMap<Uuid, Vec<Option<Decimal>>>, QueryError> {
-    let last = week_start_of_day(period.last_day());
-    let first = last - Days::new(7 * (TREND_WEEKS as u64 - 1));
-    let rows: Vec<(Uuid, chrono::DateTime<chrono::Utc>, Decimal)> = sqlx::query_as(
-        "SELECT person_id, score_period_start, composite_score FROM agent_performance_snapshots
-         WHERE person_id = ANY($1) AND score_period_start >= $2 AND score_period_start <= $3",
-    )
-    .bind(people)
-    .bind(midnight(first))
-    .bind(midnight(last))
-    .fetch_all(pool)
-    .await?;
-    let mut trends: BTreeMap<Uuid, Vec<Option<Decimal>>> =
-        people.iter().map(|p| (*p, vec![None; TREND_WEEKS])).collect();
-    for (person, start, composite) in rows {
-        let week: NaiveDate = start.date_naive();
-        let index = ((week - first).num_days() / 7) as usize;
-        if let Some(slot) = trends.get_mut(&person).and_then(|t| t.get_mut(index)) {
-            *slot = Some(composite);
+        LeaderboardSort::Composite => present_first(Some(a.person.composite), Some(b.person.composite), order),
+        LeaderboardSort::Domain(d) => {
+            present_first(a.person.domain_scores.get(&d), b.person.domain_scores.get(&d), order)
         }
-    }
-    Ok(trends)
+        LeaderboardSort::Name => {
+            present_first(a.sort_name.as_ref().map(|n| (n, a.name)), b.sort_name.as_ref().map(|n| (n, b.name)), order)
+        }
+    };
+    by_key.then(a.person.person_id.cmp(&b.person.person_id))
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use perfledger_domain::period::midnight;
 use perfledger_domain::scoring::{round2, Domain};
 use perfledger_projections::runner::ProjectionError;
 use serde::Serialize;
@@ -28,6 +27,7 @@ pub mod drilldown;
 pub mod leaderboard;
 pub mod peer;
 pub mod reviews;
+pub mod score_cache;
 pub mod team;
 
 pub use drilldown::{drilldown, EventRow};
@@ -137,36 +137,22 @@ pub struct ScoredPerson {
 /// Everyone scored in `period`, sorted by person_id: the stored snapshots
 /// for a week, `compute_range` for any other range (D6).
 pub async fn period_scores(pool: &PgPool, period: &Period) -> Result<Vec<ScoredPerson>, QueryError> {
+    Ok(period_scores_shared(pool, period).await?.as_ref().clone())
+}
+
+/// [`period_scores`] without copying: a week's come from [`score_cache`].
+pub async fn period_scores_shared(pool: &PgPool, period: &Period) -> Result<score_cache::WeekScores, QueryError> {
     match period.kind {
-        PeriodKind::Week => week_scores(pool, period.start).await,
-        PeriodKind::Range => range_scores(pool, period).await,
+        PeriodKind::Week => {
+            let versions = score_cache::versions(pool, period.start, period.start).await?;
+            score_cache::week(pool, &versions, period.start).await
+        }
+        PeriodKind::Range => Ok(std::sync::Arc::new(range_scores(pool, period).await?)),
     }
 }
 
-async fn week_scores(pool: &PgPool, week: chrono::NaiveDate) -> Result<Vec<ScoredPerson>, QueryError> {
-    let rows: Vec<(Uuid, Option<Uuid>, Decimal, Value, bool)> = sqlx::query_as(
-        "SELECT person_id, team_id, composite_score, domain_scores_json, is_flagged
-         FROM agent_performance_snapshots WHERE score_period_start = $1 ORDER BY person_id",
-    )
-    .bind(midnight(week))
-    .fetch_all(pool)
-    .await?;
-    rows.into_iter()
-        .map(|(person_id, team_id, composite, domains, is_flagged)| {
-            Ok(ScoredPerson {
-                person_id,
-                team_id,
-                composite,
-                domain_scores: domain_scores(&domains)
-                    .map_err(|e| QueryError::Corrupt(format!("snapshot of {person_id} for {week}: {e}")))?,
-                is_flagged,
-            })
-        })
-        .collect()
-}
-
 /// `{"support": 80.5, …}` as stored in `domain_scores_json`.
-fn domain_scores(json: &Value) -> Result<BTreeMap<Domain, Decimal>, String> {
+pub(crate) fn domain_scores(json: &Value) -> Result<BTreeMap<Domain, Decimal>, String> {
     let object = json.as_object().ok_or_else(|| format!("domain_scores_json is not an object: {json}"))?;
     object
         .iter()
@@ -181,7 +167,7 @@ fn domain_scores(json: &Value) -> Result<BTreeMap<Domain, Decimal>, String> {
         .collect()
 }
 
-async fn range_scores(pool: &PgPool, period: &Period) -> Result<Vec<ScoredPerson>, QueryError> {
+pub(crate) async fn range_scores(pool: &PgPool, period: &Period) -> Result<Vec<ScoredPerson>, QueryError> {
     let scores = perfledger_projections::scoring::compute_range(pool, period.start, period.end).await?;
     // Flagged like a stored week: the unrounded composite against the
     // threshold in force at the period's start (§4, D10).

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{average, histogram, number, period_scores, Bucket, Decimal, QueryError};
+use super::{average, histogram, number, period_scores_shared, Bucket, Decimal, QueryError};
 use crate::period_query::Period;
 
 /// Why no comparison is shown.
@@ -66,7 +66,7 @@ fn suppressed(reason: SuppressionReason, detail: impl Into<String>) -> PeerCompa
 /// when that team has fewer scored members than
 /// `peer_comparison_min_team_size` in force at the period's start (D10).
 pub async fn peer_comparison(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<PeerComparison, QueryError> {
-    let scores = period_scores(pool, period).await?;
+    let scores = period_scores_shared(pool, period).await?;
     let Some(me) = scores.iter().find(|p| p.person_id == person_id) else {
         return Ok(suppressed(SuppressionReason::NotScored, "no score in this period"));
     };

@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{average, histogram, number, period_scores, Bucket, Decimal, QueryError};
+use super::{average, histogram, number, period_scores_shared, Bucket, Decimal, QueryError};
 use crate::period_query::Period;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -69,11 +69,11 @@ pub async fn team_summary(pool: &PgPool, team_id: Uuid, period: &Period) -> Resu
     .into_iter()
     .collect();
 
-    let scored: Vec<_> =
-        period_scores(pool, period).await?.into_iter().filter(|p| members.contains_key(&p.person_id)).collect();
+    let all = period_scores_shared(pool, period).await?;
+    let scored: Vec<&super::ScoredPerson> = all.iter().filter(|p| members.contains_key(&p.person_id)).collect();
     let composites: Vec<Decimal> = scored.iter().map(|p| p.composite).collect();
     // `scored` is sorted by person_id, so the first of the best wins a tie.
-    let top = scored.iter().fold(None, |best: Option<&super::ScoredPerson>, p| match best {
+    let top = scored.iter().copied().fold(None, |best: Option<&super::ScoredPerson>, p| match best {
         Some(b) if b.composite >= p.composite => Some(b),
         _ => Some(p),
     });

@@ -1,0 +1,223 @@
+//! An in-process cache of each stored week's scores and of the directory's
+//! display names, so the report queries (leaderboard, peer comparison, team
+//! summary) do not read and decode every snapshot of a week on every request.
+//!
+//! Never stale, by construction:
+//! - A week's snapshot rows are written only by the scoring pass
+//!   (`projections::scoring::store_week`), whose transaction also draws a new
+//!   `scoring_periods.generation` from a sequence (migration 0004). A
+//!   generation value is never drawn twice, also not by a rebuilt table
+//!   (`replay` creates its tables LIKE these, with the same default), so
+//!   `(week, generation)` names exactly one state of the week's rows.
+//! - `directory_people` is a fold of the log up to the directory
+//!   projector's checkpoint, written in the same transaction as it; a
+//!   `replay` swap puts a new table (a new relation oid) in its place. So
+//!   `(relation oid, checkpoint)` names one state of the names.
+//! - Every request first reads the current generations and names key in one
+//!   round trip ([`versions`]) and uses an entry only when its key is equal;
+//!   an entry is filled by one statement reading the key and the rows
+//!   together (one snapshot), so it can be newer than the key a request
+//!   read, never older.
+//! - Keys include the database (server, postmaster start time, database
+//!   oid): one process may talk to several databases (the tests do).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use perfledger_domain::period::midnight;
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{domain_scores, Decimal, QueryError, ScoredPerson};
+
+/// Weeks kept (over every database of the process); the oldest filled go first.
+const MAX_WEEKS: usize = 512;
+/// Name tables kept.
+const MAX_NAME_SETS: usize = 8;
+
+/// Which database a key belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct DatabaseId {
+    /// Host, port, socket and database name of the pool's connect options.
+    server: String,
+    started: DateTime<Utc>,
+    database: i64,
+}
+
+/// The current keys of some weeks and of the names, read in one round trip.
+#[derive(Debug, Clone)]
+pub struct Versions {
+    database: DatabaseId,
+    /// The generation of each week in the range that was ever scored.
+    weeks: BTreeMap<NaiveDate, i64>,
+    names: NamesKey,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct NamesKey {
+    relation: Option<i64>,
+    checkpoint: Option<i64>,
+}
+
+/// One week's scores, sorted by person_id.
+pub type WeekScores = Arc<Vec<ScoredPerson>>;
+/// Display name by person_id.
+pub type Names = Arc<HashMap<Uuid, String>>;
+
+#[derive(Default)]
+struct Cache {
+    weeks: HashMap<(DatabaseId, NaiveDate), (i64, u64, WeekScores)>,
+    names: HashMap<DatabaseId, (NamesKey, u64, Names)>,
+    /// Fill order, for eviction.
+    filled: u64,
+}
+
+fn cache() -> &'static Mutex<Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+fn lock() -> std::sync::MutexGuard<'static, Cache> {
+    // A panic while holding the lock cannot leave an entry half-written
+    // (entries are replaced whole), so a poisoned lock is still usable.
+    cache().lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn server_of(pool: &PgPool) -> String {
+    let options = pool.connect_options();
+    format!("{}:{}:{:?}:{:?}", options.get_host(), options.get_port(), options.get_socket(), options.get_database())
+}
+
+/// The generations of the weeks from `first` to `last` (Mondays) and the
+/// names key.
+pub async fn versions(pool: &PgPool, first: NaiveDate, last: NaiveDate) -> Result<Versions, sqlx::Error> {
+    type Row = (DateTime<Utc>, i64, Option<i64>, Option<i64>, Vec<DateTime<Utc>>, Vec<i64>);
+    let (started, database, relation, checkpoint, starts, generations): Row = sqlx::query_as(
+        "SELECT pg_postmaster_start_time(),
+                (SELECT oid::int8 FROM pg_database WHERE datname = current_database()),
+                to_regclass('directory_people')::oid::int8,
+                (SELECT position FROM projector_checkpoints WHERE projector = $3),
+                ARRAY(SELECT period_start FROM scoring_periods
+                       WHERE period_start BETWEEN $1 AND $2 ORDER BY period_start),
+                ARRAY(SELECT generation FROM scoring_periods
+                       WHERE period_start BETWEEN $1 AND $2 ORDER BY period_start)",
+    )
+    .bind(midnight(first))
+    .bind(midnight(last))
+    .bind(perfledger_projections::directory::NAME)
+    .fetch_one(pool)
+    .await?;
+    Ok(Versions {
+        database: DatabaseId { server: server_of(pool), started, database },
+        weeks: starts.iter().map(|s| s.date_naive()).zip(generations).collect(),
+        names: NamesKey { relation, checkpoint },
+    })
+}
+
+/// The stored scores of the week starting `week`, which must lie in the
+/// range `versions` was read for.
+pub async fn week(pool: &PgPool, versions: &Versions, week: NaiveDate) -> Result<WeekScores, QueryError> {
+    // A week never scored has no scoring_periods row and so no snapshots:
+    // both are written in one transaction, and neither is deleted.
+    let Some(&generation) = versions.weeks.get(&week) else { return Ok(Arc::new(Vec::new())) };
+    let key = (versions.database.clone(), week);
+    if let Some((cached, _, scores)) = lock().weeks.get(&key) {
+        if *cached == generation {
+            return Ok(scores.clone());
+        }
+    }
+    // The generation and the rows from one statement: one snapshot.
+    type Row = (i64, Option<Uuid>, Option<Uuid>, Option<Decimal>, Option<Value>, Option<bool>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT p.generation, s.person_id, s.team_id, s.composite_score, s.domain_scores_json, s.is_flagged
+         FROM scoring_periods p
+         LEFT JOIN agent_performance_snapshots s ON s.score_period_start = p.period_start
+         WHERE p.period_start = $1
+         ORDER BY s.person_id",
+    )
+    .bind(midnight(week))
+    .fetch_all(pool)
+    .await?;
+    let Some(read_generation) = rows.first().map(|r| r.0) else { return Ok(Arc::new(Vec::new())) };
+    let mut people = Vec::with_capacity(rows.len());
+    for (_, person_id, team_id, composite, domains, is_flagged) in rows {
+        let (Some(person_id), Some(composite), Some(domains), Some(is_flagged)) =
+            (person_id, composite, domains, is_flagged)
+        else {
+            continue; // the LEFT JOIN's row for a week without snapshots
+        };
+        people.push(ScoredPerson {
+            person_id,
+            team_id,
+            composite,
+            domain_scores: domain_scores(&domains)
+                .map_err(|e| QueryError::Corrupt(format!("snapshot of {person_id} for {week}: {e}")))?,
+            is_flagged,
+        });
+    }
+    let scores: WeekScores = Arc::new(people);
+    let mut cache = lock();
+    cache.filled += 1;
+    let filled = cache.filled;
+    cache.weeks.insert(key, (read_generation, filled, scores.clone()));
+    if cache.weeks.len() > MAX_WEEKS {
+        if let Some(oldest) = cache.weeks.iter().min_by_key(|(_, (_, at, _))| *at).map(|(k, _)| k.clone()) {
+            cache.weeks.remove(&oldest);
+        }
+    }
+    Ok(scores)
+}
+
+/// The stored scores of the weeks starting `first`, `first + 7`, …, up to
+/// `last`, oldest first.
+pub async fn weeks(
+    pool: &PgPool,
+    versions: &Versions,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Vec<WeekScores>, QueryError> {
+    let mut out = Vec::new();
+    let mut monday = first;
+    while monday <= last {
+        out.push(week(pool, versions, monday).await?);
+        monday = monday + Days::new(7);
+    }
+    Ok(out)
+}
+
+/// Every person's display name.
+pub async fn names(pool: &PgPool, versions: &Versions) -> Result<Names, QueryError> {
+    if let Some((key, _, names)) = lock().names.get(&versions.database) {
+        if *key == versions.names {
+            return Ok(names.clone());
+        }
+    }
+    type Row = (Option<i64>, Option<i64>, Vec<Uuid>, Vec<String>);
+    let (relation, checkpoint, ids, display_names): Row = sqlx::query_as(
+        "SELECT to_regclass('directory_people')::oid::int8,
+                (SELECT position FROM projector_checkpoints WHERE projector = $1),
+                ARRAY(SELECT person_id FROM directory_people ORDER BY person_id),
+                ARRAY(SELECT display_name FROM directory_people ORDER BY person_id)",
+    )
+    .bind(perfledger_projections::directory::NAME)
+    .fetch_one(pool)
+    .await?;
+    let names: Names = Arc::new(ids.into_iter().zip(display_names).collect());
+    let mut cache = lock();
+    cache.filled += 1;
+    let filled = cache.filled;
+    cache.names.insert(versions.database.clone(), (NamesKey { relation, checkpoint }, filled, names.clone()));
+    if cache.names.len() > MAX_NAME_SETS {
+        if let Some(oldest) = cache.names.iter().min_by_key(|(_, (_, at, _))| *at).map(|(k, _)| k.clone()) {
+            cache.names.remove(&oldest);
+        }
+    }
+    Ok(names)
+}
+
+/// The composite of `person` in a week's scores.
+pub fn composite_of(scores: &[ScoredPerson], person: Uuid) -> Option<Decimal> {
+    scores.binary_search_by_key(&person, |p| p.person_id).ok().map(|i| scores[i].composite)
+}
