@@ -14,3 +14,4 @@ mod ops;
 mod projection;
 mod scoring_settings;
 mod support;
+mod web_access;

@@ -111,6 +111,8 @@ async fn measure(db: &Scratch, data: &Path, args: &ApiBenchArgs) -> anyhow::Resu
         pool: pool.clone(),
         ingestor: Ingestor::new(pool.clone(), "http"),
         verifier: Verifier::hs256(secret.as_bytes())?,
+        demo: false,
+        signer: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
