@@ -1,51 +1,42 @@
-//! perfledger's own inline SVG charts, drawn on the server (no JS, no CDN).
-//! Placeholder bodies: valid, accessible SVG; the real drawings follow.
+//! perfledger's own inline SVG charts, drawn on the server: pure functions from data to markup, no
+//! JS, no CDN. Every chart is `role="img"` with a `<title>` and a `<desc>` that states the data in
+//! words, has ids derived from its title and data (deterministic, unique per distinct chart),
+//! escapes every text it embeds, scales with its container (`viewBox`, `width="100%"`) and takes
+//! its colours only from CSS classes styled in `api/assets/charts.css` through the theme variables.
+//!
+//! Scores are drawn clamped to 0..100; a `None` or non-finite score means "no activity".
 
-/// One x position of a trend: its label (an ISO week) and its value (`None` = no activity, drawn as a gap).
+mod bars;
+mod histogram;
+mod line;
+mod radar;
+mod sparkline;
+mod svg;
+
+pub use bars::bars;
+pub use histogram::histogram;
+pub use line::line_chart;
+pub use radar::radar;
+pub use sparkline::sparkline;
+
+/// One x position of a trend: its label (an ISO week such as "2026-W20") and its value
+/// (`None` = no activity, drawn as a gap).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
     pub label: String,
     pub value: Option<f64>,
 }
 
-fn placeholder(title: &str) -> String {
-    let t = title.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-labelledby="c-t c-d" viewBox="0 0 10 10" width="100%"><title id="c-t">{t}</title><desc id="c-d">{t}</desc></svg>"#
-    )
-}
-
-/// 12-week composite trend, y 0..100, x labels = ISO weeks, optional dashed threshold line.
-pub fn line_chart(title: &str, _points: &[Point], _threshold: Option<f64>) -> String {
-    placeholder(title)
-}
-
-/// Six domain axes, 0..100, current polygon vs previous polygon.
-pub fn radar(title: &str, _axes: &[&str], _current: &[Option<f64>], _previous: &[Option<f64>]) -> String {
-    placeholder(title)
-}
-
-/// Score distribution: `(from, to, count)` buckets; `highlight` = the viewer's own bucket.
-pub fn histogram(title: &str, _buckets: &[(u32, u32, u32)], _highlight: Option<usize>) -> String {
-    placeholder(title)
-}
-
-/// Small inline trend for a leaderboard row.
-pub fn sparkline(title: &str, _values: &[Option<f64>]) -> String {
-    placeholder(title)
-}
-
-/// Domain mini-bars, 0..100.
-pub fn bars(title: &str, _items: &[(String, Option<f64>)]) -> String {
-    placeholder(title)
-}
-
-/// Colour band of a score: "good" (>= 70), "warn" (>= 40), "bad", or "none" without a score.
+/// Colour band of a score, used as a CSS class: "good" (>= 70), "warn" (>= 40), "bad", or "none"
+/// without a (finite) score.
 pub fn score_class(score: Option<f64>) -> &'static str {
-    match score {
+    match score.filter(|s| s.is_finite()) {
         Some(s) if s >= 70.0 => "good",
         Some(s) if s >= 40.0 => "warn",
         Some(_) => "bad",
         None => "none",
     }
 }
+
+#[cfg(test)]
+mod tests;
