@@ -140,8 +140,13 @@ async fn self_person(state: &AppState, user: &WebUser) -> Result<Uuid, PageError
     Ok(effective_person_id(&state.pool, &user.principal, None, "person_id").await?)
 }
 
-async fn score_cards(state: &AppState, person: Uuid, period: &Period) -> Result<ScoreCards, PageError> {
-    let scores = data::period_scores(&state.pool, person, period).await?;
+/// The score cards of `person` in `period`, whose `scores` the caller read.
+async fn score_cards(
+    state: &AppState,
+    person: Uuid,
+    period: &Period,
+    scores: &PeriodScores,
+) -> Result<ScoreCards, PageError> {
     let previous = data::period_scores(&state.pool, person, &data::previous(period)).await?;
     let trend = data::trend(&state.pool, person, period).await?;
     let axes: Vec<&str> = Domain::ALL.iter().map(|d| domain_label(*d)).collect();
@@ -183,7 +188,7 @@ async fn score_cards(state: &AppState, person: Uuid, period: &Period) -> Result<
             }
         })
         .collect();
-    let (best, worst) = callouts(&scores);
+    let (best, worst) = callouts(scores);
     Ok(ScoreCards {
         period_label: super::view::describe(period),
         composite: score_text(scores.composite),
@@ -322,8 +327,8 @@ async fn person_page(
 ) -> Result<Response, PageError> {
     let (period, picker) = q.resolve()?;
     let header = data::person_header(&state.pool, person).await?;
-    let cards = score_cards(state, person, &period).await?;
     let scores = data::period_scores(&state.pool, person, &period).await?;
+    let cards = score_cards(state, person, &period, &scores).await?;
     let goals = goal_views(data::goals(&state.pool, person).await?, &scores, self_view);
     let review_base = if self_view { "/agent/my-performance/reviews" } else { "/admin/performance/reviews" };
     let reviews_rows = queries::reviews_of(&state.pool, person, RECENT_REVIEWS).await?;
@@ -422,7 +427,8 @@ pub async fn agent_scores(
     let result = async {
         let person = managed_person(&state, &user, &id).await?;
         let (period, _) = q.resolve()?;
-        ok(&score_cards(&state, person, &period).await?)
+        let scores = data::period_scores(&state.pool, person, &period).await?;
+        ok(&score_cards(&state, person, &period, &scores).await?)
     }
     .await;
     respond(&user, result)
@@ -443,7 +449,8 @@ pub async fn my_scores(State(state): State<AppState>, user: WebUser, Query(q): Q
     let result = async {
         let me = self_person(&state, &user).await?;
         let (period, _) = q.resolve()?;
-        ok(&score_cards(&state, me, &period).await?)
+        let scores = data::period_scores(&state.pool, me, &period).await?;
+        ok(&score_cards(&state, me, &period, &scores).await?)
     }
     .await;
     respond(&user, result)

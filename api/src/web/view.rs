@@ -112,9 +112,17 @@ pub fn domain_label(domain: Domain) -> &'static str {
     }
 }
 
-/// `avg_first_response_minutes` → `Avg first response minutes`.
+/// `avg_first_response_minutes` → `Avg first response minutes`;
+/// `sla_compliance_rate` → `SLA compliance rate`.
 pub fn metric_label(key: &str) -> String {
-    let text = key.replace('_', " ");
+    let text = key
+        .split('_')
+        .map(|word| match word {
+            "sla" | "csat" => word.to_uppercase(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
@@ -214,6 +222,7 @@ mod tests {
         assert_eq!(number_text(Some(3.0)), "3");
         assert_eq!(number_text(Some(0.004)), "0");
         assert_eq!(metric_label("avg_first_response_minutes"), "Avg first response minutes");
+        assert_eq!(metric_label("csat_avg_rating"), "CSAT avg rating");
         assert_eq!(initials("Ada  Lovelace King"), "AL");
         assert_eq!(initials("émile"), "É");
         assert_eq!(hex(&[0, 15, 255]), "000fff");
