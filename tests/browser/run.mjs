@@ -60,9 +60,10 @@ class Session {
     page.on('pageerror', (error) => this.problems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
       if (message.type() === 'error') {
-        // Chromium logs every non-2xx document as a console error; those are checked by status instead.
+        // Chromium logs every non-2xx response as a console error: documents are judged by their
+        // status, and failed sub-resources are already reported by the response listener above.
         const text = message.text();
-        if (!/Failed to load resource: the server responded with a status of (403|404)/.test(text)) {
+        if (!text.startsWith('Failed to load resource: the server responded with a status of')) {
           this.problems.push(`console error: ${text}`);
         }
       }
@@ -98,7 +99,6 @@ async function loadAfter(s, action) {
   const loaded = s.page.waitForEvent('load', { timeout: STEP_TIMEOUT_MS });
   await action();
   await loaded;
-  await s.page.waitForLoadState('networkidle', { timeout: STEP_TIMEOUT_MS }).catch(() => {});
   return { status: s.lastDocument?.status ?? null, url: s.page.url() };
 }
 
@@ -137,7 +137,7 @@ async function setTheme(s, theme) {
   // The page's own default: no stored choice, the system preference decides.
   await s.page.emulateMedia({ colorScheme: theme });
   await s.page.evaluate(() => localStorage.removeItem('perfledger-theme'));
-  await s.page.reload({ waitUntil: 'networkidle', timeout: STEP_TIMEOUT_MS });
+  await s.page.reload({ waitUntil: 'load', timeout: STEP_TIMEOUT_MS });
   return s.page.evaluate(() => ({
     data_theme: document.documentElement.dataset.theme ?? null,
     background: getComputedStyle(document.body).backgroundColor,
@@ -174,14 +174,14 @@ const actions = {
     const s = new Session(context, await context.newPage());
     sessions.set(step.session, s);
     const path = step.token ? `/auth/session?token=${encodeURIComponent(step.token)}` : step.path;
-    const response = await s.page.goto(new URL(path, base).href, { waitUntil: 'networkidle' });
+    const response = await s.page.goto(new URL(path, base).href, { waitUntil: 'load' });
     const cookies = (await context.cookies()).map((c) => ({ name: c.name, http_only: c.httpOnly, same_site: c.sameSite }));
     return { status: response?.status() ?? null, url: s.page.url(), cookies, page: await pageSummary(s.page) };
   },
 
   async goto(step) {
     const s = session(step.session);
-    const response = await s.page.goto(new URL(step.path, base).href, { waitUntil: 'networkidle' });
+    const response = await s.page.goto(new URL(step.path, base).href, { waitUntil: 'load' });
     return { status: response?.status() ?? null, url: s.page.url(), page: await pageSummary(s.page) };
   },
 
@@ -210,7 +210,7 @@ const actions = {
         return { url: s.page.url(), reloads, texts };
       }
       await s.page.waitForTimeout(250);
-      await s.page.reload({ waitUntil: 'networkidle' });
+      await s.page.reload({ waitUntil: 'load' });
       reloads += 1;
     }
   },
@@ -234,7 +234,6 @@ const actions = {
       null,
       { timeout: STEP_TIMEOUT_MS },
     );
-    await page.waitForLoadState('networkidle', { timeout: STEP_TIMEOUT_MS }).catch(() => {});
     const markerSurvived = await page.evaluate((m) => window.__perfledgerMarker === m, marker);
     return {
       column: step.column,
@@ -274,13 +273,13 @@ const actions = {
     const page = s.page;
     await page.emulateMedia({ colorScheme: 'light' });
     await page.evaluate(() => localStorage.removeItem('perfledger-theme'));
-    await page.reload({ waitUntil: 'networkidle' });
+    await page.reload({ waitUntil: 'load' });
     const theme = () => page.evaluate(() => document.documentElement.dataset.theme ?? null);
     const before = await theme();
     await page.click('button[data-testid=theme-toggle]');
     const after = await theme();
     const stored = await page.evaluate(() => localStorage.getItem('perfledger-theme'));
-    await page.reload({ waitUntil: 'networkidle' });
+    await page.reload({ waitUntil: 'load' });
     const afterReload = await theme();
     await page.evaluate(() => localStorage.removeItem('perfledger-theme'));
     return { before, after, stored, after_reload: afterReload };

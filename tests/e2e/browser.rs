@@ -238,6 +238,11 @@ async fn dashboards_work_in_a_real_browser() {
         // A team lead sees the team.
         step("lead-sign-in", "sign_in", "lead", json!({"token": lead})),
         step("lead-team", "goto", "lead", json!({"path": team_page})),
+        // The sign-in form: a bad token is refused on the form, a good one signs in; signing out ends the session.
+        step("form-bad-token", "submit_form", "anonymous", json!({"selector": "form[action=\"/auth/session\"]", "fields": {"token": "not-a-token"}})),
+        step("form-sign-in", "submit_form", "anonymous", json!({"selector": "form[action=\"/auth/session\"]", "fields": {"token": ada}})),
+        step("sign-out", "submit_form", "anonymous", json!({"selector": "form[action=\"/auth/logout\"]", "fields": {}})),
+        step("signed-out", "goto", "anonymous", json!({"path": "/agent/my-performance"})),
     ]);
 
     let run = chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string();
@@ -354,6 +359,18 @@ async fn dashboards_work_in_a_real_browser() {
         assert!(page["page"]["testids"].as_array().unwrap().contains(&json!("forbidden")), "{id}: {page}");
     }
     assert_eq!(seen.ok("beta-boss-beta")["status"], 200);
+
+    // The sign-in form and signing out.
+    let refused = seen.ok("form-bad-token");
+    assert!((400..500).contains(&refused["status"].as_u64().unwrap()), "{refused}");
+    assert!(refused["page"]["testids"].as_array().unwrap().contains(&json!("sign-in-error")), "{refused}");
+    let by_form = seen.ok("form-sign-in");
+    assert_eq!(by_form["status"], 200, "{by_form}");
+    assert!(path_of(&by_form["url"]).starts_with("/agent/my-performance"), "{by_form}");
+    let out = seen.ok("sign-out");
+    assert!(path_of(&out["url"]).starts_with("/auth/sign-in"), "signing out lands on the sign-in page: {out}");
+    let after = seen.ok("signed-out");
+    assert!(path_of(&after["url"]).starts_with("/auth/sign-in"), "the session ended: {after}");
     assert_eq!(seen.ok("lead-team")["status"], 200);
 
     // The theme toggle flips the theme, remembers it, and it survives a reload.
