@@ -42,8 +42,18 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> Problem {
-    Problem::new(StatusCode::NOT_FOUND, "Not Found", "no such route")
+/// No such route: problem+json, or the dashboards' 404 page for a browser
+/// (an `Accept` with `text/html`) outside `/api/`.
+async fn not_found(headers: axum::http::HeaderMap, uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let wants_html = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html && !uri.path().starts_with("/api/") {
+        return crate::web::pages::not_found_page();
+    }
+    Problem::new(StatusCode::NOT_FOUND, "Not Found", "no such route").into_response()
 }
 
 /// Liveness and readiness: answers only when the database does. Also the

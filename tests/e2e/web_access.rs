@@ -655,4 +655,12 @@ async fn assets_are_content_hashed_and_cached_for_long() {
         assert_eq!(client().get(app.url(&format!("/assets/{stale}"))).send().await.unwrap().status(), 404);
     }
     assert!(!page.contains("http://") && !page.contains("https://"), "nothing loads from elsewhere");
+
+    // An unknown page is the HTML 404 for a browser, problem+json otherwise.
+    let html = client().get(app.url("/admin/performance/nope")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(html.status(), 404);
+    assert!(html.text().await.unwrap().contains("There is no page at this address."));
+    let json = client().get(app.url("/admin/performance/nope")).send().await.unwrap();
+    assert_eq!(json.status(), 404);
+    assert_eq!(json.headers()["content-type"], "application/problem+json");
 }

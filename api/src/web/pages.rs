@@ -106,6 +106,14 @@ pub fn respond(user: &WebUser, result: Result<Response, PageError>) -> Response 
     response
 }
 
+/// The 404 page for a path no route answers.
+pub fn not_found_page() -> Response {
+    render(
+        StatusCode::NOT_FOUND,
+        &ErrorPage::new(Layout::anonymous("Not Found"), StatusCode::NOT_FOUND, "There is no page at this address."),
+    )
+}
+
 /// A page rendered with 200.
 pub fn ok(template: &impl Template) -> Result<Response, PageError> {
     Ok(render(StatusCode::OK, template))
