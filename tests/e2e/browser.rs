@@ -34,8 +34,16 @@ const PERIOD: &str = "period=last_week";
 const GOAL_LABEL: &str = "Meet the SLA on nine tickets in ten";
 
 /// Every page the run captures, by the name its screenshots carry.
-const PAGES: [&str; 7] =
-    ["sign-in", "team-overview", "agent-detail", "drilldown", "my-scorecard", "forbidden-team", "forbidden-agent"];
+const PAGES: [&str; 8] = [
+    "sign-in",
+    "demo",
+    "team-overview",
+    "agent-detail",
+    "drilldown",
+    "my-scorecard",
+    "forbidden-team",
+    "forbidden-agent",
+];
 
 fn step(id: &str, action: &str, session: &str, extra: Value) -> Value {
     let mut step = json!({"id": id, "action": action, "session": session});
@@ -141,7 +149,7 @@ fn path_of(url: &Value) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboards_work_in_a_real_browser() {
     driver::prepare();
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_demo().await;
     world::seed(&app, chrono::Utc::now()).await;
     // The projection worker, as `perfledger serve` runs it: goals created in the browser get projected.
     let (stop_worker, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -168,6 +176,27 @@ async fn dashboards_work_in_a_real_browser() {
     let mut steps = vec![
         step("anonymous", "sign_in", "anonymous", json!({"path": "/"})),
         step("sign-in", "snapshot", "anonymous", json!({"name": "sign-in"})),
+        // Demo mode: the seeded people, each with a sign-in button.
+        step("demo-list", "goto", "anonymous", json!({"path": "/auth/demo"})),
+        step(
+            "demo-people",
+            "query",
+            "anonymous",
+            json!({"queries": {"people": {"selector": "table[data-testid=demo-people] tr[data-person-id]", "attr": "data-person-id"}}}),
+        ),
+        step("demo", "snapshot", "anonymous", json!({"name": "demo"})),
+        step(
+            "demo-sign-in",
+            "click",
+            "anonymous",
+            json!({"selector": format!("tr[data-person-id=\"{MANAGER}\"] button[data-testid=demo-sign-in]")}),
+        ),
+        step(
+            "demo-sign-out",
+            "submit_form",
+            "anonymous",
+            json!({"selector": "form[action=\"/auth/logout\"]", "fields": {}}),
+        ),
         // A manager: sign-in, the team overview, sorting by each column.
         step("manager-sign-in", "sign_in", "manager", json!({"token": manager})),
         step("team", "goto", "manager", json!({"path": team_page})),
@@ -359,6 +388,20 @@ async fn dashboards_work_in_a_real_browser() {
         assert!(page["page"]["testids"].as_array().unwrap().contains(&json!("forbidden")), "{id}: {page}");
     }
     assert_eq!(seen.ok("beta-boss-beta")["status"], 200);
+
+    // Demo mode lists the seeded people; a button signs in as one of them (with the CRM's grants).
+    let demo = seen.ok("demo-list");
+    assert_eq!(demo["status"], 200, "{demo}");
+    let listed: std::collections::BTreeSet<&str> =
+        seen.ok("demo-people")["found"]["people"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    let everyone: std::collections::BTreeSet<&str> =
+        world::ALPHA_WORKERS.iter().map(|(id, _)| *id).chain([MANAGER, BETA_BOSS, OUTSIDER]).collect();
+    assert_eq!(listed, everyone, "the demo page lists everyone seeded");
+    let as_manager = seen.ok("demo-sign-in");
+    assert_eq!(as_manager["status"], 200, "{as_manager}");
+    assert!(path_of(&as_manager["url"]).starts_with("/admin/performance/team"), "{as_manager}");
+    assert_eq!(as_manager["page"]["h1"], "Team Performance", "{as_manager}");
+    assert!(path_of(&seen.ok("demo-sign-out")["url"]).starts_with("/auth/sign-in"));
 
     // The sign-in form and signing out.
     let refused = seen.ok("form-bad-token");

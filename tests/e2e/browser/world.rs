@@ -3,7 +3,9 @@
 //!
 //! - team Alpha (support, active, `manager_person_id` = MANAGER): LEAD (an
 //!   active lead who also works), ADA, BOLA, CHIDI, DAYO (members);
-//! - team Beta (support, active, `manager_person_id` = BETA_BOSS): OUTSIDER.
+//! - team Beta (support, active, `manager_person_id` = BETA_BOSS): OUTSIDER;
+//! - grants (`person.permissions_set`): MANAGER and BETA_BOSS `reports:operations`,
+//!   LEAD `reports`, everyone else the `agent` role.
 //!
 //! Everyone in a team works in all six domains in each of the six complete
 //! weeks before the current one, at a quality per person and domain chosen so
@@ -94,6 +96,22 @@ fn directory(at_time: &str) -> Vec<Value> {
             "team.member_set",
             at_time,
             json!({"team_id": team, "person_id": person, "role": role, "is_active": true}),
+        ));
+    }
+    // The CRM's grants, as the demo sign-in uses them (tokens minted by the test carry the same).
+    let grants: [(&str, &[&str], &[&str]); 4] = [
+        (MANAGER, &[], &["reports:operations"]),
+        (LEAD, &["agent"], &["reports"]),
+        (BETA_BOSS, &["agent"], &["reports:operations"]),
+        (OUTSIDER, &["agent"], &[]),
+    ];
+    let agents = ALPHA_WORKERS.iter().filter(|(id, _)| *id != LEAD).map(|(id, _)| (*id, &["agent"][..], &[][..]));
+    for (person, roles, permissions) in grants.into_iter().chain(agents) {
+        items.push(envelope(
+            &format!("grants-{person}"),
+            "person.permissions_set",
+            at_time,
+            json!({"person_id": person, "roles": roles, "permissions": permissions}),
         ));
     }
     items
