@@ -10,5 +10,6 @@ pub mod problem;
 pub mod queries;
 pub mod routes;
 pub mod scope;
+pub mod web;
 
 pub use routes::{router, AppState};

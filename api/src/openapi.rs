@@ -37,7 +37,7 @@ pub const BEARER: &str = "bearer";
                        performance API's problems also name the `field` at fault and the `reason`."
     ),
     paths(
-        crate::routes::status_page,
+        crate::web::home,
         crate::routes::health,
         crate::ops::ready,
         crate::ops::metrics,

@@ -2,13 +2,12 @@
 
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use perfledger_store::Ingestor;
 use sqlx::PgPool;
 
-use crate::auth::Verifier;
+use crate::auth::{Signer, Verifier};
 use crate::problem::Problem;
 
 #[derive(Clone)]
@@ -16,6 +15,11 @@ pub struct AppState {
     pub pool: PgPool,
     pub ingestor: Ingestor,
     pub verifier: Verifier,
+    /// Demo mode (`--demo`, D16): `/auth/demo` lists the seeded people and
+    /// signs in as any of them. Off in production.
+    pub demo: bool,
+    /// Mints the demo sign-in tokens (HS256 only); `None` without a secret.
+    pub signer: Option<Signer>,
 }
 
 impl FromRef<AppState> for Verifier {
@@ -26,20 +30,30 @@ impl FromRef<AppState> for Verifier {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(status_page))
         .route("/healthz", get(health))
         .route("/api/v1/events", post(crate::ingest::post_events))
         .route(crate::openapi::SPEC_PATH, get(crate::openapi::serve_spec))
         .merge(crate::performance::router())
         .merge(crate::ops::routes())
+        .merge(crate::web::router())
         .fallback(not_found)
         // Last, so it wraps every route above, merged ones included.
         .layer(axum::middleware::from_fn(crate::ops::track_requests))
         .with_state(state)
 }
 
-async fn not_found() -> Problem {
-    Problem::new(StatusCode::NOT_FOUND, "Not Found", "no such route")
+/// No such route: problem+json, or the dashboards' 404 page for a browser
+/// (an `Accept` with `text/html`) outside `/api/`.
+async fn not_found(headers: axum::http::HeaderMap, uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let wants_html = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html && !uri.path().starts_with("/api/") {
+        return crate::web::pages::not_found_page();
+    }
+    Problem::new(StatusCode::NOT_FOUND, "Not Found", "no such route").into_response()
 }
 
 /// Liveness and readiness: answers only when the database does. Also the
@@ -58,20 +72,4 @@ async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>
         .await
         .map_err(|e| unavailable(&e))?;
     Ok(Json(serde_json::json!({"status": "ok", "log_head": head, "projectors": lag})))
-}
-
-/// A plain page for people who open the server in a browser.
-#[utoipa::path(get, path = "/", tag = "ops", operation_id = "status_page", responses(
-    (status = 200, description = "A plain HTML status page for browsers", body = String, content_type = "text/html"),
-))]
-async fn status_page(State(state): State<AppState>) -> impl IntoResponse {
-    let head = perfledger_store::log::head(&state.pool).await.unwrap_or(-1);
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>perfledger</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>\
-         <body style=\"font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem\">\
-         <h1>perfledger</h1><p>The event log holds <strong>{head}</strong> events.</p>\
-         <ul><li><code>POST /api/v1/events</code>: ingest CRM activity (JSON array or NDJSON, bearer token with \
-         the <code>ingest</code> permission)</li><li><code>GET /healthz</code>: health</li></ul></body></html>"
-    ))
 }

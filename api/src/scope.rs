@@ -203,6 +203,13 @@ pub async fn manages_team(pool: &PgPool, manager: Uuid, team: Uuid) -> Result<bo
     sqlx::query_scalar(&sql).bind(manager).bind(team).fetch_one(pool).await
 }
 
+/// The active teams `manager` manages (by `manager_person_id` or an active
+/// lead/manager membership), sorted.
+pub async fn managed_team_ids(pool: &PgPool, manager: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+    let sql = format!("SELECT team_id FROM ({MANAGED_TEAMS}) managed ORDER BY team_id");
+    sqlx::query_scalar(&sql).bind(manager).fetch_all(pool).await
+}
+
 /// Is `person` known at all: in the people directory or in any membership?
 pub async fn person_exists(pool: &PgPool, person: Uuid) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(

@@ -190,6 +190,10 @@ pub struct ServeArgs {
     /// Do not run the projectors in this process (run `perfledger project` workers instead).
     #[arg(long, env = "PERFLEDGER_NO_PROJECTORS")]
     pub no_projectors: bool,
+    /// Demo mode: the sign-in page lists the seeded people and signs in as
+    /// any of them (needs PERFLEDGER_JWT_SECRET). Never in production.
+    #[arg(long, env = "PERFLEDGER_DEMO")]
+    pub demo: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,127 +1,22 @@
 //! The access matrix of `/api/v1/performance/*` (seed "Access Control", D16,
 //! D17): one table of roles × endpoints → the exact status, plus the rules
 //! that a `person_id` never widens what a role sees and that unknown ids are
-//! 404 only for admins.
-//!
-//! The world, built from hand-written events:
-//! - team Alpha (active, `manager_person_id` = MANAGER): LEAD (active lead),
-//!   INACTIVE_LEAD (lead, membership inactive), MEMBER (active member);
-//! - team Beta (active): OUTSIDER;
-//! - team Gamma (inactive): LEAD as an active lead, GAMMA_MEMBER;
-//! - MANAGER's and LEAD's permissions come only from `person.permissions_set`
-//!   (their tokens carry just `sub`, as DotMac's do);
-//! - MEMBER resolved tickets, so MEMBER has scores.
+//! 404 only for admins. The world and the roles are shared with the pages'
+//! matrix (`web_access`): see `crate::support::access`.
 
-use perfledger_domain::parse_envelope;
-use perfledger_projections::worker::{run_once, DEFAULT_BATCH};
-use perfledger_store::Ingestor;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::support::{envelope, problem_content_type, TestApp};
+use crate::support::access::{
+    build_world, project, token, Role, ADMIN, ALPHA, BETA, GAMMA, GAMMA_MEMBER, LEAD, MANAGER, MEMBER, NOBODY,
+    OUTSIDER, ROLES,
+};
+use crate::support::{problem_content_type, TestApp};
 
-const ADMIN: &str = "a0000000-0000-4000-8000-000000000001";
-const MANAGER: &str = "a0000000-0000-4000-8000-000000000002";
-const LEAD: &str = "a0000000-0000-4000-8000-000000000003";
-const INACTIVE_LEAD: &str = "a0000000-0000-4000-8000-000000000004";
-const MEMBER: &str = "a0000000-0000-4000-8000-000000000005";
-const OUTSIDER: &str = "a0000000-0000-4000-8000-000000000006";
-const GAMMA_MEMBER: &str = "a0000000-0000-4000-8000-000000000007";
-/// Nobody has this id.
-const NOBODY: &str = "a0000000-0000-4000-8000-0000000000ff";
-
-const ALPHA: &str = "b0000000-0000-4000-8000-000000000001";
-const BETA: &str = "b0000000-0000-4000-8000-000000000002";
-const GAMMA: &str = "b0000000-0000-4000-8000-000000000003";
-
-fn person(id: &str, name: &str) -> Value {
-    envelope(
-        &format!("person-{name}"),
-        "person.upserted",
-        "2026-11-01T06:00:00Z",
-        json!({"person_id": id, "display_name": name, "is_active": true}),
-    )
-}
-
-fn team(id: &str, name: &str, manager: Option<&str>, active: bool) -> Value {
-    let mut data = json!({"team_id": id, "name": name, "team_type": "support", "is_active": active});
-    if let Some(manager) = manager {
-        data["manager_person_id"] = json!(manager);
-    }
-    envelope(&format!("team-{name}"), "team.upserted", "2026-11-01T07:00:00Z", data)
-}
-
-fn member(team_id: &str, person_id: &str, role: &str, active: bool) -> Value {
-    envelope(
-        &format!("member-{team_id}-{person_id}"),
-        "team.member_set",
-        "2026-11-01T08:00:00Z",
-        json!({"team_id": team_id, "person_id": person_id, "role": role, "is_active": active}),
-    )
-}
-
-fn grants(person_id: &str, roles: &[&str], permissions: &[&str]) -> Value {
-    envelope(
-        &format!("grants-{person_id}"),
-        "person.permissions_set",
-        "2026-11-01T08:30:00Z",
-        json!({"person_id": person_id, "roles": roles, "permissions": permissions}),
-    )
-}
-
-fn ticket(id: &str, person_id: &str) -> Vec<Value> {
-    vec![
-        envelope(
-            &format!("{id}-o"),
-            "ticket.opened",
-            "2026-11-03T09:00:00Z",
-            json!({"ticket_id": id, "reference": format!("#{id}"), "sla_due_at": "2026-11-03T12:00:00Z"}),
-        ),
-        envelope(
-            &format!("{id}-a"),
-            "ticket.assigned",
-            "2026-11-03T09:05:00Z",
-            json!({"ticket_id": id, "person_id": person_id}),
-        ),
-        envelope(
-            &format!("{id}-r"),
-            "ticket.resolved",
-            "2026-11-03T10:30:00Z",
-            json!({"ticket_id": id, "summary": "Reset the customer's router."}),
-        ),
-    ]
-}
-
-/// The app with the world above ingested and projected, and a goal of MEMBER.
+/// The app with the world ingested and projected, and a goal of MEMBER.
 async fn world() -> (TestApp, String) {
     let app = TestApp::spawn().await;
-    let mut items = vec![
-        person(ADMIN, "admin"),
-        person(MANAGER, "manager"),
-        person(LEAD, "lead"),
-        person(INACTIVE_LEAD, "inactive-lead"),
-        person(MEMBER, "member"),
-        person(OUTSIDER, "outsider"),
-        person(GAMMA_MEMBER, "gamma-member"),
-        team(ALPHA, "alpha", Some(MANAGER), true),
-        team(BETA, "beta", None, true),
-        team(GAMMA, "gamma", None, false),
-        member(ALPHA, LEAD, "lead", true),
-        member(ALPHA, INACTIVE_LEAD, "lead", false),
-        member(ALPHA, MEMBER, "member", true),
-        member(BETA, OUTSIDER, "member", true),
-        member(GAMMA, LEAD, "lead", true),
-        member(GAMMA, GAMMA_MEMBER, "member", true),
-        grants(MANAGER, &[], &["reports:operations"]),
-        grants(LEAD, &["agent"], &["reports"]),
-    ];
-    for n in 0..3 {
-        items.extend(ticket(&format!("T-{n}"), MEMBER));
-    }
-    let parsed: Vec<_> = items.iter().map(|item| parse_envelope(&item.to_string())).collect();
-    let report = Ingestor::new(app.db.pool.clone(), "test").ingest(&parsed).await.unwrap();
-    assert!(report.rejected.is_empty(), "rejected: {:?}", report.rejected);
-    project(&app).await;
+    build_world(&app).await;
 
     // A goal of MEMBER, created by its manager, for the PATCH column.
     let response = send(&app, Some(token(&app, Role::Manager)), &Call::PostGoal(Some(MEMBER))).await;
@@ -129,59 +24,6 @@ async fn world() -> (TestApp, String) {
     let goal: Value = response.json().await.unwrap();
     let goal_id = goal["id"].as_str().unwrap().to_string();
     (app, goal_id)
-}
-
-async fn project(app: &TestApp) {
-    run_once(&app.db.pool, DEFAULT_BATCH, chrono::Utc::now(), &mut |_, _| {}).await.expect("projection round");
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Admin,
-    Manager,
-    Lead,
-    InactiveLead,
-    Member,
-    Outsider,
-    NoToken,
-    Expired,
-    BadSignature,
-}
-
-const ROLES: [Role; 9] = [
-    Role::Admin,
-    Role::Manager,
-    Role::Lead,
-    Role::InactiveLead,
-    Role::Member,
-    Role::Outsider,
-    Role::NoToken,
-    Role::Expired,
-    Role::BadSignature,
-];
-
-/// The bearer token of a role (`None`: no Authorization header).
-fn token(app: &TestApp, role: Role) -> String {
-    match role {
-        Role::Admin => app.signer.token(ADMIN, &["admin"], &[], 600),
-        // Grants come from person.permissions_set only.
-        Role::Manager => app.signer.token(MANAGER, &[], &[], 600),
-        Role::Lead => app.signer.token(LEAD, &[], &[], 600),
-        Role::InactiveLead => app.signer.token(INACTIVE_LEAD, &["agent"], &["reports:operations"], 600),
-        Role::Member => app.signer.token(MEMBER, &["agent"], &[], 600),
-        Role::Outsider => app.signer.token(OUTSIDER, &[], &["crm:inbox:read"], 600),
-        Role::NoToken => unreachable!("no token"),
-        Role::Expired => app.signer.sign(&perfledger_api::auth::Claims {
-            sub: MEMBER.into(),
-            roles: vec!["admin".into()],
-            permissions: vec![],
-            exp: jsonwebtoken::get_current_timestamp() - 3_600,
-            nbf: None,
-        }),
-        Role::BadSignature => perfledger_api::auth::Signer::hs256(b"another-secret-another-secret-0123456789")
-            .unwrap()
-            .token(MEMBER, &["admin"], &[], 600),
-    }
 }
 
 #[derive(Debug, Clone)]

@@ -15,3 +15,4 @@ mod projection;
 mod schema_fuzz;
 mod scoring_settings;
 mod support;
+mod web_access;

@@ -1,5 +1,7 @@
 //! Shared helpers for the end-to-end tests: a served app on a real port, tokens, envelopes.
 
+pub mod access;
+
 use std::net::SocketAddr;
 
 use perfledger_api::auth::{Signer, Verifier};
@@ -25,11 +27,22 @@ pub struct TestApp {
 impl TestApp {
     /// A fresh database and the real router served on 127.0.0.1:0.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(false).await
+    }
+
+    /// The same with demo mode on (`/auth/demo` lists and signs in people).
+    pub async fn spawn_demo() -> TestApp {
+        Self::spawn_with(true).await
+    }
+
+    async fn spawn_with(demo: bool) -> TestApp {
         let db = perfledger_tests::fresh_database().await;
         let state = AppState {
             pool: db.pool.clone(),
             ingestor: Ingestor::new(db.pool.clone(), "http"),
             verifier: Verifier::hs256(SECRET.as_bytes()).unwrap(),
+            demo,
+            signer: Some(Signer::hs256(SECRET.as_bytes()).unwrap()),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();

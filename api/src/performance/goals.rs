@@ -119,17 +119,30 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiProblem> {
     let me = caller_person_id(&principal)?;
     let map = json_object(&body)?;
-    only_fields(&map, &["person_id", "domain", "metric_key", "label", "target_value", "comparison", "deadline"])?;
-    let requested = optional_uuid(&map, "person_id")?;
-    let domain: Domain =
-        enum_field(&map, "domain", "support, operations, field_service, communication, sales, data_quality")?;
-    let metric_key = string_field(&map, "metric_key")?.ok_or_else(|| required("metric_key"))?;
-    let label = string_field(&map, "label")?.ok_or_else(|| required("label"))?;
-    let target_value = decimal_field(&map, "target_value")?.ok_or_else(|| required("target_value"))?;
-    let comparison: Comparison = enum_field(&map, "comparison", "lte, gte")?;
-    let deadline = date_field(&map, "deadline")?.ok_or_else(|| required("deadline"))?;
+    let goal = create_goal(&state.pool, &principal, &map).await?;
+    Ok((StatusCode::CREATED, Json(goal_json(&goal, Some(me)))))
+}
 
-    let person = effective_person_id(&state.pool, &principal, requested, "person_id").await?;
+/// Creates a goal from the fields of `map` (the JSON body, or the dashboard's
+/// form as strings) through the `Goal` aggregate, for `person_id` or the
+/// caller, and returns it as the command recorded it.
+pub async fn create_goal(
+    pool: &PgPool,
+    principal: &Principal,
+    map: &Map<String, Value>,
+) -> Result<GoalState, ApiProblem> {
+    let me = caller_person_id(principal)?;
+    only_fields(map, &["person_id", "domain", "metric_key", "label", "target_value", "comparison", "deadline"])?;
+    let requested = optional_uuid(map, "person_id")?;
+    let domain: Domain =
+        enum_field(map, "domain", "support, operations, field_service, communication, sales, data_quality")?;
+    let metric_key = string_field(map, "metric_key")?.ok_or_else(|| required("metric_key"))?;
+    let label = string_field(map, "label")?.ok_or_else(|| required("label"))?;
+    let target_value = decimal_field(map, "target_value")?.ok_or_else(|| required("target_value"))?;
+    let comparison: Comparison = enum_field(map, "comparison", "lte, gte")?;
+    let deadline = date_field(map, "deadline")?.ok_or_else(|| required("deadline"))?;
+
+    let person = effective_person_id(pool, principal, requested, "person_id").await?;
     let goal_id = Uuid::new_v4();
     let now = Utc::now();
     let command = GoalCommand::Create {
@@ -143,10 +156,8 @@ pub async fn create(
         created_by_person_id: Some(me),
         today: now.date_naive(),
     };
-    run(&state.pool, goal_id, "created", now, command).await?;
-    let goal =
-        load_goal(&state.pool, goal_id).await?.ok_or_else(|| ApiProblem::internal("the goal was not recorded"))?;
-    Ok((StatusCode::CREATED, Json(goal_json(&goal, Some(me)))))
+    run(pool, goal_id, "created", now, command).await?;
+    load_goal(pool, goal_id).await?.ok_or_else(|| ApiProblem::internal("the goal was not recorded"))
 }
 
 /// `PATCH /api/v1/performance/goals/{id}`: `{label?, target_value?,
@@ -170,11 +181,24 @@ pub async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiProblem> {
-    let me = caller_person_id(&principal)?;
     let goal_id = uuid_path(&id, "id")?;
     let map = json_object(&body)?;
-    only_fields(&map, &["label", "target_value", "comparison", "deadline", "status"])?;
-    let status = string_field(&map, "status")?;
+    let goal = update_goal(&state.pool, &principal, goal_id, &map).await?;
+    Ok(Json(goal_json(&goal, None)))
+}
+
+/// Updates (`label`, `target_value`, `comparison`, `deadline`) or cancels
+/// (`status: "canceled"`) a goal the caller may act on, through the `Goal`
+/// aggregate; returns it as the command recorded it.
+pub async fn update_goal(
+    pool: &PgPool,
+    principal: &Principal,
+    goal_id: Uuid,
+    map: &Map<String, Value>,
+) -> Result<GoalState, ApiProblem> {
+    let me = caller_person_id(principal)?;
+    only_fields(map, &["label", "target_value", "comparison", "deadline", "status"])?;
+    let status = string_field(map, "status")?;
     let command = match status.as_deref() {
         Some("canceled") => {
             if map.len() > 1 {
@@ -190,20 +214,20 @@ pub async fn update(
         }
         None => GoalCommand::Update {
             actor_person_id: Some(me),
-            label: string_field(&map, "label")?,
-            target_value: decimal_field(&map, "target_value")?,
+            label: string_field(map, "label")?,
+            target_value: decimal_field(map, "target_value")?,
             comparison: if map.contains_key("comparison") {
-                Some(enum_field(&map, "comparison", "lte, gte")?)
+                Some(enum_field(map, "comparison", "lte, gte")?)
             } else {
                 None
             },
-            deadline: date_field(&map, "deadline")?,
+            deadline: date_field(map, "deadline")?,
             today: Utc::now().date_naive(),
         },
     };
 
     // Whose goal is it? Read from the aggregate's events, not the read model.
-    let Some(goal) = load_goal(&state.pool, goal_id).await? else {
+    let Some(goal) = load_goal(pool, goal_id).await? else {
         return Err(if principal.is_admin() {
             ApiProblem::not_found("id", format!("no goal has id '{goal_id}'"))
         } else {
@@ -211,14 +235,13 @@ pub async fn update(
         });
     };
     if !principal.is_admin() {
-        effective_person_id(&state.pool, &principal, Some(goal.person_id), "id")
+        effective_person_id(pool, principal, Some(goal.person_id), "id")
             .await
             .map_err(|_| ApiProblem::forbidden(Some("id"), "you may not see or act on this goal"))?;
     }
     let verb = if matches!(command, GoalCommand::Cancel { .. }) { "canceled" } else { "updated" };
-    run(&state.pool, goal_id, verb, Utc::now(), command).await?;
-    let goal = load_goal(&state.pool, goal_id).await?.ok_or_else(|| ApiProblem::internal("the goal vanished"))?;
-    Ok(Json(goal_json(&goal, None)))
+    run(pool, goal_id, verb, Utc::now(), command).await?;
+    load_goal(pool, goal_id).await?.ok_or_else(|| ApiProblem::internal("the goal vanished"))
 }
 
 async fn run(

@@ -107,7 +107,7 @@ fn page_limit(params: &HashMap<String, String>, default: i64) -> Result<u32, Api
 }
 
 /// Does `team` exist at all (active or not)?
-async fn team_exists(pool: &PgPool, team: Uuid) -> Result<bool, sqlx::Error> {
+pub(crate) async fn team_exists(pool: &PgPool, team: Uuid) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM directory_teams WHERE team_id = $1)")
         .bind(team)
         .fetch_one(pool)
@@ -116,7 +116,7 @@ async fn team_exists(pool: &PgPool, team: Uuid) -> Result<bool, sqlx::Error> {
 
 /// Whom the leaderboard of `principal` may show, `team_id` checked against
 /// it (module docs).
-async fn leaderboard_visibility(
+pub(crate) async fn leaderboard_visibility(
     pool: &PgPool,
     principal: &Principal,
     team_id: Option<Uuid>,

@@ -217,6 +217,8 @@ async fn bench_http(pool: &PgPool, data: &Path, work: &Path) -> anyhow::Result<f
         pool: pool.clone(),
         ingestor: Ingestor::new(pool.clone(), "http"),
         verifier: Verifier::hs256(secret.as_bytes())?,
+        demo: false,
+        signer: None,
     };
     let token = Signer::hs256(secret.as_bytes())?.token("bench", &[], &[INGEST], 3_600);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -11,10 +11,16 @@
 //!   person>&limit=12`, admin token;
 //! - `peer-comparison`: `GET /api/v1/performance/peer-comparison?period=<week>`
 //!   with the tokens of a few dozen scored people (self-service through the
-//!   `crm:inbox` permission), round robin.
+//!   `crm:inbox` permission), round robin;
+//! - `team-overview-html`: the dashboard page `GET /admin/performance/team?
+//!   team_id=<active team, round robin>&period=<week>` (issue 6), rendered
+//!   server-side with its inline SVG, signed in by the `perfledger_session`
+//!   cookie of an admin;
+//! - `agent-detail-html`: `GET /admin/performance/agents/<random scored
+//!   person>?period=<week>`, the same way.
 //!
 //! Prints one JSON array on stdout, one object per route:
-//! `{"route", "requests", "requests_per_s", "p50_ms", "p99_ms", "p999_ms", "errors"}`.
+//! `{"route", "requests", "requests_per_s", "p50_ms", "p99_ms", "p999_ms", "errors", "max_body_bytes"}`.
 //! Latency is per request, from sending to the last byte of the body; a
 //! non-2xx status or a transport failure counts as an error (its latency is
 //! still recorded). One second of warm-up per route is not measured.
@@ -63,6 +69,8 @@ pub struct RouteResult {
     p99_ms: f64,
     p999_ms: f64,
     errors: u64,
+    /// The largest response body seen (the weight of an HTML page).
+    max_body_bytes: u64,
 }
 
 pub async fn bench_api(server: &Database, data_dir: &Path, args: &ApiBenchArgs) -> anyhow::Result<Vec<RouteResult>> {
@@ -111,6 +119,8 @@ async fn measure(db: &Scratch, data: &Path, args: &ApiBenchArgs) -> anyhow::Resu
         pool: pool.clone(),
         ingestor: Ingestor::new(pool.clone(), "http"),
         verifier: Verifier::hs256(secret.as_bytes())?,
+        demo: false,
+        signer: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -136,7 +146,8 @@ async fn measure(db: &Scratch, data: &Path, args: &ApiBenchArgs) -> anyhow::Resu
     let mut results = Vec::new();
 
     let leaderboard = format!("{base}/api/v1/performance/leaderboard?period={period}&limit=50");
-    let route = Route { name: "leaderboard", make: Box::new(move |_| (leaderboard.clone(), admin.clone())) };
+    let route =
+        Route { name: "leaderboard", cookie: false, make: Box::new(move |_| (leaderboard.clone(), admin.clone())) };
     results.push(drive(&client, route, args).await?);
 
     let admin = signer.token(&Uuid::new_v4().to_string(), &["admin"], &[], ttl);
@@ -144,6 +155,7 @@ async fn measure(db: &Scratch, data: &Path, args: &ApiBenchArgs) -> anyhow::Resu
     let scores = format!("{base}/api/v1/performance/scores");
     let route = Route {
         name: "scorecard",
+        cookie: false,
         make: Box::new(move |rng| {
             let person = people[rng.gen_range(0..people.len())];
             (format!("{scores}?person_id={person}&limit=12"), admin.clone())
@@ -154,7 +166,38 @@ async fn measure(db: &Scratch, data: &Path, args: &ApiBenchArgs) -> anyhow::Resu
     let peer = format!("{base}/api/v1/performance/peer-comparison?period={period}");
     let route = Route {
         name: "peer-comparison",
+        cookie: false,
         make: Box::new(move |rng| (peer.clone(), callers[rng.gen_range(0..callers.len())].clone())),
+    };
+    results.push(drive(&client, route, args).await?);
+
+    // The HTML dashboards (issue 6), signed in with the session cookie.
+    let teams: Vec<Uuid> = sqlx::query_scalar("SELECT team_id FROM directory_teams WHERE is_active ORDER BY team_id")
+        .fetch_all(&pool)
+        .await?;
+    anyhow::ensure!(!teams.is_empty(), "the demo organisation has no active team");
+    let admin = signer.token(&Uuid::new_v4().to_string(), &["admin"], &[], ttl);
+    let team_page = format!("{base}/admin/performance/team?period={period}");
+    let session = admin.clone();
+    let route = Route {
+        name: "team-overview-html",
+        cookie: true,
+        make: Box::new(move |rng| {
+            let team = teams[rng.gen_range(0..teams.len())];
+            (format!("{team_page}&team_id={team}"), session.clone())
+        }),
+    };
+    results.push(drive(&client, route, args).await?);
+
+    let people = scored.clone();
+    let agent_page = format!("{base}/admin/performance/agents");
+    let route = Route {
+        name: "agent-detail-html",
+        cookie: true,
+        make: Box::new(move |rng| {
+            let person = people[rng.gen_range(0..people.len())];
+            (format!("{agent_page}/{person}?period={period}"), admin.clone())
+        }),
     };
     results.push(drive(&client, route, args).await?);
 
@@ -165,15 +208,18 @@ async fn measure(db: &Scratch, data: &Path, args: &ApiBenchArgs) -> anyhow::Resu
 
 type MakeRequest = Box<dyn Fn(&mut ChaCha8Rng) -> (String, String) + Send + Sync>;
 
-/// One route under load: `make` picks the URL and the bearer token of each request.
+/// One route under load: `make` picks the URL and the token of each
+/// request, sent as a bearer token or, for pages, as the session cookie.
 struct Route {
     name: &'static str,
+    cookie: bool,
     make: MakeRequest,
 }
 
 #[derive(Default)]
 struct Samples {
     micros: Vec<u32>,
+    max_body_bytes: u64,
     errors: u64,
     first_error: Option<String>,
 }
@@ -197,11 +243,19 @@ async fn drive(client: &reqwest::Client, route: Route, args: &ApiBenchArgs) -> a
                 if sent >= until {
                     break;
                 }
-                let outcome = match client.get(&url).bearer_auth(&token).send().await {
+                let request = if route.cookie {
+                    client.get(&url).header(reqwest::header::COOKIE, format!("perfledger_session={token}"))
+                } else {
+                    client.get(&url).bearer_auth(&token)
+                };
+                let outcome = match request.send().await {
                     Ok(response) => {
                         let status = response.status();
                         match response.bytes().await {
-                            Ok(_) if status.is_success() => Ok(()),
+                            Ok(body) if status.is_success() => {
+                                samples.max_body_bytes = samples.max_body_bytes.max(body.len() as u64);
+                                Ok(())
+                            }
                             Ok(body) => Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body))),
                             Err(e) => Err(format!("reading the body: {e}")),
                         }
@@ -224,6 +278,7 @@ async fn drive(client: &reqwest::Client, route: Route, args: &ApiBenchArgs) -> a
     for task in tasks {
         let samples = task.await?;
         all.micros.extend(samples.micros);
+        all.max_body_bytes = all.max_body_bytes.max(samples.max_body_bytes);
         all.errors += samples.errors;
         if all.first_error.is_none() {
             all.first_error = samples.first_error;
@@ -243,6 +298,7 @@ async fn drive(client: &reqwest::Client, route: Route, args: &ApiBenchArgs) -> a
         p99_ms: percentile_ms(&all.micros, 0.99),
         p999_ms: percentile_ms(&all.micros, 0.999),
         errors: all.errors,
+        max_body_bytes: all.max_body_bytes,
     })
 }
 

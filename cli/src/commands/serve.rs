@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use perfledger_api::auth::Verifier;
+use perfledger_api::auth::{Signer, Verifier};
 use perfledger_api::AppState;
 use perfledger_projections::worker::{run_forever, DEFAULT_BATCH};
 use perfledger_store::{Database, Ingestor};
@@ -16,8 +16,16 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
     let verifier = super::verifier(global)?.context(
         "serving needs a token key: set PERFLEDGER_JWT_SECRET (HS256) or PERFLEDGER_JWT_PUBLIC_KEY_FILE (RS256)",
     )?;
+    let signer = match &global.jwt_secret {
+        Some(_) => Some(super::signer(global)?),
+        None if args.demo => anyhow::bail!(
+            "--demo signs people in with tokens it mints, which needs PERFLEDGER_JWT_SECRET (HS256); \
+             RS256 tokens are minted by the CRM"
+        ),
+        None => None,
+    };
     let db = super::open_database(global).await?;
-    serve(db, verifier, &args, |_| {}).await?;
+    serve(db, verifier, signer, &args, |_| {}).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -26,6 +34,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
 pub async fn serve(
     db: Database,
     verifier: Verifier,
+    signer: Option<Signer>,
     args: &ServeArgs,
     on_ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
@@ -40,7 +49,13 @@ pub async fn serve(
         }
     };
     let address = listener.local_addr()?;
-    let state = AppState { pool: db.pool.clone(), ingestor: Ingestor::new(db.pool.clone(), "http"), verifier };
+    let state = AppState {
+        pool: db.pool.clone(),
+        ingestor: Ingestor::new(db.pool.clone(), "http"),
+        verifier,
+        demo: args.demo,
+        signer,
+    };
     let app = perfledger_api::router(state);
     // Handlers first: a Ctrl-C right after the address is printed still stops cleanly.
     let shutdown = crate::shutdown::install().context("cannot install the Ctrl-C and SIGTERM handlers")?;
@@ -62,6 +77,9 @@ pub async fn serve(
         ))
     });
     println!("perfledger listening on http://{address}");
+    if args.demo {
+        println!("demo sign-in: http://{address}/auth/demo");
+    }
     on_ready(address);
     let served = axum::serve(listener, app).with_graceful_shutdown(until_stopped(stopped)).await;
     if let Some(worker) = worker {

@@ -113,7 +113,7 @@ fn demo_secret(global: &GlobalArgs) -> anyhow::Result<String> {
     Ok(secret)
 }
 
-async fn demo_server(global: &GlobalArgs, serve: crate::config::ServeArgs) -> anyhow::Result<ExitCode> {
+async fn demo_server(global: &GlobalArgs, mut serve: crate::config::ServeArgs) -> anyhow::Result<ExitCode> {
     let secret = demo_secret(global)?;
     let verifier = Verifier::hs256(secret.as_bytes())?;
     let signer = Signer::hs256(secret.as_bytes())?;
@@ -140,7 +140,9 @@ async fn demo_server(global: &GlobalArgs, serve: crate::config::ServeArgs) -> an
         eprintln!("the log already holds {head} events; not seeding");
     }
     let token = signer.token("demo-crm", &[], &[INGEST], 86_400);
-    crate::commands::serve::serve(db, verifier, &serve, |address| {
+    // `perfledger demo` always offers the demo sign-in.
+    serve.demo = true;
+    crate::commands::serve::serve(db, verifier, Some(signer.clone()), &serve, |address| {
         println!("ingest token (24 h): {token}");
         println!("try: curl -s http://{address}/healthz");
     })

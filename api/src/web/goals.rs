@@ -1,0 +1,142 @@
+//! Goal self-tracking on My Performance: create and update one's own goals
+//! with plain forms (CSRF; 303 back with a flash naming the outcome, or the
+//! field at fault and why). The form fields go through the same code as the
+//! goals API ([`crate::performance::goals`]), so the `Goal` aggregate's rules
+//! and messages are the same; nothing partial is written on a refusal.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::Form;
+use serde_json::{Map, Value};
+
+use super::flash::{redirect_with, Flash};
+use super::pages::{respond, PageError};
+use super::params::path_uuid;
+use super::session::{WebUser, CSRF_FIELD};
+use crate::performance::goals::{create_goal, load_goal, update_goal};
+use crate::routes::AppState;
+use crate::scope::effective_person_id;
+
+const BACK: &str = "/agent/my-performance#goals";
+const CREATE_FIELDS: [&str; 6] = ["domain", "metric_key", "label", "target_value", "comparison", "deadline"];
+const UPDATE_FIELDS: [&str; 5] = ["label", "target_value", "comparison", "deadline", "status"];
+
+/// The non-empty form fields among `allowed`, as JSON strings; anything
+/// else (but the CSRF token) is refused with its name.
+fn fields(form: &[(String, String)], allowed: &[&str]) -> Result<Map<String, Value>, String> {
+    let mut map = Map::new();
+    for (key, value) in form {
+        if key == CSRF_FIELD {
+            continue;
+        }
+        if !allowed.contains(&key.as_str()) {
+            return Err(format!("{key}: is not a field of this form; expected one of: {}", allowed.join(", ")));
+        }
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        if map.insert(key.clone(), Value::String(value.to_string())).is_some() {
+            return Err(format!("{key}: is given more than once"));
+        }
+    }
+    Ok(map)
+}
+
+fn csrf(form: &[(String, String)]) -> Option<&str> {
+    form.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.as_str())
+}
+
+/// `POST /agent/my-performance/goals` (CSRF): creates one of my goals.
+pub async fn create(State(state): State<AppState>, user: WebUser, Form(form): Form<Vec<(String, String)>>) -> Response {
+    if let Some(refused) = user.csrf_refusal(csrf(&form)) {
+        return refused;
+    }
+    let result = async {
+        // Self-service first: the same 403 as the API for those without it.
+        effective_person_id(&state.pool, &user.principal, None, "person_id").await?;
+        let flash = match fields(&form, &CREATE_FIELDS) {
+            Err(reason) => Flash::error(format!("The goal was not created. {reason}")),
+            Ok(map) => match create_goal(&state.pool, &user.principal, &map).await {
+                Ok(goal) => Flash::ok(format!(
+                    "Goal \u{201c}{}\u{201d} created; it shows in the list within a few seconds.",
+                    goal.label
+                )),
+                Err(problem) if problem.status == 422 => {
+                    Flash::error(format!("The goal was not created. {}", problem.detail))
+                }
+                Err(problem) => return Err(PageError::from(problem)),
+            },
+        };
+        Ok(redirect_with(BACK, flash))
+    }
+    .await;
+    respond(&user, result)
+}
+
+/// `POST /agent/my-performance/goals/{id}` (CSRF): updates one of my goals,
+/// or cancels it with `status=canceled`.
+pub async fn update(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Some(refused) = user.csrf_refusal(csrf(&form)) {
+        return refused;
+    }
+    let result = async {
+        let goal_id = path_uuid(&id, "goal_id")?;
+        effective_person_id(&state.pool, &user.principal, None, "person_id").await?;
+        // My own goals only on this page; unknown ids: 404 for admins, 403 otherwise.
+        match load_goal(&state.pool, goal_id).await? {
+            Some(goal) if goal.person_id == user.person_id => {}
+            Some(_) => return Err(PageError::forbidden("goal_id: this is not your goal")),
+            None if user.principal.is_admin() => {
+                return Err(PageError::not_found(format!("goal_id: no goal has id '{goal_id}'")))
+            }
+            None => return Err(PageError::forbidden("goal_id: this is not your goal")),
+        }
+        let flash = match fields(&form, &UPDATE_FIELDS) {
+            Err(reason) => Flash::error(format!("The goal was not changed. {reason}")),
+            Ok(map) if map.is_empty() => Flash::error("The goal was not changed: the form had no values."),
+            Ok(map) => match update_goal(&state.pool, &user.principal, goal_id, &map).await {
+                Ok(goal) if map.contains_key("status") => {
+                    Flash::ok(format!("Goal \u{201c}{}\u{201d} canceled.", goal.label))
+                }
+                Ok(goal) => Flash::ok(format!("Goal \u{201c}{}\u{201d} updated.", goal.label)),
+                Err(problem) if problem.status == 422 => {
+                    Flash::error(format!("The goal was not changed. {}", problem.detail))
+                }
+                Err(problem) => return Err(PageError::from(problem)),
+            },
+        };
+        Ok(redirect_with(BACK, flash))
+    }
+    .await;
+    respond(&user, result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn form_fields_become_a_command_body() {
+        let map = fields(
+            &form(&[("csrf_token", "x"), ("label", " Faster "), ("target_value", ""), ("deadline", "2099-01-01")]),
+            &UPDATE_FIELDS,
+        )
+        .unwrap();
+        assert_eq!(map.len(), 2);
+        assert_eq!(map["label"], "Faster");
+        assert!(fields(&form(&[("person_id", "x")]), &CREATE_FIELDS).unwrap_err().starts_with("person_id: "));
+        assert!(fields(&form(&[("label", "a"), ("label", "b")]), &UPDATE_FIELDS)
+            .unwrap_err()
+            .contains("more than once"));
+    }
+}

@@ -1,0 +1,76 @@
+//! HTML dashboards (issue 6): server-rendered askama pages over the same
+//! queries and scope as the JSON API, the sign-in that puts the API's token
+//! in a cookie (D16), and the server-drawn SVG charts they embed.
+//!
+//! | Route | Page |
+//! |---|---|
+//! | `GET /` , `GET /admin/performance` | 303 to Team Performance (admin, `reports:operations`/`reports`) or My Performance |
+//! | `GET /admin/performance/team?team_id=&period=&from=&to=&sort=&order=&offset=` | team overview |
+//! | `GET /admin/performance/team/_table?…` | its leaderboard fragment |
+//! | `GET /admin/performance/agents/{person_id}?period=` | agent detail |
+//! | `GET /admin/performance/agents/{person_id}/_scores?period=` | its score-cards fragment |
+//! | `GET /admin/performance/agents/{person_id}/events?week=&domain=&offset=` | the events behind a domain score |
+//! | `GET /admin/performance/reviews/{review_id}` | review detail (managers, admins) |
+//! | `POST /admin/performance/agents/{person_id}/generate-review` | request a review (303 + flash) |
+//! | `GET /agent/my-performance?period=`, `…/_scores` | my scorecard, its fragment |
+//! | `GET /agent/my-performance/reviews/{id}`, `POST …/{id}/ack` | my review, acknowledge it |
+//! | `POST /agent/my-performance/goals`, `POST …/goals/{id}` | create, update or cancel my goal |
+//! | `GET /auth/sign-in`, `GET /auth/session?token=`, `POST /auth/session`, `POST /auth/logout` | sign-in |
+//! | `GET /auth/demo`, `POST /auth/demo/{person_id}` | demo sign-in (demo mode only, else 404) |
+//! | `GET /assets/{file}` | the stylesheets and script, content-hashed |
+
+pub mod assets;
+pub mod charts;
+mod data;
+pub mod flash;
+mod goals;
+pub mod pages;
+mod params;
+mod person;
+pub mod review_actions;
+mod reviews;
+pub mod session;
+mod team;
+pub mod view;
+
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::routes::AppState;
+use session::WebUser;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/admin/performance", get(home))
+        .route("/admin/performance/team", get(team::overview))
+        .route("/admin/performance/team/_table", get(team::table_partial))
+        .route("/admin/performance/agents/{person_id}", get(person::agent_detail))
+        .route("/admin/performance/agents/{person_id}/_scores", get(person::agent_scores))
+        .route("/admin/performance/agents/{person_id}/events", get(person::events))
+        .route("/admin/performance/agents/{person_id}/generate-review", post(reviews::generate))
+        .route("/admin/performance/reviews/{review_id}", get(reviews::admin_review))
+        .route("/agent/my-performance", get(person::my_performance))
+        .route("/agent/my-performance/_scores", get(person::my_scores))
+        .route("/agent/my-performance/reviews/{id}", get(reviews::my_review))
+        .route("/agent/my-performance/reviews/{id}/ack", post(reviews::acknowledge))
+        .route("/agent/my-performance/goals", post(goals::create))
+        .route("/agent/my-performance/goals/{id}", post(goals::update))
+        .route("/auth/sign-in", get(session::sign_in_page))
+        .route("/auth/session", get(session::session_from_query).post(session::session_from_form))
+        .route("/auth/logout", post(session::logout))
+        .route("/auth/demo", get(session::demo_page))
+        .route("/auth/demo/{person_id}", post(session::demo_sign_in))
+        .route("/assets/{file}", get(assets::serve))
+}
+
+/// `GET /` and `GET /admin/performance`: where a person starts (seed
+/// "Sidebar Navigation": Team Performance for admins and report holders).
+#[utoipa::path(get, path = "/", tag = "ops", operation_id = "home", responses(
+    (status = 303, description = "To the dashboards: Team Performance for admins and report holders, My Performance for everyone else; to the sign-in page without a valid `perfledger_session` cookie"),
+))]
+pub async fn home(user: WebUser) -> Response {
+    let target = if user.can_see_team() { "/admin/performance/team" } else { "/agent/my-performance" };
+    Redirect::to(target).into_response()
+}

@@ -1,0 +1,559 @@
+//! The pages about one person: agent detail (`/admin/performance/agents/{id}`,
+//! managers and admins), my scorecard (`/agent/my-performance`, oneself),
+//! their score-card partials (`…/_scores`) and the drilldown to the events
+//! behind a domain score (`…/events`, D11).
+//!
+//! Scope is the API's ([`crate::scope::effective_person_id`]): the admin
+//! pages also need `reports:operations` (or `reports`, or admin) as the seed's
+//! access table says; my scorecard is self-service; the drilldown follows the
+//! drilldown API exactly (self, managed, admin), so agents can open the
+//! events behind their own scores.
+
+use std::str::FromStr;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use chrono::Utc;
+use perfledger_domain::period::iso_week_label;
+use perfledger_domain::scoring::Domain;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::charts;
+use super::data::{self, GoalRow, PeriodScores, PersonHeader};
+use super::pages::{ok, respond, PageError};
+use super::params::{path_uuid, PeriodQuery};
+use super::session::WebUser;
+use super::view::{domain_label, metric_label, number_text, score_text, Choice, Layout, Nav, PeriodPicker};
+use crate::period_query::{Period, PeriodKind};
+use crate::queries::number::to_f64;
+use crate::queries::{self, PeerComparison, ReviewRow};
+use crate::routes::AppState;
+use crate::scope::{effective_person_id, reach, Reach};
+
+/// Reviews listed on a person's page.
+pub const RECENT_REVIEWS: u32 = 4;
+/// Events per drilldown page.
+pub const EVENTS_PER_PAGE: u32 = 100;
+
+pub struct MetricView {
+    pub label: String,
+    pub points: String,
+    pub max: String,
+    pub raw: String,
+    pub baseline: String,
+}
+
+pub struct DomainCard {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub score: String,
+    pub class: &'static str,
+    pub metrics: Vec<MetricView>,
+    pub drilldown: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "_score_cards.html")]
+pub struct ScoreCards {
+    pub period_label: String,
+    pub composite: String,
+    pub class: &'static str,
+    pub scored: bool,
+    pub trend: String,
+    pub radar: String,
+    pub cards: Vec<DomainCard>,
+    pub best: Option<String>,
+    pub worst: Option<String>,
+    pub week_note: bool,
+}
+
+pub struct GoalView {
+    pub id: Uuid,
+    pub label: String,
+    pub what: String,
+    pub target: String,
+    pub current: String,
+    pub progress: Option<String>,
+    pub class: &'static str,
+    pub deadline: String,
+    pub status: String,
+    pub editable: bool,
+    pub target_raw: String,
+    pub comparison: String,
+}
+
+pub struct ReviewItem {
+    pub href: String,
+    pub period: String,
+    pub status: String,
+    pub composite: String,
+    pub class: &'static str,
+    pub summary: String,
+    pub acknowledged: bool,
+}
+
+pub struct PeerView {
+    pub shown: bool,
+    pub percentile: String,
+    pub team_average: String,
+    pub team_size: u32,
+    pub histogram: String,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+pub struct PersonPage {
+    pub layout: Layout,
+    pub header: PersonHeader,
+    pub self_view: bool,
+    pub page_path: String,
+    pub partial_path: String,
+    pub picker: PeriodPicker,
+    pub scores: String,
+    pub goals: Vec<GoalView>,
+    pub reviews: Vec<ReviewItem>,
+    pub can_generate: bool,
+    pub generate_action: String,
+    pub peer: Option<PeerView>,
+    pub unacknowledged: Vec<ReviewItem>,
+    pub domains: Vec<Choice>,
+    pub metric_keys: Vec<String>,
+    pub today: String,
+}
+
+/// The admin pages' gate (seed "Access Control"), then the API's scope.
+async fn managed_person(state: &AppState, user: &WebUser, id: &str) -> Result<Uuid, PageError> {
+    let requested = path_uuid(id, "person_id")?;
+    if !user.can_see_team() {
+        return Err(PageError::forbidden(
+            "Agent pages are for admins and team managers (permission reports:operations or reports); \
+             your own scores are under My Performance.",
+        ));
+    }
+    Ok(effective_person_id(&state.pool, &user.principal, Some(requested), "person_id").await?)
+}
+
+async fn self_person(state: &AppState, user: &WebUser) -> Result<Uuid, PageError> {
+    Ok(effective_person_id(&state.pool, &user.principal, None, "person_id").await?)
+}
+
+/// The score cards of `person` in `period`, whose `scores` the caller read.
+async fn score_cards(
+    state: &AppState,
+    person: Uuid,
+    period: &Period,
+    scores: &PeriodScores,
+) -> Result<ScoreCards, PageError> {
+    let previous = data::period_scores(&state.pool, person, &data::previous(period)).await?;
+    let trend = data::trend(&state.pool, person, period).await?;
+    let axes: Vec<&str> = Domain::ALL.iter().map(|d| domain_label(*d)).collect();
+    let current: Vec<Option<f64>> = Domain::ALL.iter().map(|d| scores.domain_score(*d)).collect();
+    let before: Vec<Option<f64>> = Domain::ALL.iter().map(|d| previous.domain_score(*d)).collect();
+    let week = period.week_start();
+    let cards = Domain::ALL
+        .iter()
+        .map(|domain| {
+            let breakdown = scores.domains.get(domain);
+            let score = breakdown.map(|b| b.score);
+            DomainCard {
+                key: domain.as_str(),
+                label: domain_label(*domain),
+                score: score_text(score),
+                class: charts::score_class(score),
+                metrics: breakdown
+                    .map(|b| {
+                        b.metrics
+                            .iter()
+                            .map(|m| MetricView {
+                                label: metric_label(&m.key),
+                                points: number_text(Some(m.points)),
+                                max: number_text(Some(m.max)),
+                                raw: number_text(m.raw_value),
+                                baseline: number_text(m.team_baseline),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                drilldown: match (week, breakdown) {
+                    (Some(week), Some(_)) => Some(format!(
+                        "/admin/performance/agents/{person}/events?week={}&domain={}",
+                        iso_week_label(week),
+                        domain.as_str()
+                    )),
+                    _ => None,
+                },
+            }
+        })
+        .collect();
+    let (best, worst) = callouts(scores);
+    Ok(ScoreCards {
+        period_label: super::view::describe(period),
+        composite: score_text(scores.composite),
+        class: charts::score_class(scores.composite),
+        scored: scores.composite.is_some(),
+        trend: charts::line_chart("Composite score, last 12 weeks", &trend, Some(flag_threshold(state, period).await?)),
+        radar: charts::radar("Domain scores: this period against the previous one", &axes, &current, &before),
+        cards,
+        best,
+        worst,
+        week_note: period.kind == PeriodKind::Range,
+    })
+}
+
+async fn flag_threshold(state: &AppState, period: &Period) -> Result<f64, PageError> {
+    let settings = perfledger_projections::settings::in_force_at(&state.pool, period.start)
+        .await
+        .map_err(|e| PageError::from(crate::queries::QueryError::from(e)))?;
+    Ok(settings.flagged_threshold as f64)
+}
+
+/// The metrics with the best and the worst share of their points.
+fn callouts(scores: &PeriodScores) -> (Option<String>, Option<String>) {
+    let mut metrics: Vec<(f64, String)> = scores
+        .domains
+        .iter()
+        .flat_map(|(domain, b)| b.metrics.iter().map(move |m| (domain, m)))
+        .filter(|(_, m)| m.max > 0.0)
+        .map(|(domain, m)| {
+            let text = format!(
+                "{} ({}): {} of {} points, value {} against a team baseline of {}",
+                metric_label(&m.key),
+                domain_label(*domain),
+                number_text(Some(m.points)),
+                number_text(Some(m.max)),
+                number_text(m.raw_value),
+                number_text(m.team_baseline),
+            );
+            (m.points / m.max, text)
+        })
+        .collect();
+    if metrics.len() < 2 {
+        return (None, None);
+    }
+    metrics.sort_by(|a, b| b.0.total_cmp(&a.0));
+    (metrics.first().map(|m| m.1.clone()), metrics.last().map(|m| m.1.clone()))
+}
+
+fn goal_views(goals: Vec<GoalRow>, scores: &PeriodScores, editable: bool) -> Vec<GoalView> {
+    goals
+        .into_iter()
+        .map(|g| {
+            let current = g.current_value.or_else(|| scores.value_of(g.domain, &g.metric_key));
+            let progress = data::goal_progress(&g.comparison, g.target_value, current);
+            GoalView {
+                id: g.id,
+                what: format!("{} · {}", domain_label(g.domain), metric_label(&g.metric_key)),
+                target: format!(
+                    "{} {}",
+                    if g.comparison == "lte" { "at most" } else { "at least" },
+                    number_text(Some(g.target_value))
+                ),
+                current: number_text(current),
+                progress: progress.map(|p| format!("{p:.0}")),
+                class: match progress {
+                    Some(p) if p >= 100.0 => "good",
+                    Some(p) if p >= 50.0 => "warn",
+                    Some(_) => "bad",
+                    None => "none",
+                },
+                deadline: g.deadline.to_string(),
+                editable: editable && g.status == "active",
+                target_raw: number_text(Some(g.target_value)),
+                comparison: g.comparison,
+                status: g.status,
+                label: g.label,
+            }
+        })
+        .collect()
+}
+
+fn review_item(review: &ReviewRow, href: String) -> ReviewItem {
+    let composite = review.composite_score.as_ref().map(to_f64);
+    let summary: String = review.summary_text.clone().unwrap_or_default();
+    let short: String = summary.chars().take(220).collect();
+    ReviewItem {
+        href,
+        period: format!(
+            "{} – {}",
+            review.review_period_start.format("%-d %b %Y"),
+            (review.review_period_end - chrono::Duration::days(1)).format("%-d %b %Y")
+        ),
+        status: review.status.clone(),
+        composite: score_text(composite),
+        class: charts::score_class(composite),
+        summary: if short.len() < summary.len() { format!("{short}…") } else { short },
+        acknowledged: review.is_acknowledged,
+    }
+}
+
+/// `mine`: the viewer's composite, whose bucket the histogram highlights.
+fn peer_view(comparison: PeerComparison, mine: Option<f64>) -> PeerView {
+    match comparison {
+        PeerComparison::Shown(stats) => {
+            let buckets: Vec<(u32, u32, u32)> = stats.histogram.iter().map(|b| (b.from, b.to, b.count)).collect();
+            PeerView {
+                shown: true,
+                percentile: number_text(Some(to_f64(&stats.percentile))),
+                team_average: score_text(Some(to_f64(&stats.team_average))),
+                team_size: stats.team_size,
+                histogram: charts::histogram(
+                    "Your team's composite scores (anonymised)",
+                    &buckets,
+                    mine.and_then(|m| buckets.iter().rposition(|(from, _, _)| m >= f64::from(*from))),
+                ),
+                message: String::new(),
+            }
+        }
+        PeerComparison::Suppressed(s) => PeerView {
+            shown: false,
+            percentile: String::new(),
+            team_average: String::new(),
+            team_size: 0,
+            histogram: String::new(),
+            message: s.detail,
+        },
+    }
+}
+
+async fn person_page(
+    state: &AppState,
+    user: &WebUser,
+    person: Uuid,
+    q: &PeriodQuery,
+    self_view: bool,
+) -> Result<Response, PageError> {
+    let (period, picker) = q.resolve()?;
+    let header = data::person_header(&state.pool, person).await?;
+    let scores = data::period_scores(&state.pool, person, &period).await?;
+    let cards = score_cards(state, person, &period, &scores).await?;
+    let goals = goal_views(data::goals(&state.pool, person).await?, &scores, self_view);
+    let review_base = if self_view { "/agent/my-performance/reviews" } else { "/admin/performance/reviews" };
+    let reviews_rows = queries::reviews_of(&state.pool, person, RECENT_REVIEWS).await?;
+    let reviews = reviews_rows.iter().map(|r| review_item(r, format!("{review_base}/{}", r.id))).collect();
+    let (page_path, partial_path) = if self_view {
+        ("/agent/my-performance".to_string(), "/agent/my-performance/_scores".to_string())
+    } else {
+        (format!("/admin/performance/agents/{person}"), format!("/admin/performance/agents/{person}/_scores"))
+    };
+    let (peer, unacknowledged) = if self_view {
+        let comparison = queries::peer_comparison(&state.pool, person, &period).await?;
+        let pending: Vec<(Uuid,)> = sqlx::query_as(
+            "SELECT id FROM agent_performance_reviews
+              WHERE person_id = $1 AND status = 'generated' AND NOT is_acknowledged
+              ORDER BY review_period_start DESC LIMIT 5",
+        )
+        .bind(person)
+        .fetch_all(&state.pool)
+        .await?;
+        let mut items = Vec::new();
+        for (id,) in pending {
+            if let Some(review) = queries::review_by_id(&state.pool, id).await? {
+                items.push(review_item(&review, format!("{review_base}/{id}")));
+            }
+        }
+        (Some(peer_view(comparison, scores.composite)), items)
+    } else {
+        (None, Vec::new())
+    };
+    let can_generate = !self_view
+        && reach(&user.principal) != Reach::SelfOnly
+        && (person != user.person_id || user.principal.is_admin());
+    let scores_html = cards.render().map_err(|e| {
+        PageError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("the score cards failed to render: {e}"))
+    })?;
+    let title = if self_view { "My Performance".to_string() } else { header.name.clone() };
+    let nav = if self_view { Nav::MyPerformance } else { Nav::TeamPerformance };
+    ok(&PersonPage {
+        layout: user.layout(title, nav),
+        self_view,
+        page_path,
+        partial_path,
+        picker,
+        scores: scores_html,
+        goals,
+        reviews,
+        can_generate,
+        generate_action: format!("/admin/performance/agents/{person}/generate-review"),
+        peer,
+        unacknowledged,
+        domains: Domain::ALL
+            .iter()
+            .map(|d| Choice { value: d.as_str().into(), label: domain_label(*d).into(), selected: false })
+            .collect(),
+        metric_keys: metric_keys(),
+        today: Utc::now().date_naive().to_string(),
+        header,
+    })
+}
+
+/// Every metric a goal may track: `composite`, the domain scores and the
+/// metrics of the metric table.
+fn metric_keys() -> Vec<String> {
+    let mut keys = vec![perfledger_domain::goals::COMPOSITE_METRIC_KEY.to_string()];
+    keys.extend(Domain::ALL.iter().map(|d| d.as_str().to_string()));
+    for (_, key, _) in perfledger_domain::scoring::formulas::METRIC_KEYS {
+        if !keys.iter().any(|k| k == key) {
+            keys.push(key.to_string());
+        }
+    }
+    keys
+}
+
+/// `GET /admin/performance/agents/{person_id}?period=`
+pub async fn agent_detail(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> Response {
+    let result = async {
+        let person = managed_person(&state, &user, &id).await?;
+        person_page(&state, &user, person, &q, false).await
+    }
+    .await;
+    respond(&user, result)
+}
+
+/// `GET /admin/performance/agents/{person_id}/_scores?period=`
+pub async fn agent_scores(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> Response {
+    let result = async {
+        let person = managed_person(&state, &user, &id).await?;
+        let (period, _) = q.resolve()?;
+        let scores = data::period_scores(&state.pool, person, &period).await?;
+        ok(&score_cards(&state, person, &period, &scores).await?)
+    }
+    .await;
+    respond(&user, result)
+}
+
+/// `GET /agent/my-performance?period=`
+pub async fn my_performance(State(state): State<AppState>, user: WebUser, Query(q): Query<PeriodQuery>) -> Response {
+    let result = async {
+        let me = self_person(&state, &user).await?;
+        person_page(&state, &user, me, &q, true).await
+    }
+    .await;
+    respond(&user, result)
+}
+
+/// `GET /agent/my-performance/_scores?period=`
+pub async fn my_scores(State(state): State<AppState>, user: WebUser, Query(q): Query<PeriodQuery>) -> Response {
+    let result = async {
+        let me = self_person(&state, &user).await?;
+        let (period, _) = q.resolve()?;
+        let scores = data::period_scores(&state.pool, me, &period).await?;
+        ok(&score_cards(&state, me, &period, &scores).await?)
+    }
+    .await;
+    respond(&user, result)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EventsQuery {
+    week: Option<String>,
+    domain: Option<String>,
+    offset: Option<String>,
+}
+
+pub struct EventView {
+    pub position: i64,
+    pub event_id: String,
+    pub event_type: String,
+    pub occurred_at: String,
+    pub data: String,
+}
+
+#[derive(Template)]
+#[template(path = "events.html")]
+pub struct EventsPage {
+    pub layout: Layout,
+    pub header: PersonHeader,
+    pub week: String,
+    pub domain: &'static str,
+    pub events: Vec<EventView>,
+    pub total: u64,
+    pub shown_from: u64,
+    pub shown_to: u64,
+    pub back: String,
+    pub previous_page: Option<String>,
+    pub next_page: Option<String>,
+}
+
+/// `GET /admin/performance/agents/{person_id}/events?week=YYYY-Www&domain=D&offset=`
+pub async fn events(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Query(q): Query<EventsQuery>,
+) -> Response {
+    let result = async {
+        let requested = path_uuid(&id, "person_id")?;
+        let week_text = q.week.as_deref().map(str::trim).filter(|w| !w.is_empty()).ok_or_else(|| {
+            PageError::new(axum::http::StatusCode::BAD_REQUEST, "week: is required (an ISO week like 2026-W20)")
+        })?;
+        let week = crate::performance::reports::week_param(week_text)?;
+        let domain_text = q.domain.as_deref().map(str::trim).unwrap_or_default();
+        let domain = Domain::from_str(domain_text)
+            .map_err(|reason| PageError::new(axum::http::StatusCode::BAD_REQUEST, format!("domain: {reason}")))?;
+        let offset: u64 = match q.offset.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => 0,
+            Some(text) => text.parse().map_err(|_| {
+                PageError::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    format!("offset: '{text}' is not a non-negative integer"),
+                )
+            })?,
+        };
+        let person = effective_person_id(&state.pool, &user.principal, Some(requested), "person_id").await?;
+        let Some(page) = queries::drilldown(&state.pool, person, week, domain, EVENTS_PER_PAGE, offset).await? else {
+            return Err(PageError::not_found(format!(
+                "week: there is no {} score for {}",
+                domain_label(domain),
+                iso_week_label(week)
+            )));
+        };
+        let header = data::person_header(&state.pool, person).await?;
+        let label = iso_week_label(week);
+        let base = format!("/admin/performance/agents/{person}/events?week={label}&domain={}", domain.as_str());
+        let shown_to = offset + page.items.len() as u64;
+        let back = if person == user.person_id {
+            format!("/agent/my-performance?period={label}")
+        } else {
+            format!("/admin/performance/agents/{person}?period={label}")
+        };
+        ok(&EventsPage {
+            layout: user.layout(format!("{} · {} · {label}", header.name, domain_label(domain)), Nav::None),
+            week: label,
+            domain: domain_label(domain),
+            events: page
+                .items
+                .iter()
+                .map(|e| EventView {
+                    position: e.global_position,
+                    event_id: e.event_id.clone(),
+                    event_type: e.event_type.clone(),
+                    occurred_at: e.occurred_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    data: serde_json::to_string(&e.data).unwrap_or_default(),
+                })
+                .collect(),
+            total: page.total,
+            shown_from: if page.items.is_empty() { 0 } else { offset + 1 },
+            shown_to,
+            previous_page: (offset > 0)
+                .then(|| format!("{base}&offset={}", offset.saturating_sub(u64::from(EVENTS_PER_PAGE)))),
+            next_page: (shown_to < page.total).then(|| format!("{base}&offset={shown_to}")),
+            back,
+            header,
+        })
+    }
+    .await;
+    respond(&user, result)
+}

@@ -1,0 +1,338 @@
+//! Review pages and actions: the review detail for managers and admins
+//! (`/admin/performance/reviews/{id}`) and for the reviewed person
+//! (`/agent/my-performance/reviews/{id}`), acknowledging (the reviewed person
+//! only) and generating (team managers and admins, for someone else unless
+//! admin). POSTs check the CSRF token first and answer 303 with a flash.
+//!
+//! Scope: a review is visible to whoever may see its person
+//! ([`effective_person_id`]) on the admin page (which also needs
+//! `reports:operations`), and only to its person on the self-service page.
+//! An unknown review id is a 404 for admins and a 403 for everyone else, as
+//! for unknown people and goals, so ids cannot be probed.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::Form;
+use serde::Deserialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::charts;
+use super::flash::{redirect_with, Flash};
+use super::pages::{ok, respond, PageError};
+use super::params::path_uuid;
+use super::review_actions;
+use super::session::WebUser;
+use super::view::{score_text, Layout, Nav};
+use crate::queries::number::to_f64;
+use crate::queries::{self, ReviewRow};
+use crate::routes::AppState;
+use crate::scope::{acting_person_id, effective_person_id, may_serve_self};
+
+pub struct Recommendation {
+    pub priority: String,
+    pub category: String,
+    pub action: String,
+    pub impact: String,
+    pub class: &'static str,
+}
+
+pub struct Callout {
+    pub kind: String,
+    pub reference: String,
+    pub observation: String,
+    pub class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "review.html")]
+pub struct ReviewPage {
+    pub layout: Layout,
+    pub person_name: String,
+    pub person_href: String,
+    pub period: String,
+    pub status: String,
+    pub composite: String,
+    pub class: &'static str,
+    pub summary: String,
+    pub strengths: Vec<String>,
+    pub improvements: Vec<String>,
+    pub recommendations: Vec<Recommendation>,
+    pub callouts: Vec<Callout>,
+    pub model: String,
+    pub failure_reason: Option<String>,
+    pub acknowledged: Option<String>,
+    pub can_acknowledge: bool,
+    pub ack_action: String,
+}
+
+fn strings(value: &Option<Value>) -> Vec<String> {
+    value
+        .as_ref()
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Object(o) => o.get("text").and_then(Value::as_str).map(String::from),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn text(object: &serde_json::Map<String, Value>, keys: &[&str]) -> String {
+    keys.iter()
+        .find_map(|k| object.get(*k))
+        .map(|v| match v {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        })
+        .unwrap_or_default()
+}
+
+/// `high` < `medium` < `low`, numbers ascending (1 first), unknown last.
+fn priority_rank(priority: &str) -> (u8, i64) {
+    match priority.trim().to_ascii_lowercase().as_str() {
+        "critical" => (0, 0),
+        "high" => (1, 0),
+        "medium" => (2, 0),
+        "low" => (3, 0),
+        other => other.parse::<i64>().map(|n| (1, n)).unwrap_or((4, 0)),
+    }
+}
+
+fn recommendations(value: &Option<Value>) -> Vec<Recommendation> {
+    let mut items: Vec<Recommendation> = value
+        .as_ref()
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_object)
+                .map(|o| {
+                    let priority = text(o, &["priority"]);
+                    Recommendation {
+                        class: match priority_rank(&priority).0 {
+                            0 | 1 => "bad",
+                            2 => "warn",
+                            _ => "none",
+                        },
+                        category: text(o, &["category"]),
+                        action: text(o, &["action", "recommendation"]),
+                        impact: text(o, &["impact", "expected_impact"]),
+                        priority,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    items.sort_by_key(|r| priority_rank(&r.priority));
+    items
+}
+
+fn callouts(value: &Option<Value>) -> Vec<Callout> {
+    value
+        .as_ref()
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_object)
+                .map(|o| {
+                    let kind = text(o, &["type"]);
+                    Callout {
+                        class: if kind == "positive" { "good" } else { "warn" },
+                        reference: text(o, &["reference"]),
+                        observation: text(o, &["observation"]),
+                        kind,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The review, or 404 (admins) / 403 (everyone else) when it does not exist.
+async fn load(state: &AppState, user: &WebUser, id: &str) -> Result<ReviewRow, PageError> {
+    let id = path_uuid(id, "review_id")?;
+    match queries::review_by_id(&state.pool, id).await? {
+        Some(review) => Ok(review),
+        None if user.principal.is_admin() => Err(PageError::not_found(format!("review_id: no review has id '{id}'"))),
+        None => Err(PageError::forbidden("review_id: you may not see this review")),
+    }
+}
+
+/// The reviewed person only (self-service), for the page and the acknowledgement.
+fn own_review(user: &WebUser, review: &ReviewRow) -> Result<(), PageError> {
+    if review.person_id != user.person_id {
+        return Err(PageError::forbidden("review_id: this is not your review"));
+    }
+    if !may_serve_self(&user.principal) {
+        return Err(PageError::forbidden(
+            "self-service needs inbox access (role agent/support or permission crm:inbox) or reports:operations",
+        ));
+    }
+    Ok(())
+}
+
+async fn review_page(
+    state: &AppState,
+    user: &WebUser,
+    review: ReviewRow,
+    self_view: bool,
+) -> Result<Response, PageError> {
+    let header = super::data::person_header(&state.pool, review.person_id).await?;
+    let composite = review.composite_score.as_ref().map(to_f64);
+    let own = review.person_id == user.person_id;
+    ok(&ReviewPage {
+        layout: user.layout(
+            format!("Review · {}", header.name),
+            if self_view { Nav::MyPerformance } else { Nav::TeamPerformance },
+        ),
+        person_href: if self_view {
+            "/agent/my-performance".to_string()
+        } else {
+            format!("/admin/performance/agents/{}", review.person_id)
+        },
+        person_name: header.name,
+        period: format!(
+            "{} – {}",
+            review.review_period_start.format("%-d %b %Y"),
+            (review.review_period_end - chrono::Duration::days(1)).format("%-d %b %Y")
+        ),
+        status: review.status.clone(),
+        composite: score_text(composite),
+        class: charts::score_class(composite),
+        summary: review.summary_text.clone().unwrap_or_default(),
+        strengths: strings(&review.strengths_json),
+        improvements: strings(&review.improvements_json),
+        recommendations: recommendations(&review.recommendations_json),
+        callouts: callouts(&review.callouts_json),
+        model: [review.llm_provider.clone(), review.llm_model.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · "),
+        failure_reason: review.failure_reason.clone(),
+        acknowledged: review.acknowledged_at.map(|at| at.format("%-d %b %Y %H:%M UTC").to_string()),
+        can_acknowledge: own && self_view && review.status == "generated" && !review.is_acknowledged,
+        ack_action: format!("/agent/my-performance/reviews/{}/ack", review.id),
+    })
+}
+
+/// `GET /admin/performance/reviews/{review_id}`
+pub async fn admin_review(State(state): State<AppState>, user: WebUser, Path(id): Path<String>) -> Response {
+    let result = async {
+        if !user.can_see_team() {
+            return Err(PageError::forbidden(
+                "This page is for admins and team managers; your own reviews are under My Performance.",
+            ));
+        }
+        let review = load(&state, &user, &id).await?;
+        effective_person_id(&state.pool, &user.principal, Some(review.person_id), "review_id").await?;
+        review_page(&state, &user, review, false).await
+    }
+    .await;
+    respond(&user, result)
+}
+
+/// `GET /agent/my-performance/reviews/{id}`
+pub async fn my_review(State(state): State<AppState>, user: WebUser, Path(id): Path<String>) -> Response {
+    let result = async {
+        let review = load(&state, &user, &id).await?;
+        own_review(&user, &review)?;
+        review_page(&state, &user, review, true).await
+    }
+    .await;
+    respond(&user, result)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ActionForm {
+    csrf_token: Option<String>,
+    period: Option<String>,
+}
+
+/// `POST /agent/my-performance/reviews/{id}/ack` (CSRF): 303 back to the review.
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    if let Some(refused) = user.csrf_refusal(form.csrf_token.as_deref()) {
+        return refused;
+    }
+    let result = async {
+        let review = load(&state, &user, &id).await?;
+        own_review(&user, &review)?;
+        let back = format!("/agent/my-performance/reviews/{}", review.id);
+        let flash = match review_actions::acknowledge_review(&state, &user.principal, review.id).await {
+            Ok(()) => Flash::ok("Review acknowledged. Thank you."),
+            Err(problem) => Flash::error(format!("The review was not acknowledged: {}", problem.detail)),
+        };
+        Ok(redirect_with(&back, flash))
+    }
+    .await;
+    respond(&user, result)
+}
+
+/// `POST /admin/performance/agents/{person_id}/generate-review` (CSRF):
+/// managers for their members and admins; 303 back to the agent page.
+pub async fn generate(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    if let Some(refused) = user.csrf_refusal(form.csrf_token.as_deref()) {
+        return refused;
+    }
+    let result = async {
+        let requested: Uuid = path_uuid(&id, "person_id")?;
+        let person = acting_person_id(&state.pool, &user.principal, Some(requested), "person_id", false).await?;
+        let period = form.period.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(String::from);
+        let flash = match review_actions::request_review(&state, &user.principal, person, period, false).await {
+            Ok(requested) => Flash::ok(format!("Review requested ({}): {}", requested.status, requested.review_id)),
+            Err(problem) => Flash::error(format!("No review was generated: {}", problem.detail)),
+        };
+        Ok(redirect_with(&format!("/admin/performance/agents/{person}"), flash))
+    }
+    .await;
+    respond(&user, result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn recommendations_sort_by_priority_and_read_both_spellings() {
+        let value = Some(json!([
+            {"priority": "low", "category": "data", "action": "Tag notes", "impact": "small"},
+            {"priority": "high", "category": "support", "recommendation": "Answer faster", "expected_impact": "SLA"},
+            {"priority": "medium", "category": "sales", "action": "Follow up", "impact": "wins"},
+        ]));
+        let sorted = recommendations(&value);
+        assert_eq!(sorted.iter().map(|r| r.priority.as_str()).collect::<Vec<_>>(), ["high", "medium", "low"]);
+        assert_eq!((sorted[0].action.as_str(), sorted[0].impact.as_str()), ("Answer faster", "SLA"));
+        assert_eq!(sorted[0].class, "bad");
+        assert!(recommendations(&None).is_empty());
+    }
+
+    #[test]
+    fn callouts_and_lists_tolerate_missing_fields() {
+        let value =
+            Some(json!([{"type": "positive", "reference": "#T-1", "observation": "Fast"}, {"type": "concern"}]));
+        let items = callouts(&value);
+        assert_eq!((items[0].class, items[1].class), ("good", "warn"));
+        assert_eq!(items[1].observation, "");
+        assert_eq!(strings(&Some(json!(["a", {"text": "b"}, 3]))), ["a", "b"]);
+    }
+}

@@ -1,0 +1,399 @@
+//! Sign-in for the dashboards (D16): the same JWT as the API's bearer token,
+//! carried in the HttpOnly, SameSite=Lax cookie [`SESSION_COOKIE`] and
+//! verified by the same [`crate::auth::Verifier`], with the person's projected
+//! grants merged in. Every POST form carries a CSRF token bound to the session
+//! ([`csrf_token`]).
+//!
+//! Decisions:
+//! - A page request without a valid session (none, expired, bad signature)
+//!   is a 303 to [`SIGN_IN_PATH`]; the stale cookie is cleared.
+//! - The CSRF token is SHA-256 over a fixed label and the session token. The
+//!   session token is the secret: it never appears in a page (HttpOnly), so a
+//!   cross-site form cannot know the hash, and the hash does not reveal the
+//!   token. No server-side state, and it works with HS256 and RS256 alike.
+//! - Signing in by form refuses cross-site posts (`Sec-Fetch-Site:
+//!   cross-site`, or an `Origin` other than the request's host), so another
+//!   site cannot sign a browser into a session of its choosing.
+//! - Demo mode (`AppState::demo`, off unless `--demo`): `/auth/demo` lists the
+//!   seeded people; signing in as one mints a one-hour token whose `sub` is
+//!   the person (roles and permissions come from their projected grants).
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::flash::Flash;
+use super::pages::{render, ErrorPage};
+use super::view::{Layout, Nav};
+use crate::auth::Principal;
+use crate::routes::AppState;
+
+pub const SESSION_COOKIE: &str = "perfledger_session";
+pub const SIGN_IN_PATH: &str = "/auth/sign-in";
+/// How long a demo sign-in lasts.
+pub const DEMO_TOKEN_TTL_SECONDS: u64 = 3_600;
+/// The form field every POST carries.
+pub const CSRF_FIELD: &str = "csrf_token";
+
+/// The CSRF token of a session (module docs).
+pub fn csrf_token(session_token: &str) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"perfledger-csrf-v1\0");
+    hash.update(session_token.as_bytes());
+    super::view::hex(&hash.finalize())
+}
+
+/// Compares in time independent of where the strings differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim_matches('"').to_string())
+}
+
+/// `Set-Cookie` for the session: HttpOnly, SameSite=Lax, the whole site,
+/// for as long as the token lives.
+fn session_cookie(token: &str, max_age: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}"))
+        .expect("a JWT is a valid cookie value")
+}
+
+fn clear_session_cookie() -> HeaderValue {
+    HeaderValue::from_static("perfledger_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+/// A signed-in person, as every page handler receives it.
+pub struct WebUser {
+    pub principal: Principal,
+    pub person_id: Uuid,
+    pub display_name: String,
+    /// The CSRF token forms of this session carry.
+    pub csrf: String,
+    /// A message left by the previous POST, shown once.
+    pub flash: Option<Flash>,
+}
+
+impl WebUser {
+    /// May open Team Performance (seed "Sidebar Navigation"): admin, or
+    /// `reports:operations`/`reports`.
+    pub fn can_see_team(&self) -> bool {
+        self.principal.has_permission(crate::scope::MANAGE_PERMISSION)
+    }
+
+    pub fn layout(&self, title: impl Into<String>, active: Nav) -> Layout {
+        Layout::signed_in(title.into(), active, self)
+    }
+
+    /// The 403 page for a POST whose `csrf_token` is missing or wrong.
+    pub fn csrf_refusal(&self, submitted: Option<&str>) -> Option<Response> {
+        match submitted {
+            Some(token) if same(token, &self.csrf) => None,
+            _ => Some(render(
+                StatusCode::FORBIDDEN,
+                &ErrorPage::new(
+                    self.layout("Forbidden", Nav::None),
+                    StatusCode::FORBIDDEN,
+                    "This form was refused: its security token (csrf_token) is missing or does not match your \
+                     session. Reload the page and try again.",
+                ),
+            )),
+        }
+    }
+}
+
+fn to_sign_in() -> Response {
+    let mut response = Redirect::to(SIGN_IN_PATH).into_response();
+    response.headers_mut().append(header::SET_COOKIE, clear_session_cookie());
+    response
+}
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
+            return Err(Redirect::to(SIGN_IN_PATH).into_response());
+        };
+        let Ok(mut principal) = state.verifier.verify(&token) else { return Err(to_sign_in()) };
+        if let Err(e) = principal.merge_projected_grants(&state.pool).await {
+            return Err(unavailable(&e));
+        }
+        let Some(person_id) = principal.person_id else {
+            return Err(render(
+                StatusCode::FORBIDDEN,
+                &ErrorPage::new(
+                    Layout::anonymous("Forbidden"),
+                    StatusCode::FORBIDDEN,
+                    "This token does not name a person (its sub is not a person_id): the dashboards are for people.",
+                ),
+            ));
+        };
+        let display_name: Option<String> =
+            match sqlx::query_scalar("SELECT display_name FROM directory_people WHERE person_id = $1")
+                .bind(person_id)
+                .fetch_optional(&state.pool)
+                .await
+            {
+                Ok(name) => name,
+                Err(e) => return Err(unavailable(&e)),
+            };
+        Ok(WebUser {
+            principal,
+            person_id,
+            display_name: display_name.unwrap_or_else(|| person_id.to_string()),
+            csrf: csrf_token(&token),
+            flash: Flash::from_headers(&parts.headers),
+        })
+    }
+}
+
+fn unavailable(e: &sqlx::Error) -> Response {
+    render(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &ErrorPage::new(
+            Layout::anonymous("Service Unavailable"),
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("The database failed: {e}"),
+        ),
+    )
+}
+
+// ------------------------------------------------------------ routes
+
+#[derive(askama::Template)]
+#[template(path = "sign_in.html")]
+pub struct SignInPage {
+    pub layout: Layout,
+    pub error: Option<String>,
+    pub demo: bool,
+}
+
+/// `GET /auth/sign-in`: the token form (and the demo list's link in demo mode).
+pub async fn sign_in_page(State(state): State<AppState>) -> Response {
+    render(StatusCode::OK, &SignInPage { layout: Layout::anonymous("Sign in"), error: None, demo: state.demo })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    token: Option<String>,
+}
+
+/// `GET /auth/session?token=JWT`: sets the session cookie, 303 to `/`.
+pub async fn session_from_query(State(state): State<AppState>, Query(form): Query<TokenForm>) -> Response {
+    start_session(&state, form.token.as_deref())
+}
+
+/// `POST /auth/session` (form field `token`): the same, for the sign-in form.
+pub async fn session_from_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    if let Some(refused) = cross_site_refusal(&headers) {
+        return refused;
+    }
+    start_session(&state, form.token.as_deref())
+}
+
+/// The 403 page for a sign-in posted from another site (module docs).
+fn cross_site_refusal(headers: &HeaderMap) -> Option<Response> {
+    let cross_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site");
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let foreign_origin =
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).filter(|origin| *origin != "null").is_some_and(
+            |origin| {
+                let authority = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
+                Some(authority) != host
+            },
+        );
+    if cross_site || foreign_origin {
+        return Some(render(
+            StatusCode::FORBIDDEN,
+            &ErrorPage::new(
+                Layout::anonymous("Forbidden"),
+                StatusCode::FORBIDDEN,
+                "A sign-in posted from another site was refused.",
+            ),
+        ));
+    }
+    None
+}
+
+fn start_session(state: &AppState, token: Option<&str>) -> Response {
+    let token = token.map(str::trim).unwrap_or_default();
+    let refused = |reason: String| {
+        render(
+            StatusCode::UNAUTHORIZED,
+            &SignInPage { layout: Layout::anonymous("Sign in"), error: Some(reason), demo: state.demo },
+        )
+    };
+    if token.is_empty() {
+        return refused("token: is required; paste the JWT the CRM issued you".into());
+    }
+    let exp = match state.verifier.verify_claims(token) {
+        Ok(claims) if Uuid::parse_str(&claims.sub).is_err() => {
+            return refused("token: it does not name a person (its sub is not a person_id)".into())
+        }
+        Ok(claims) => claims.exp,
+        Err(problem) => return refused(format!("token: {}", problem.detail)),
+    };
+    let max_age = exp.saturating_sub(jsonwebtoken::get_current_timestamp()).max(60);
+    let mut response = Redirect::to("/").into_response();
+    response.headers_mut().append(header::SET_COOKIE, session_cookie(token, max_age));
+    response
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    csrf_token: Option<String>,
+}
+
+/// `POST /auth/logout`: clears the session, 303 to the sign-in page.
+pub async fn logout(user: WebUser, Form(form): Form<CsrfForm>) -> Response {
+    if let Some(refused) = user.csrf_refusal(form.csrf_token.as_deref()) {
+        return refused;
+    }
+    to_sign_in()
+}
+
+/// One person on the demo list.
+pub struct DemoPerson {
+    pub person_id: Uuid,
+    pub name: String,
+    pub title: String,
+    pub roles: String,
+    pub teams: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "demo.html")]
+pub struct DemoPage {
+    pub layout: Layout,
+    pub people: Vec<DemoPerson>,
+}
+
+fn demo_off() -> Response {
+    render(
+        StatusCode::NOT_FOUND,
+        &ErrorPage::new(
+            Layout::anonymous("Not Found"),
+            StatusCode::NOT_FOUND,
+            "The demo sign-in is off: start perfledger with --demo to use it.",
+        ),
+    )
+}
+
+/// `GET /auth/demo`: the seeded people, their roles and teams, each with a
+/// sign-in button. 404 unless demo mode is on.
+pub async fn demo_page(State(state): State<AppState>) -> Response {
+    if !state.demo {
+        return demo_off();
+    }
+    type Row = (Uuid, String, Option<String>, Option<Vec<String>>, Option<Vec<String>>, Option<String>);
+    let rows: Result<Vec<Row>, sqlx::Error> = sqlx::query_as(
+        "SELECT p.person_id, p.display_name, p.title, g.roles, g.permissions,
+                (SELECT string_agg(t.name || ' (' || m.role || ')', ', ' ORDER BY t.name)
+                   FROM directory_memberships m JOIN directory_teams t USING (team_id)
+                  WHERE m.person_id = p.person_id AND m.is_active AND t.is_active)
+           FROM directory_people p LEFT JOIN directory_grants g USING (person_id)
+          WHERE p.is_active
+          ORDER BY (g.roles IS NOT NULL AND 'admin' = ANY (g.roles)) DESC,
+                   (g.permissions IS NOT NULL AND 'reports:operations' = ANY (g.permissions)) DESC,
+                   p.display_name, p.person_id
+          LIMIT 500",
+    )
+    .fetch_all(&state.pool)
+    .await;
+    match rows {
+        Ok(rows) => {
+            let people = rows
+                .into_iter()
+                .map(|(person_id, name, title, roles, permissions, teams)| {
+                    let mut grants = roles.unwrap_or_default();
+                    grants.extend(permissions.unwrap_or_default());
+                    DemoPerson {
+                        person_id,
+                        name,
+                        title: title.unwrap_or_default(),
+                        roles: if grants.is_empty() { "—".into() } else { grants.join(", ") },
+                        teams: teams.unwrap_or_else(|| "—".into()),
+                    }
+                })
+                .collect();
+            render(StatusCode::OK, &DemoPage { layout: Layout::anonymous("Demo sign-in"), people })
+        }
+        Err(e) => unavailable(&e),
+    }
+}
+
+/// `POST /auth/demo/{person_id}`: mints a short-lived token for a seeded
+/// person and signs in with it. 404 unless demo mode is on.
+pub async fn demo_sign_in(State(state): State<AppState>, headers: HeaderMap, Path(person): Path<String>) -> Response {
+    let Some(signer) = state.signer.as_ref().filter(|_| state.demo) else { return demo_off() };
+    if let Some(refused) = cross_site_refusal(&headers) {
+        return refused;
+    }
+    let Ok(person_id) = Uuid::parse_str(person.trim()) else {
+        return render(
+            StatusCode::BAD_REQUEST,
+            &ErrorPage::new(Layout::anonymous("Bad Request"), StatusCode::BAD_REQUEST, "person_id: is not a UUID"),
+        );
+    };
+    match crate::scope::person_exists(&state.pool, person_id).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return render(
+                StatusCode::NOT_FOUND,
+                &ErrorPage::new(
+                    Layout::anonymous("Not Found"),
+                    StatusCode::NOT_FOUND,
+                    format!("person_id: no person has id '{person_id}'"),
+                ),
+            )
+        }
+        Err(e) => return unavailable(&e),
+    }
+    let token = signer.token(&person_id.to_string(), &[], &[], DEMO_TOKEN_TTL_SECONDS);
+    start_session(&state, Some(&token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrf_tokens_are_per_session_and_stable() {
+        let a = csrf_token("token-a");
+        assert_eq!(a, csrf_token("token-a"));
+        assert_ne!(a, csrf_token("token-b"));
+        assert_eq!(a.len(), 64);
+        assert!(!a.contains("token"));
+        assert!(same(&a, &a.clone()));
+        assert!(!same(&a, &csrf_token("token-b")));
+        assert!(!same(&a, &a[..63]));
+    }
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("a=1; perfledger_session=abc.def; b=2"));
+        headers.append(header::COOKIE, HeaderValue::from_static("perfledger_flash=7a"));
+        assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("abc.def"));
+        assert_eq!(cookie(&headers, "perfledger_flash").as_deref(), Some("7a"));
+        assert_eq!(cookie(&headers, "perfledger"), None);
+    }
+}

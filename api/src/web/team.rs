@@ -1,0 +1,364 @@
+//! Team Performance (`/admin/performance/team`) and its leaderboard partial
+//! (`…/team/_table`): the same scope as the leaderboard and team-summary API
+//! ([`crate::performance::reports`]): admins any team, managers and leads
+//! (`reports:operations`/`reports`) only the active teams they manage.
+
+use std::str::FromStr;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use perfledger_domain::scoring::Domain;
+use serde::Deserialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::charts;
+use super::pages::{ok, respond, PageError};
+use super::params::{encode, optional_uuid, PeriodQuery};
+use super::session::WebUser;
+use super::view::{domain_label, score_text, Choice, Layout, Nav, PeriodPicker};
+use crate::period_query::Period;
+use crate::queries::number::to_f64;
+use crate::queries::{self, LeaderboardQuery, LeaderboardSort, SortOrder, TeamSummary};
+use crate::routes::AppState;
+use crate::scope::{caller_person_id, reach, Reach};
+
+/// Rows per leaderboard page.
+pub const PAGE_SIZE: u32 = 100;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TeamQuery {
+    team_id: Option<String>,
+    #[serde(flatten)]
+    period: PeriodQuery,
+    sort: Option<String>,
+    order: Option<String>,
+    offset: Option<String>,
+}
+
+pub struct SortLink {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub href: String,
+    pub partial_href: String,
+    /// `ascending`, `descending` or `none` (aria-sort).
+    pub aria_sort: &'static str,
+    pub arrow: &'static str,
+}
+
+pub struct DomainCell {
+    pub text: String,
+    pub class: &'static str,
+}
+
+pub struct LeaderRow {
+    pub rank: u64,
+    pub person_id: Uuid,
+    pub name: String,
+    pub composite: String,
+    pub class: &'static str,
+    pub flagged: bool,
+    pub sparkline: String,
+    pub domains: Vec<DomainCell>,
+    pub bars: String,
+    pub agent_href: String,
+    pub can_generate: bool,
+}
+
+#[derive(Template)]
+#[template(path = "_leaderboard_table.html")]
+pub struct LeaderboardTable {
+    pub headers: Vec<SortLink>,
+    pub rows: Vec<LeaderRow>,
+    pub csrf: String,
+    pub total: u64,
+    pub shown_from: u64,
+    pub shown_to: u64,
+    pub previous_page: Option<(String, String)>,
+    pub next_page: Option<(String, String)>,
+}
+
+pub struct StatCard {
+    pub label: &'static str,
+    pub value: String,
+    pub detail: String,
+    pub class: &'static str,
+    pub href: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "team_overview.html")]
+pub struct TeamPage {
+    pub layout: Layout,
+    pub teams: Vec<Choice>,
+    pub team_name: String,
+    pub picker: PeriodPicker,
+    pub sort: String,
+    pub order: String,
+    pub stats: Vec<StatCard>,
+    pub histogram: String,
+    pub table: String,
+}
+
+/// Everything a team view needs, resolved and checked.
+struct Resolved {
+    period: Period,
+    picker: PeriodPicker,
+    team: Option<Uuid>,
+    teams: Vec<(Uuid, String)>,
+    query: LeaderboardQuery,
+    sort_key: String,
+    order_key: &'static str,
+}
+
+/// The active teams the user may pick: all for admins, managed ones otherwise.
+async fn team_choices(pool: &PgPool, user: &WebUser) -> Result<Vec<(Uuid, String)>, PageError> {
+    let rows: Vec<(Uuid, String)> = if user.principal.is_admin() {
+        sqlx::query_as("SELECT team_id, name FROM directory_teams WHERE is_active ORDER BY name, team_id")
+            .fetch_all(pool)
+            .await?
+    } else {
+        let ids = crate::scope::managed_team_ids(pool, user.person_id).await?;
+        sqlx::query_as("SELECT team_id, name FROM directory_teams WHERE team_id = ANY($1) ORDER BY name, team_id")
+            .bind(&ids)
+            .fetch_all(pool)
+            .await?
+    };
+    Ok(rows)
+}
+
+async fn resolve(pool: &PgPool, user: &WebUser, q: &TeamQuery) -> Result<Resolved, PageError> {
+    if !user.can_see_team() {
+        return Err(PageError::forbidden(
+            "Team Performance is for admins and team managers (permission reports:operations or reports).",
+        ));
+    }
+    // Parameters first (400), then scope (403/404), as the API does.
+    let (period, picker) = q.period.resolve()?;
+    let requested = optional_uuid(&q.team_id, "team_id")?;
+    let sort_key = q.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("composite").to_string();
+    let sort = LeaderboardSort::from_str(&sort_key)?;
+    let order = match q.order.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(text) => SortOrder::from_str(text)?,
+        None => sort.default_order(),
+    };
+    let offset: u64 = match q.offset.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => 0,
+        Some(text) => text.parse().map_err(|_| {
+            PageError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                format!("offset: '{text}' is not a non-negative integer"),
+            )
+        })?,
+    };
+    let teams = team_choices(pool, user).await?;
+    let team = requested.or_else(|| teams.first().map(|(id, _)| *id));
+    let visible = crate::performance::reports::leaderboard_visibility(pool, &user.principal, team).await?;
+    let order_key = if order == SortOrder::Asc { "asc" } else { "desc" };
+    let query = LeaderboardQuery { period, team_id: team, visible, sort, order, limit: PAGE_SIZE, offset };
+    Ok(Resolved { period, picker, team, teams, query, sort_key, order_key })
+}
+
+/// The query string of the view with `sort`/`order`/`offset` replaced.
+fn view_query(r: &Resolved, sort: &str, order: &str, offset: u64) -> String {
+    let team = r.team.map(|t| format!("team_id={t}&")).unwrap_or_default();
+    let offset = if offset > 0 { format!("&offset={offset}") } else { String::new() };
+    format!("{team}{}&sort={}&order={order}{offset}", r.picker.query(), encode(sort))
+}
+
+const SORT_COLUMNS: [(&str, &str); 8] = [
+    ("name", "Agent"),
+    ("composite", "Composite"),
+    ("support", "Support"),
+    ("operations", "Operations"),
+    ("field_service", "Field service"),
+    ("communication", "Communication"),
+    ("sales", "Sales"),
+    ("data_quality", "Data quality"),
+];
+
+async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Result<LeaderboardTable, PageError> {
+    let page = queries::leaderboard(pool, &r.query).await?;
+    let me = caller_person_id(&user.principal)?;
+    let may_generate = reach(&user.principal) != Reach::SelfOnly;
+    let headers = SORT_COLUMNS
+        .iter()
+        .map(|(key, label)| {
+            let current = r.sort_key == *key;
+            let default = LeaderboardSort::from_str(key).map(|s| s.default_order()).unwrap_or(SortOrder::Desc);
+            let next = match (current, r.query.order, default) {
+                (true, SortOrder::Asc, _) => "desc",
+                (true, SortOrder::Desc, _) => "asc",
+                (false, SortOrder::Asc, _) | (false, _, SortOrder::Asc) => "asc",
+                _ => "desc",
+            };
+            let query = view_query(r, key, next, 0);
+            SortLink {
+                key,
+                label,
+                href: format!("/admin/performance/team?{query}"),
+                partial_href: format!("/admin/performance/team/_table?{query}"),
+                aria_sort: match (current, r.query.order) {
+                    (false, _) => "none",
+                    (true, SortOrder::Asc) => "ascending",
+                    (true, SortOrder::Desc) => "descending",
+                },
+                arrow: match (current, r.query.order) {
+                    (false, _) => "",
+                    (true, SortOrder::Asc) => "▲",
+                    (true, SortOrder::Desc) => "▼",
+                },
+            }
+        })
+        .collect();
+    let rows: Vec<LeaderRow> = page
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let name = row.display_name.clone().unwrap_or_else(|| row.person_id.to_string());
+            let composite = to_f64(&row.composite);
+            let trend: Vec<Option<f64>> = row.trend.iter().map(|v| v.as_ref().map(to_f64)).collect();
+            let domain_items: Vec<(String, Option<f64>)> = Domain::ALL
+                .iter()
+                .map(|d| (domain_label(*d).to_string(), row.domain_scores.get(d).map(to_f64)))
+                .collect();
+            LeaderRow {
+                rank: r.query.offset + i as u64 + 1,
+                person_id: row.person_id,
+                composite: score_text(Some(composite)),
+                class: charts::score_class(Some(composite)),
+                flagged: row.is_flagged,
+                sparkline: charts::sparkline(&format!("{name}: composite over the last weeks"), &trend),
+                domains: domain_items
+                    .iter()
+                    .map(|(_, v)| DomainCell { text: score_text(*v), class: charts::score_class(*v) })
+                    .collect(),
+                bars: charts::bars(&format!("{name}: domain scores"), &domain_items),
+                agent_href: format!("/admin/performance/agents/{}?{}", row.person_id, r.picker.query()),
+                can_generate: may_generate && (row.person_id != me || user.principal.is_admin()),
+                name,
+            }
+        })
+        .collect();
+    let shown_from = if rows.is_empty() { 0 } else { r.query.offset + 1 };
+    let shown_to = r.query.offset + rows.len() as u64;
+    let link = |offset: u64| {
+        let query = view_query(r, &r.sort_key, r.order_key, offset);
+        (format!("/admin/performance/team?{query}"), format!("/admin/performance/team/_table?{query}"))
+    };
+    Ok(LeaderboardTable {
+        headers,
+        previous_page: (r.query.offset > 0).then(|| link(r.query.offset.saturating_sub(u64::from(PAGE_SIZE)))),
+        next_page: (shown_to < page.total).then(|| link(shown_to)),
+        rows,
+        csrf: user.csrf.clone(),
+        total: page.total,
+        shown_from,
+        shown_to,
+    })
+}
+
+fn stat_cards(summary: Option<&TeamSummary>) -> Vec<StatCard> {
+    let Some(s) = summary else {
+        return vec![StatCard {
+            label: "Team",
+            value: "—".into(),
+            detail: "No team to summarise".into(),
+            class: "none",
+            href: None,
+        }];
+    };
+    let average = s.average_composite.as_ref().map(to_f64);
+    vec![
+        StatCard {
+            label: "Team average",
+            value: score_text(average),
+            detail: format!("{} of {} members scored", s.scored_count, s.member_count),
+            class: charts::score_class(average),
+            href: None,
+        },
+        match &s.top_performer {
+            Some(top) => StatCard {
+                label: "Top performer",
+                value: top.display_name.clone(),
+                detail: format!("composite {}", score_text(Some(to_f64(&top.composite)))),
+                class: charts::score_class(Some(to_f64(&top.composite))),
+                href: Some(format!("/admin/performance/agents/{}", top.person_id)),
+            },
+            None => StatCard {
+                label: "Top performer",
+                value: "—".into(),
+                detail: "nobody scored in this period".into(),
+                class: "none",
+                href: None,
+            },
+        },
+        StatCard {
+            label: "Needs coaching",
+            value: s.needs_coaching.to_string(),
+            detail: "below the flag threshold".into(),
+            class: if s.needs_coaching > 0 { "warn" } else { "good" },
+            href: None,
+        },
+        StatCard {
+            label: "Reviews generated",
+            value: s.reviews_generated.to_string(),
+            detail: format!("estimated cost {:.2}", to_f64(&s.estimated_review_cost)),
+            class: "none",
+            href: None,
+        },
+    ]
+}
+
+/// `GET /admin/performance/team?team_id=&period=&from=&to=&sort=&order=&offset=`
+pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Query<TeamQuery>) -> Response {
+    let result = async {
+        let r = resolve(&state.pool, &user, &q).await?;
+        let table = leaderboard_table(&state.pool, &user, &r).await?;
+        let summary = match r.team {
+            Some(team) => queries::team_summary(&state.pool, team, &r.period).await?,
+            None => None,
+        };
+        let team_name = summary.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| "All people".into());
+        let histogram = match &summary {
+            Some(s) => {
+                let buckets: Vec<(u32, u32, u32)> = s.distribution.iter().map(|b| (b.from, b.to, b.count)).collect();
+                charts::histogram(&format!("{team_name}: distribution of composite scores"), &buckets, None)
+            }
+            None => String::new(),
+        };
+        let teams = r
+            .teams
+            .iter()
+            .map(|(id, name)| Choice { value: id.to_string(), label: name.clone(), selected: Some(*id) == r.team })
+            .collect();
+        let table_html = table.render().map_err(|e| {
+            PageError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("the table failed to render: {e}"))
+        })?;
+        ok(&TeamPage {
+            layout: user.layout(format!("Team Performance · {team_name}"), Nav::TeamPerformance),
+            teams,
+            stats: stat_cards(summary.as_ref()),
+            histogram,
+            table: table_html,
+            sort: r.sort_key.clone(),
+            order: r.order_key.to_string(),
+            picker: r.picker,
+            team_name,
+        })
+    }
+    .await;
+    respond(&user, result)
+}
+
+/// `GET /admin/performance/team/_table?…`: the leaderboard fragment alone.
+pub async fn table_partial(State(state): State<AppState>, user: WebUser, Query(q): Query<TeamQuery>) -> Response {
+    let result = async {
+        let r = resolve(&state.pool, &user, &q).await?;
+        ok(&leaderboard_table(&state.pool, &user, &r).await?)
+    }
+    .await;
+    respond(&user, result)
+}

@@ -1,0 +1,248 @@
+//! What every page shares: the layout (title, navigation, CSRF token, flash,
+//! asset URLs) and small formatting helpers, so templates stay free of logic.
+
+use perfledger_domain::scoring::Domain;
+
+use super::assets;
+use super::flash::Flash;
+use super::session::WebUser;
+use crate::period_query::{Period, PeriodKind};
+
+/// Which navigation entry a page belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    MyPerformance,
+    TeamPerformance,
+    None,
+}
+
+/// The frame around every page (`base.html`).
+pub struct Layout {
+    pub title: String,
+    pub signed_in: bool,
+    pub user_name: String,
+    pub can_team: bool,
+    pub my_active: bool,
+    pub team_active: bool,
+    pub csrf: String,
+    pub flash: Option<Flash>,
+    pub css_href: &'static str,
+    pub charts_css_href: &'static str,
+    pub js_href: &'static str,
+}
+
+impl Layout {
+    pub fn signed_in(title: String, active: Nav, user: &WebUser) -> Layout {
+        Layout {
+            title,
+            signed_in: true,
+            user_name: user.display_name.clone(),
+            can_team: user.can_see_team(),
+            my_active: active == Nav::MyPerformance,
+            team_active: active == Nav::TeamPerformance,
+            csrf: user.csrf.clone(),
+            flash: user.flash.clone(),
+            css_href: assets::APP_CSS.href(),
+            charts_css_href: assets::CHARTS_CSS.href(),
+            js_href: assets::APP_JS.href(),
+        }
+    }
+
+    /// For pages shown before sign-in.
+    pub fn anonymous(title: &str) -> Layout {
+        Layout {
+            title: title.to_string(),
+            signed_in: false,
+            user_name: String::new(),
+            can_team: false,
+            my_active: false,
+            team_active: false,
+            csrf: String::new(),
+            flash: None,
+            css_href: assets::APP_CSS.href(),
+            charts_css_href: assets::CHARTS_CSS.href(),
+            js_href: assets::APP_JS.href(),
+        }
+    }
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
+    out
+}
+
+/// A score for display: one decimal, or an em dash for "no activity".
+pub fn score_text(score: Option<f64>) -> String {
+    match score {
+        Some(s) => format!("{s:.1}"),
+        None => "—".to_string(),
+    }
+}
+
+/// A metric value for display: up to two decimals, trailing zeros dropped.
+pub fn number_text(value: Option<f64>) -> String {
+    match value {
+        None => "—".to_string(),
+        Some(v) => {
+            let text = format!("{v:.2}");
+            let text = text.trim_end_matches('0').trim_end_matches('.');
+            if text == "-0" {
+                "0".to_string()
+            } else {
+                text.to_string()
+            }
+        }
+    }
+}
+
+pub fn domain_label(domain: Domain) -> &'static str {
+    match domain {
+        Domain::Support => "Support",
+        Domain::Operations => "Operations",
+        Domain::FieldService => "Field service",
+        Domain::Communication => "Communication",
+        Domain::Sales => "Sales",
+        Domain::DataQuality => "Data quality",
+    }
+}
+
+/// `avg_first_response_minutes` → `Avg first response minutes`;
+/// `sla_compliance_rate` → `SLA compliance rate`.
+pub fn metric_label(key: &str) -> String {
+    let text = key
+        .split('_')
+        .map(|word| match word {
+            "sla" | "csat" => word.to_uppercase(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
+/// Up to two initials of a name, for the avatar.
+pub fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().find(|c| c.is_alphanumeric()))
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// One `<option>` of a `<select>`.
+#[derive(Debug)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The period selector of a filter bar: which choice is selected and the
+/// custom range's dates.
+#[derive(Debug)]
+pub struct PeriodPicker {
+    pub choices: Vec<Choice>,
+    pub custom: bool,
+    pub from: String,
+    pub to: String,
+    pub label: String,
+}
+
+impl PeriodPicker {
+    /// `named` is the `period` the request gave (`None` for from/to or none).
+    pub fn new(period: &Period, named: Option<&str>) -> PeriodPicker {
+        let custom = named.is_none() && period.kind == PeriodKind::Range;
+        let selected = named.unwrap_or(if custom { "custom" } else { "" });
+        let mut choices: Vec<Choice> = [
+            ("this_week", "This week"),
+            ("last_week", "Last week"),
+            ("last_month", "Last month"),
+            ("custom", "Custom range"),
+        ]
+        .into_iter()
+        .map(|(value, label)| Choice { value: value.into(), label: label.into(), selected: value == selected })
+        .collect();
+        // An ISO week given by name (from a link) is shown as itself.
+        if !choices.iter().any(|c| c.selected) {
+            if let Some(name) = named.filter(|n| n.contains("-W")) {
+                choices.insert(0, Choice { value: name.to_string(), label: period.label(), selected: true });
+            } else if named.is_none() && !custom {
+                choices[0].selected = true;
+            }
+        }
+        PeriodPicker {
+            choices,
+            custom,
+            from: if custom { period.start.to_string() } else { String::new() },
+            to: if custom { period.last_day().to_string() } else { String::new() },
+            label: describe(period),
+        }
+    }
+
+    /// The query string that selects this period again (`period=…` or `from=…&to=…`).
+    pub fn query(&self) -> String {
+        if self.custom {
+            format!("from={}&to={}", self.from, self.to)
+        } else {
+            let value = self.choices.iter().find(|c| c.selected).map(|c| c.value.as_str()).unwrap_or("this_week");
+            format!("period={value}")
+        }
+    }
+}
+
+/// `Week 2026-W48 (23 Nov – 29 Nov 2026)` or `1 Oct – 31 Oct 2026`.
+pub fn describe(period: &Period) -> String {
+    let range = format!("{} – {}", period.start.format("%-d %b %Y"), period.last_day().format("%-d %b %Y"));
+    match period.kind {
+        PeriodKind::Week => format!("Week {} ({range})", period.label()),
+        PeriodKind::Range => range,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn formatting() {
+        assert_eq!(score_text(Some(72.456)), "72.5");
+        assert_eq!(score_text(None), "—");
+        assert_eq!(number_text(Some(12.5)), "12.5");
+        assert_eq!(number_text(Some(3.0)), "3");
+        assert_eq!(number_text(Some(0.004)), "0");
+        assert_eq!(metric_label("avg_first_response_minutes"), "Avg first response minutes");
+        assert_eq!(metric_label("csat_avg_rating"), "CSAT avg rating");
+        assert_eq!(initials("Ada  Lovelace King"), "AL");
+        assert_eq!(initials("émile"), "É");
+        assert_eq!(hex(&[0, 15, 255]), "000fff");
+    }
+
+    #[test]
+    fn period_picker_selects_what_was_asked() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let week = Period::week(d("2026-11-23"));
+        let picker = PeriodPicker::new(&week, Some("last_week"));
+        assert_eq!(picker.query(), "period=last_week");
+        assert!(!picker.custom);
+        let none = PeriodPicker::new(&week, None);
+        assert_eq!(none.query(), "period=this_week");
+        let iso = PeriodPicker::new(&week, Some("2026-W48"));
+        assert_eq!(iso.query(), "period=2026-W48");
+        let range = Period::new(d("2026-11-01"), d("2026-12-01"));
+        let custom = PeriodPicker::new(&range, None);
+        assert!(custom.custom);
+        assert_eq!(custom.query(), "from=2026-11-01&to=2026-11-30");
+        assert_eq!(describe(&range), "1 Nov 2026 – 30 Nov 2026");
+    }
+}
