@@ -525,6 +525,9 @@ async fn the_pages_carry_the_hooks_the_browser_tests_use() {
         assert!(team.contains(&format!("data-sort=\"{key}\"")), "no sort link for {key}");
     }
     assert!(team.len() < 150_000, "the team overview weighs {} bytes", team.len());
+    let admin = token(&w.app, Role::Admin);
+    let (_, inactive) = get(&w.app, &admin, &format!("/admin/performance/team?team_id={GAMMA}")).await;
+    assert!(inactive.contains(&format!("<option value=\"{GAMMA}\" selected>gamma (inactive)</option>")), "{inactive}");
 
     let (_, agent) = get(&w.app, &manager, &format!("/admin/performance/agents/{MEMBER}?period=2026-W45")).await;
     assert!(agent.contains("data-testid=\"drilldown\""));

@@ -329,11 +329,20 @@ pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Qu
             }
             None => String::new(),
         };
-        let teams = r
+        let mut teams: Vec<Choice> = r
             .teams
             .iter()
             .map(|(id, name)| Choice { value: id.to_string(), label: name.clone(), selected: Some(*id) == r.team })
             .collect();
+        // An admin may open an inactive team by id: show it as the selection.
+        if let (Some(team), Some(s)) = (r.team, &summary) {
+            if !teams.iter().any(|c| c.selected) {
+                teams.insert(
+                    0,
+                    Choice { value: team.to_string(), label: format!("{} (inactive)", s.name), selected: true },
+                );
+            }
+        }
         let table_html = table.render().map_err(|e| {
             PageError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("the table failed to render: {e}"))
         })?;
