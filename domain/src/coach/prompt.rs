@@ -6,12 +6,13 @@
 
 use std::fmt::Write as _;
 
+use chrono::Days;
 use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::context::{ReviewContext, Sample};
 use super::validate::{ReplyError, MAX_CATEGORY_CHARS, MAX_ITEM_CHARS, MAX_LIST_ITEMS, MAX_SUMMARY_CHARS};
-use crate::period::iso_week_label;
+use crate::period::{iso_week_label, week_start_of_day};
 
 /// The version of these templates, stored with each generated review.
 pub const PROMPT_VERSION: &str = "coach-v1";
@@ -67,21 +68,24 @@ Limits: summary 1-{MAX_SUMMARY_CHARS} characters; strengths, improvements and re
 pub fn user_prompt(ctx: &ReviewContext) -> String {
     let mut out = String::new();
     let last_day = ctx.period_end.pred_opt().unwrap_or(ctx.period_end);
-    let _ = writeln!(
-        out,
-        "Review period: {} to {} (ISO week {})",
-        ctx.period_start,
-        last_day,
-        iso_week_label(ctx.period_start)
-    );
+    let _ = write!(out, "Review period: {} to {}", ctx.period_start, last_day);
+    // A one-week period (D6) is named by its ISO week too.
+    if week_start_of_day(ctx.period_start) == ctx.period_start && ctx.period_end == ctx.period_start + Days::new(7) {
+        let _ = write!(out, " (ISO week {})", iso_week_label(ctx.period_start));
+    }
+    out.push('\n');
     let _ = writeln!(out, "Person: {}", ctx.person_label);
-    let _ = writeln!(
-        out,
-        "Composite score: {} of 100 (reviews are flagged below {})",
-        score(ctx.composite),
-        ctx.flagged_threshold
-    );
-
+    match ctx.composite {
+        Some(_) => {
+            let _ = writeln!(
+                out,
+                "Composite score: {} of 100 (reviews are flagged below {})",
+                score(ctx.composite),
+                ctx.flagged_threshold
+            );
+        }
+        None => out.push_str("Composite score: none (no scored activity in the period)\n"),
+    }
     out.push_str("\nDomain scores (0-100; \"no activity\" = not scored, left out of the composite):\n");
     out.push_str("| Domain | Score |\n|---|---|\n");
     for domain in &ctx.domains {

@@ -74,9 +74,13 @@ impl Scored<'_> {
 
     /// What to aim for: the team baseline when there is one, else the full points.
     fn target_text(&self) -> String {
-        let verb = if lower_is_better(&self.metric.key) { "bring it down to" } else { "bring it up to" };
+        let (verb, side) = if lower_is_better(&self.metric.key) {
+            ("bring it down to", "or lower")
+        } else {
+            ("bring it up to", "or higher")
+        };
         match self.metric.team_baseline {
-            Some(b) if b > Decimal::ZERO => format!("target: {verb} at least the team baseline of {}", number(b)),
+            Some(b) if b > Decimal::ZERO => format!("target: {verb} the team baseline of {} {side}", number(b)),
             _ => format!("target: earn the full {} points", number(self.max)),
         }
     }
