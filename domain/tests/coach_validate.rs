@@ -81,6 +81,13 @@ fn one_plain_fence_is_stripped() {
 }
 
 #[test]
+fn a_fence_on_one_line_is_stripped() {
+    for raw in [format!("```json {}```", valid()), format!("```{}```", valid())] {
+        assert!(parse_reply(&raw, &references(), &samples()).is_ok(), "{raw}");
+    }
+}
+
+#[test]
 fn a_fence_of_another_language_is_refused() {
     let raw = format!("```python\n{}\n```", valid());
     let err = parse_reply(&raw, &references(), &samples()).unwrap_err();

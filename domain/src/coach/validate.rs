@@ -111,7 +111,14 @@ fn strip_fence(raw: &str) -> Result<&str, ReplyError> {
         }
         return Ok(trimmed);
     };
-    let (info, body) = after_open.split_once('\n').unwrap_or((after_open, ""));
+    // "```json\n{…}\n```", or all on one line: "```json {…}```".
+    let (info, body) = match after_open.split_once('\n') {
+        Some(split) => split,
+        None => match after_open.find('{') {
+            Some(brace) => after_open.split_at(brace),
+            None => (after_open, ""),
+        },
+    };
     let info = info.trim();
     if !(info.is_empty() || info.eq_ignore_ascii_case("json")) {
         return Err(ReplyError::new(format!(
