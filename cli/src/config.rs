@@ -190,6 +190,9 @@ pub struct ServeArgs {
     /// Do not run the projectors in this process (run `perfledger project` workers instead).
     #[arg(long, env = "PERFLEDGER_NO_PROJECTORS")]
     pub no_projectors: bool,
+    /// Do not run the review worker (flagged runs and review jobs) in this process.
+    #[arg(long, env = "PERFLEDGER_NO_REVIEW_WORKER")]
+    pub no_review_worker: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -307,6 +310,19 @@ pub enum BenchCommand {
         #[arg(long, env = "PERFLEDGER_BENCH_CONNECTIONS", default_value_t = 64,
               value_parser = clap::value_parser!(u64).range(1..=4_096))]
         connections: u64,
+    },
+    /// Review pipeline overhead: flagged reviews generated against an
+    /// in-process fake OpenAI-compatible server answering in 300 ms; prints
+    /// `{"reviews", "wall_s", "overhead_ms_per_review", …}`.
+    Reviews {
+        /// Number of flagged reviews to generate.
+        #[arg(long, env = "PERFLEDGER_BENCH_REVIEWS", default_value_t = 200,
+              value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        reviews: u64,
+        /// Provider calls in flight (review_concurrency, at most 8).
+        #[arg(long, env = "PERFLEDGER_BENCH_CONCURRENCY", default_value_t = 8,
+              value_parser = clap::value_parser!(u64).range(1..=8))]
+        concurrency: u64,
     },
 }
 

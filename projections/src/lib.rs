@@ -11,6 +11,7 @@ mod dirty;
 pub mod goals;
 pub mod lag;
 pub mod progress;
+pub mod reviews;
 pub mod runner;
 pub mod scoring;
 pub mod settings;

@@ -12,5 +12,8 @@ mod ingest_http;
 mod openapi;
 mod ops;
 mod projection;
+mod reviews;
+mod reviews_limits;
+mod reviews_support;
 mod scoring_settings;
 mod support;

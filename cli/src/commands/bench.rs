@@ -70,6 +70,14 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> anyhow::Result<ExitCod
             println!("{}", serde_json::to_string(&report)?);
             Ok(ExitCode::SUCCESS)
         }
+        BenchCommand::Reviews { reviews, concurrency } => {
+            let server = Database::open(&super::database_config(global)).await?;
+            let result = super::bench_reviews::bench_reviews(&server, reviews as usize, concurrency as usize).await;
+            server.close().await;
+            let report = result?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
         BenchCommand::Api { people, weeks, seed, seconds, connections } => {
             let server = Database::open(&super::database_config(global)).await?;
             let args = super::bench_api::ApiBenchArgs {
