@@ -50,6 +50,7 @@ pub const BEARER: &str = "bearer";
         crate::performance::reviews::list,
         crate::performance::reviews::generate,
         crate::performance::reviews::detail,
+        crate::performance::reviews::acknowledge,
         crate::performance::reports::leaderboard,
         crate::performance::reports::leaderboard_csv,
         crate::performance::reports::team_summary,
@@ -73,6 +74,10 @@ pub const BEARER: &str = "bearer";
         CreateGoal,
         UpdateGoal,
         GenerateReview,
+        ReviewList,
+        crate::queries::reviews::ReviewRow,
+        crate::performance::reviews::RequestedReview,
+        crate::performance::reviews::AcknowledgedReview,
         WhatIfRequest,
     )),
     modifiers(&BearerAuth),
@@ -363,9 +368,20 @@ pub struct UpdateGoal {
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]
 pub struct GenerateReview {
-    pub person_id: Option<Uuid>,
-    /// A period (`this_week`, `last_week`, `last_month`, an ISO week).
+    /// Whose review (required).
+    pub person_id: Uuid,
+    /// One ISO week that has ended (`2026-W45`, `last_week`); the last closed week when absent.
     pub period: Option<String>,
+    /// Admins only: a new review past the cooldown, superseding the current one (kept in history).
+    pub force: Option<bool>,
+}
+
+/// A person's reviews, newest period first.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ReviewList {
+    pub person_id: Uuid,
+    pub items: Vec<crate::queries::reviews::ReviewRow>,
 }
 
 /// A what-if proposal (admins).

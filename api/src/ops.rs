@@ -46,6 +46,12 @@ pub const PROJECTOR_BEHIND: &str = "perfledger_projector_behind";
 pub const PROJECTOR_AGE: &str = "perfledger_projector_oldest_unprojected_age_seconds";
 /// 1 when the last scrape could read the database, else 0.
 pub const DATABASE_UP: &str = "perfledger_database_up";
+/// Provider tokens spent on reviews, by `model` and `direction` (`in`/`out`),
+/// read from the review tables at scrape time, so every worker process's
+/// spending counts and a restart loses nothing.
+pub const REVIEW_TOKENS: &str = "perfledger_review_tokens_total";
+/// Reviews by `model` and `status` (generated, failed), current and superseded.
+pub const REVIEWS: &str = "perfledger_reviews_total";
 
 /// Histogram buckets for request latency, in seconds.
 const LATENCY_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
@@ -103,6 +109,8 @@ fn describe() {
         "Age of the oldest event the projector has not applied yet; 0 when caught up."
     );
     metrics::describe_gauge!(DATABASE_UP, "1 when the last scrape could read the database, else 0.");
+    metrics::describe_counter!(REVIEW_TOKENS, "Provider tokens spent on reviews, by model and direction (in, out).");
+    metrics::describe_counter!(REVIEWS, "Reviews recorded, by model and status (generated, failed).");
     // Every outcome is exported from the start, at 0.
     for outcome in ["accepted", "duplicate", "rejected"] {
         metrics::counter!(INGEST_EVENTS, "outcome" => outcome).absolute(0);
@@ -216,7 +224,7 @@ async fn ready(State(state): State<AppState>) -> Result<Response, Problem> {
 /// database does not answer they keep their last values and
 /// [`DATABASE_UP`] drops to 0, so the scrape itself still succeeds.
 #[utoipa::path(get, path = "/metrics", tag = "ops", operation_id = "metrics", responses(
-    (status = 200, description = "Prometheus text format: request latency, projector lag, log head, ingest counters", body = String, content_type = "text/plain; version=0.0.4; charset=utf-8"),
+    (status = 200, description = "Prometheus text format: request latency, projector lag, log head, ingest counters, review tokens by model", body = String, content_type = "text/plain; version=0.0.4; charset=utf-8"),
 ))]
 async fn metrics(State(state): State<AppState>) -> Response {
     let handle = prometheus();
@@ -242,11 +250,41 @@ async fn metrics(State(state): State<AppState>) -> Response {
             metrics::gauge!(DATABASE_UP).set(0.0);
         }
     }
+    if let Err(e) = refresh_review_counters(&state.pool).await {
+        tracing::warn!(error = %e, "reading review token counts for /metrics failed");
+    }
     let mut response = handle.render().into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
     response
+}
+
+/// Sets the review counters from the review tables (current and history).
+async fn refresh_review_counters(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+    let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT coalesce(llm_model, 'unknown'), status, count(*),
+                coalesce(sum(llm_tokens_in), 0)::bigint, coalesce(sum(llm_tokens_out), 0)::bigint
+         FROM (SELECT llm_model, status, llm_tokens_in, llm_tokens_out FROM agent_performance_reviews
+               UNION ALL
+               SELECT llm_model, status, llm_tokens_in, llm_tokens_out FROM agent_performance_review_history) r
+         WHERE status IN ('generated', 'failed')
+         GROUP BY 1, 2",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut tokens: std::collections::BTreeMap<String, (u64, u64)> = std::collections::BTreeMap::new();
+    for (model, status, count, tokens_in, tokens_out) in rows {
+        metrics::counter!(REVIEWS, "model" => model.clone(), "status" => status).absolute(count.max(0) as u64);
+        let entry = tokens.entry(model).or_default();
+        entry.0 += tokens_in.max(0) as u64;
+        entry.1 += tokens_out.max(0) as u64;
+    }
+    for (model, (tokens_in, tokens_out)) in tokens {
+        metrics::counter!(REVIEW_TOKENS, "model" => model.clone(), "direction" => "in").absolute(tokens_in);
+        metrics::counter!(REVIEW_TOKENS, "model" => model, "direction" => "out").absolute(tokens_out);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

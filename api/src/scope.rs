@@ -36,6 +36,7 @@ pub mod problem_types {
     pub const INVALID_BODY: &str = "https://perfledger.dev/problems/invalid-body";
     pub const REJECTED: &str = "https://perfledger.dev/problems/rejected";
     pub const NOT_CONFIGURED: &str = "https://perfledger.dev/problems/not-configured";
+    pub const RATE_LIMITED: &str = "https://perfledger.dev/problems/rate-limited";
     pub const UNAVAILABLE: &str = "https://perfledger.dev/problems/unavailable";
     pub const INTERNAL: &str = "https://perfledger.dev/problems/internal";
 }
@@ -52,6 +53,10 @@ pub struct ApiProblem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     pub reason: String,
+    /// For 429 and 503: seconds until a retry may succeed, also sent as the
+    /// `Retry-After` header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u32>,
 }
 
 impl ApiProblem {
@@ -67,7 +72,15 @@ impl ApiProblem {
             Some(field) => format!("{field}: {reason}"),
             None => reason.clone(),
         };
-        ApiProblem { type_uri, title, status: status.as_u16(), detail, field: field.map(String::from), reason }
+        ApiProblem {
+            type_uri,
+            title,
+            status: status.as_u16(),
+            detail,
+            field: field.map(String::from),
+            reason,
+            retry_after: None,
+        }
     }
 
     /// 403: the caller may not see or change this.
@@ -106,6 +119,19 @@ impl ApiProblem {
         )
     }
 
+    /// 429: a limit was hit; `retry_after` seconds until it lifts.
+    pub fn rate_limited(field: Option<&str>, reason: impl Into<String>, retry_after: u32) -> Self {
+        let mut problem = ApiProblem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            problem_types::RATE_LIMITED,
+            "Too Many Requests",
+            field,
+            reason,
+        );
+        problem.retry_after = Some(retry_after.max(1));
+        problem
+    }
+
     pub fn internal(reason: impl Into<String>) -> Self {
         ApiProblem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -137,6 +163,7 @@ impl From<Problem> for ApiProblem {
             reason: p.detail.clone(),
             detail: p.detail,
             field: None,
+            retry_after: None,
         }
     }
 }
@@ -155,6 +182,9 @@ impl IntoResponse for ApiProblem {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }

@@ -194,6 +194,9 @@ pub struct ServeArgs {
     /// any of them (needs PERFLEDGER_JWT_SECRET). Never in production.
     #[arg(long, env = "PERFLEDGER_DEMO")]
     pub demo: bool,
+    /// Do not run the review worker (flagged runs and review jobs) in this process.
+    #[arg(long, env = "PERFLEDGER_NO_REVIEW_WORKER")]
+    pub no_review_worker: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -272,6 +275,19 @@ pub enum BenchCommand {
     /// `what-if` of a weight proposal over the last --last-weeks complete
     /// weeks, timed over several runs.
     WhatIf(BenchWhatIfArgs),
+    /// Review pipeline overhead: flagged reviews generated against an
+    /// in-process fake OpenAI-compatible server answering in 300 ms; prints
+    /// `{"reviews", "wall_s", "overhead_ms_per_review", …}`.
+    Reviews {
+        /// Number of flagged reviews to generate.
+        #[arg(long, env = "PERFLEDGER_BENCH_REVIEWS", default_value_t = 200,
+              value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        reviews: u64,
+        /// Provider calls in flight (review_concurrency, at most 8).
+        #[arg(long, env = "PERFLEDGER_BENCH_CONCURRENCY", default_value_t = 8,
+              value_parser = clap::value_parser!(u64).range(1..=8))]
+        concurrency: u64,
+    },
 }
 
 /// The generated demo log a benchmark measures on (shared by the benches

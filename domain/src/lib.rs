@@ -3,6 +3,7 @@
 
 pub mod aggregates;
 pub mod catalog;
+pub mod coach;
 pub mod directory;
 pub mod envelope;
 pub mod event;

@@ -120,8 +120,10 @@ static PLOT: LazyLock<Regex> = LazyLock::new(|| {
 
 // Phone candidates: an optional `+cc`, an optional `(area)`, then up to seven digit groups
 // joined by single spaces, dots or dashes (bounded, so "1 1 1 …" stays linear).
-// `redact_phones` picks the longest prefix shaped like a phone.
-static PHONE: LazyLock<Regex> = LazyLock::new(|| re(r"(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d+(?:[ .-]\d+){0,6}"));
+// `redact_phones` picks the longest prefix shaped like a phone. ASCII digits only: `\d` would
+// also match other scripts' digits, which the digit-group scan below does not count.
+static PHONE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?:\+[0-9]{1,3}[ .-]?)?(?:\([0-9]{1,4}\)[ .-]?)?[0-9]+(?:[ .-][0-9]+){0,6}"));
 
 /// Redacts personal data and secrets from free text (D13). Pure, deterministic, idempotent:
 /// `redact(redact(x)) == redact(x)`.

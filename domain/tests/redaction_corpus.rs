@@ -274,3 +274,24 @@ fn truncation_never_leaks_what_redaction_removes() {
         assert!(!out.contains("803") && !out.contains("jane"), "{max}: {out:?}");
     }
 }
+
+#[test]
+fn digits_of_other_scripts_never_break_redaction() {
+    // Found by the rules-coach property test: `\d` matches any script's digits, and the phone
+    // scan counted ASCII digits only. Arabic-Indic, Devanagari and fullwidth digits, alone and
+    // mixed with ASCII ones, in the shapes of phones, cards, ids and addresses.
+    for text in [
+        "٣",
+        "call ٠٨٠٣ ١٢٣ ٤٥٦٧ now",
+        "+٢٣٤ 803 123 4567",
+        "card ४१११ ११११ ११११ ११११",
+        "acct ０１２３４５６７",
+        "12٣ Adeola Odeku Street",
+        "1٢3-4٥6",
+    ] {
+        let once = redact(text);
+        assert_eq!(redact(&once), once, "{text}");
+        assert!(redact_and_truncate(text, 8).chars().count() <= 8, "{text}");
+    }
+    assert_eq!(redact("call +234 ٣ 803 123 4567"), "call +234 ٣ [phone]");
+}

@@ -1,6 +1,7 @@
 //! The audit projection (D14): who did what to which target, from
 //! perfledger's own commands. The log itself is the full trail; this is the
-//! index auditors query. It never holds a prompt.
+//! index auditors query. It never holds a prompt, a reply or review content:
+//! reviews add only actor, target person, model and token counts.
 
 use async_trait::async_trait;
 use perfledger_domain::event::EventBody;
@@ -17,6 +18,8 @@ pub struct AuditProjector;
 struct Entry {
     actor: Option<String>,
     target: String,
+    /// The model of a review (D14: model metadata, never a prompt or reply).
+    model: Option<String>,
     details: serde_json::Value,
 }
 
@@ -26,28 +29,86 @@ fn entry(body: &EventBody) -> Option<Entry> {
         EventBody::SettingsChanged(s) => Entry {
             actor: Some(s.actor.clone()),
             target: "settings".into(),
+            model: None,
             details: json!({"keys": s.changes.keys().collect::<Vec<_>>(), "effective_from": s.effective_from}),
         },
         EventBody::PeriodClosed(p) => Entry {
             actor: Some("scheduler".into()),
             target: format!("period:{}", iso_week_label(p.period_start)),
+            model: None,
             details: json!({"scored_people": p.scored_people}),
         },
         EventBody::GoalCreated(g) => Entry {
             actor: person(&g.created_by_person_id),
             target: format!("goal:{}", g.goal_id),
+            model: None,
             details: json!({"person_id": g.person_id, "metric_key": g.metric_key, "target_value": g.target_value}),
         },
-        EventBody::GoalUpdated(g) => {
-            Entry { actor: person(&g.actor_person_id), target: format!("goal:{}", g.goal_id), details: json!({}) }
-        }
-        EventBody::GoalCanceled(g) => {
-            Entry { actor: person(&g.actor_person_id), target: format!("goal:{}", g.goal_id), details: json!({}) }
-        }
+        EventBody::GoalUpdated(g) => Entry {
+            actor: person(&g.actor_person_id),
+            target: format!("goal:{}", g.goal_id),
+            model: None,
+            details: json!({}),
+        },
+        EventBody::GoalCanceled(g) => Entry {
+            actor: person(&g.actor_person_id),
+            target: format!("goal:{}", g.goal_id),
+            model: None,
+            details: json!({}),
+        },
         EventBody::GoalAchieved(g) | EventBody::GoalMissed(g) => Entry {
             actor: Some("scheduler".into()),
             target: format!("goal:{}", g.goal_id),
+            model: None,
             details: json!({"current_value": g.current_value}),
+        },
+        // Reviews: who asked, for whom, which model and what it cost. The
+        // content, the prompt and any reply text stay out (D12, D14).
+        EventBody::ReviewRequested(r) => Entry {
+            actor: Some(person(&r.requested_by).unwrap_or_else(|| "scheduler".into())),
+            target: format!("person:{}", r.person_id),
+            model: None,
+            details: json!({
+                "review_id": r.review_id,
+                "trigger": r.trigger,
+                "force": r.force,
+                "supersedes": r.supersedes,
+                "period_start": r.period_start,
+                "period_end": r.period_end,
+            }),
+        },
+        EventBody::ReviewGenerated(g) => Entry {
+            actor: Some("review-worker".into()),
+            target: format!("person:{}", g.person_id),
+            model: Some(g.model.clone()),
+            details: json!({
+                "review_id": g.review_id,
+                "provider": g.provider,
+                "prompt_version": g.prompt_version,
+                "tokens_in": g.tokens_in,
+                "tokens_out": g.tokens_out,
+                "latency_ms": g.latency_ms,
+                "attempts": g.attempts,
+            }),
+        },
+        EventBody::ReviewFailed(f) => Entry {
+            actor: Some("review-worker".into()),
+            target: format!("person:{}", f.person_id),
+            model: Some(f.model.clone()),
+            details: json!({
+                "review_id": f.review_id,
+                "provider": f.provider,
+                "reason": f.reason,
+                "attempts": f.attempts,
+                "tokens_in": f.tokens_in,
+                "tokens_out": f.tokens_out,
+            }),
+        },
+        EventBody::ReviewAcknowledged(a) => Entry {
+            actor: Some(a.person_id.to_string()),
+            target: format!("person:{}", a.person_id),
+            model: None,
+            details: json!({"review_id": a.review_id, "acknowledged_at": a.acknowledged_at}),
         },
         _ => return None,
     })
@@ -64,13 +125,14 @@ impl Projector for AuditProjector {
             let Some(e) = entry(&d.event.body) else { continue };
             sqlx::query(
                 "INSERT INTO audit_log (global_position, occurred_at, actor, action, target, model, details)
-                 VALUES ($1, $2, $3, $4, $5, NULL, $6)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(d.position)
             .bind(d.event.occurred_at)
             .bind(e.actor)
             .bind(d.event.body.type_name())
             .bind(e.target)
+            .bind(e.model)
             .bind(e.details)
             .execute(&mut *tx)
             .await?;

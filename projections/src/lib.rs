@@ -12,6 +12,7 @@ pub mod goals;
 pub mod lag;
 pub mod progress;
 pub mod report;
+pub mod reviews;
 pub mod runner;
 pub mod scoring;
 pub mod settings;

@@ -12,6 +12,7 @@ use crate::audit::AuditProjector;
 use crate::directory::DirectoryProjector;
 use crate::goals::GoalsProjector;
 use crate::report::{Report, Step};
+use crate::reviews::ReviewsProjector;
 use crate::runner::{Projector, Result, Runner};
 use crate::settings::SettingsProjector;
 
@@ -46,8 +47,14 @@ impl Leadership {
 }
 
 /// Every projector's checkpoint name, in the order they are applied.
-pub const PROJECTORS: [&str; 5] =
-    [crate::directory::NAME, crate::settings::NAME, crate::accumulators::NAME, crate::goals::NAME, crate::audit::NAME];
+pub const PROJECTORS: [&str; 6] = [
+    crate::directory::NAME,
+    crate::settings::NAME,
+    crate::accumulators::NAME,
+    crate::goals::NAME,
+    crate::reviews::NAME,
+    crate::audit::NAME,
+];
 
 pub fn projectors() -> Vec<Box<dyn Projector>> {
     vec![
@@ -55,6 +62,7 @@ pub fn projectors() -> Vec<Box<dyn Projector>> {
         Box::new(SettingsProjector),
         Box::new(AccumulatorProjector),
         Box::new(GoalsProjector),
+        Box::new(ReviewsProjector),
         Box::new(AuditProjector),
     ]
 }

@@ -35,11 +35,13 @@ pub const READ_MODELS: &[&str] = &[
     "agent_performance_scores",
     "agent_performance_snapshots",
     "agent_performance_goals",
+    "agent_performance_reviews",
+    "agent_performance_review_history",
     "audit_log",
 ];
 
 /// Tables the rebuild needs but that hold process state, not facts.
-const WORK_TABLES: &[&str] = &["projector_checkpoints", "scoring_dirty", "scheduler_checkpoints"];
+const WORK_TABLES: &[&str] = &["projector_checkpoints", "scoring_dirty", "scheduler_checkpoints", "review_jobs"];
 
 /// Columns left out of the comparison: wall-clock times of when a row was
 /// written, a week's scoring `generation` (drawn from a sequence each time it

@@ -31,6 +31,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/performance/reviews"),
     ("POST", "/api/v1/performance/reviews/generate"),
     ("GET", "/api/v1/performance/reviews/{id}"),
+    ("POST", "/api/v1/performance/reviews/{id}/acknowledge"),
     ("GET", "/api/v1/performance/leaderboard"),
     ("GET", "/api/v1/performance/leaderboard.csv"),
     ("GET", "/api/v1/performance/team-summary"),

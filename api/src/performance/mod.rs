@@ -9,9 +9,10 @@
 //! | `GET /api/v1/performance/goals?person_id=&status=` | goals (read model, eventually consistent) |
 //! | `POST /api/v1/performance/goals` | 201 + the goal as the command recorded it |
 //! | `PATCH /api/v1/performance/goals/{id}` | 200 + the goal as the command recorded it |
-//! | `GET /api/v1/performance/reviews?person_id=&limit=` | 503 until AI reviews are configured |
-//! | `GET /api/v1/performance/reviews/{id}` | 503 until AI reviews are configured |
-//! | `POST /api/v1/performance/reviews/generate` | 503 until AI reviews are configured |
+//! | `GET /api/v1/performance/reviews?person_id=&limit=` | reviews, newest period first, with their status |
+//! | `GET /api/v1/performance/reviews/{id}` | one review |
+//! | `POST /api/v1/performance/reviews/generate` | 202 `{review_id, status}`; 429 + `Retry-After` on a limit |
+//! | `POST /api/v1/performance/reviews/{id}/acknowledge` | the reviewed person acknowledges, once |
 //! | `GET /api/v1/performance/leaderboard?period=&from=&to=&team_id=&sort=&order=&limit=&offset=` | a page of the leaderboard, scoped (see [`reports`]) |
 //! | `GET /api/v1/performance/leaderboard.csv?period=&from=&to=&team_id=&sort=&order=` | the whole leaderboard as streamed CSV |
 //! | `GET /api/v1/performance/team-summary?team_id=&period=&from=&to=` | a team's stats cards and distribution |
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/performance/reviews", get(reviews::list))
         .route("/api/v1/performance/reviews/generate", post(reviews::generate))
         .route("/api/v1/performance/reviews/{id}", get(reviews::detail))
+        .route("/api/v1/performance/reviews/{id}/acknowledge", post(reviews::acknowledge))
         .route("/api/v1/performance/leaderboard", get(reports::leaderboard))
         .route("/api/v1/performance/leaderboard.csv", get(reports::leaderboard_csv))
         .route("/api/v1/performance/team-summary", get(reports::team_summary))

@@ -27,7 +27,6 @@ mod goals;
 pub mod pages;
 mod params;
 mod person;
-pub mod review_actions;
 mod reviews;
 pub mod session;
 mod team;

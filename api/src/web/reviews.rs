@@ -22,7 +22,7 @@ use super::charts;
 use super::flash::{redirect_with, Flash};
 use super::pages::{ok, respond, PageError};
 use super::params::path_uuid;
-use super::review_actions;
+use crate::performance::reviews as review_actions;
 use super::session::WebUser;
 use super::view::{score_text, Layout, Nav};
 use crate::queries::number::to_f64;

@@ -71,6 +71,9 @@ async fn measure(server: &Database, global: &GlobalArgs, command: BenchCommand) 
         BenchCommand::Replay(log) => {
             serde_json::to_string(&super::bench_project::bench_replay(server, data_dir, &log).await?)?
         }
+        BenchCommand::Reviews { reviews, concurrency } => serde_json::to_string(
+            &super::bench_reviews::bench_reviews(server, reviews as usize, concurrency as usize).await?,
+        )?,
         BenchCommand::Api(api) => {
             let args = super::bench_api::ApiBenchArgs {
                 people: api.log.people,

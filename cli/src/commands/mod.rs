@@ -5,6 +5,7 @@ pub mod bench;
 mod bench_api;
 mod bench_project;
 mod bench_what_if;
+mod bench_reviews;
 pub mod import;
 pub mod migrate;
 pub mod project;

@@ -1,4 +1,6 @@
-//! `perfledger serve`: migrate, then serve the API until Ctrl-C or SIGTERM.
+//! `perfledger serve`: migrate, then serve the API until Ctrl-C or SIGTERM,
+//! with the projection worker and the review worker (flagged runs after each
+//! weekly close, review jobs) in the same process unless turned off.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -76,6 +78,14 @@ pub async fn serve(
             until_stopped(stopped.clone()),
         ))
     });
+    let reviews = (!args.no_review_worker).then(|| {
+        tokio::spawn(perfledger_reviews::worker::run_forever(
+            db.pool.clone(),
+            perfledger_reviews::worker::ProviderSource::from_env(),
+            Duration::from_secs(5),
+            until_stopped(stopped.clone()),
+        ))
+    });
     println!("perfledger listening on http://{address}");
     if args.demo {
         println!("demo sign-in: http://{address}/auth/demo");
@@ -86,6 +96,13 @@ pub async fn serve(
         match worker.await {
             Ok(Err(e)) => tracing::error!(error = %e, "the projection worker stopped"),
             Err(e) => tracing::error!(error = %e, "the projection worker panicked"),
+            Ok(Ok(())) => {}
+        }
+    }
+    if let Some(reviews) = reviews {
+        match reviews.await {
+            Ok(Err(e)) => tracing::error!(error = %e, "the review worker stopped"),
+            Err(e) => tracing::error!(error = %e, "the review worker panicked"),
             Ok(Ok(())) => {}
         }
     }

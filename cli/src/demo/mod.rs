@@ -113,6 +113,29 @@ fn demo_secret(global: &GlobalArgs) -> anyhow::Result<String> {
     Ok(secret)
 }
 
+/// The demo writes reviews with the offline rules coach (D12): generation on,
+/// `llm_provider = rules`, in force from this week, so the flagged run after
+/// the demo's weekly closes and the "Generate review" button both work.
+async fn enable_rules_reviews(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    use perfledger_domain::aggregates::{ChangeSettings, SettingsAggregate, SETTINGS_AGGREGATE_ID};
+    let changes = [
+        ("review_generation_enabled".to_string(), serde_json::json!(true)),
+        ("llm_provider".to_string(), serde_json::json!("rules")),
+    ]
+    .into_iter()
+    .collect();
+    let command = ChangeSettings {
+        actor: "demo".to_string(),
+        changes,
+        effective_from: this_monday(),
+        event_id: "demo-enable-rules-reviews".to_string(),
+        occurred_at: Utc::now(),
+    };
+    perfledger_store::commands::execute::<SettingsAggregate>(pool, SETTINGS_AGGREGATE_ID, command)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot enable rules reviews for the demo: {e}"))
+}
+
 async fn demo_server(global: &GlobalArgs, mut serve: crate::config::ServeArgs) -> anyhow::Result<ExitCode> {
     let secret = demo_secret(global)?;
     let verifier = Verifier::hs256(secret.as_bytes())?;
@@ -136,6 +159,10 @@ async fn demo_server(global: &GlobalArgs, mut serve: crate::config::ServeArgs) -
             }
         };
         eprintln!("seeded {} events", summary.accepted);
+        if let Err(err) = enable_rules_reviews(&db.pool).await {
+            db.close().await;
+            return Err(err);
+        }
     } else {
         eprintln!("the log already holds {head} events; not seeding");
     }

@@ -19,6 +19,7 @@ mod organisation;
 mod period;
 mod quote;
 mod record;
+mod review;
 mod settings;
 mod task;
 mod ticket;
@@ -31,6 +32,10 @@ pub use organisation::{Person, Team};
 pub use period::{ClosePeriod, Period};
 pub use quote::Quote;
 pub use record::{Contact, Organization};
+pub use review::{
+    review_aggregate_id, CurrentReview, Review, ReviewCommand, ReviewCommandEnvelope, ReviewStatus, ReviewSubject,
+    MAX_FAILURE_REASON_CHARS,
+};
 pub use settings::{ChangeSettings, SettingsAggregate, SETTINGS_AGGREGATE_ID};
 pub use task::Task;
 pub use ticket::Ticket;
