@@ -299,8 +299,11 @@ const actions = {
         const file = join(plan.screenshot_dir, `${step.name}-${width}-${theme}.png`);
         await page.screenshot({ path: file, fullPage: true });
         // Horizontal overflow at this width: the page should reflow, not scroll sideways.
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-        files.push({ file, width, theme, horizontal_overflow_px: overflow });
+        const layout = await page.evaluate(() => ({
+          overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          main_top: Math.round((document.querySelector('main')?.getBoundingClientRect().top ?? 0) + window.scrollY),
+        }));
+        files.push({ file, width, theme, horizontal_overflow_px: layout.overflow, main_top_px: layout.main_top });
       }
       await page.setViewportSize({ width: 1280, height: 800 });
       for (const violation of await runAxe(page)) axe.push({ theme, ...violation });

@@ -31,6 +31,26 @@ const COLUMNS: [&str; 8] =
 
 const PERIOD: &str = "period=last_week";
 
+/// On a 375 px phone the header and the wrapped navigation take about 140 px;
+/// content that starts far below them sits under an empty band.
+const PHONE_MAIN_TOP_MAX_PX: i64 = 300;
+
+/// Serious defects this test found in pages it does not own, reported to
+/// their authors and tolerated only while they last: an entry that no longer
+/// reproduces fails the test until it is removed. Keys: `axe:<rule>:<target>`,
+/// `layout-375:<page>`, `overflow-<width>:<page>`.
+const KNOWN_ISSUES: &[&str] = &[
+    // base.html: the theme toggle's aria-label ("Switch between light and dark
+    // theme") does not contain its visible text "Light theme" (WCAG 2.5.3).
+    "axe:label-content-name-mismatch:.theme-toggle",
+    // app.css: below 760 px the grid keeps `grid-template-rows: auto 1fr`, so the
+    // sidebar row takes the spare height on short pages (`auto auto 1fr` fixes it).
+    "layout-375:forbidden-team",
+    "layout-375:forbidden-agent",
+    // demo.html: the people table does not shrink at 375 px; the page scrolls sideways.
+    "overflow-375:demo",
+];
+
 const GOAL_LABEL: &str = "Meet the SLA on nine tickets in ten";
 
 /// Every page the run captures, by the name its screenshots carry.
@@ -277,7 +297,7 @@ async fn dashboards_work_in_a_real_browser() {
     let run = chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string();
     let screenshot_dir = driver::workspace().join("target/screenshots").join(&run);
     let plan = json!({"base_url": app.url("/"), "screenshot_dir": screenshot_dir, "steps": steps});
-    let seen = driver::run(&plan, Duration::from_secs(110)).await;
+    let seen = driver::run(&plan, Duration::from_secs(240)).await;
     println!("browser screenshots: {}", screenshot_dir.display());
     std::fs::write(screenshot_dir.join("results.json"), serde_json::to_vec_pretty(&seen.steps).unwrap()).unwrap();
 
@@ -423,8 +443,10 @@ async fn dashboards_work_in_a_real_browser() {
     assert_eq!(toggle["stored"], "dark", "{toggle}");
     assert_eq!(toggle["after_reload"], "dark", "{toggle}");
 
-    // Screenshots and axe: both themes follow the system preference and differ; no serious violations.
-    let mut serious = Vec::new();
+    // Screenshots, layout and axe: both themes follow the system preference and differ;
+    // no page scrolls sideways; on a phone the content starts right under the
+    // header and navigation; no serious or critical axe violation.
+    let mut defects: Vec<(String, String)> = Vec::new();
     let mut findings = Vec::new();
     for page in PAGES {
         let shot = seen.ok(page);
@@ -432,24 +454,53 @@ async fn dashboards_work_in_a_real_browser() {
             assert_eq!(shot["themes"][theme]["data_theme"], theme, "{page}: {shot}");
         }
         assert_ne!(shot["themes"]["light"]["background"], shot["themes"]["dark"]["background"], "{page}: dark mode");
-        assert_eq!(shot["files"].as_array().unwrap().len(), 4);
+        let files = shot["files"].as_array().unwrap();
+        assert_eq!(files.len(), 4);
+        for file in files {
+            let (width, theme) = (&file["width"], file["theme"].as_str().unwrap());
+            let overflow = file["horizontal_overflow_px"].as_i64().unwrap();
+            if overflow > 0 {
+                defects.push((
+                    format!("overflow-{width}:{page}"),
+                    format!("{page} at {width} px ({theme}) scrolls sideways by {overflow} px"),
+                ));
+            }
+            let main_top = file["main_top_px"].as_i64().unwrap();
+            if width == 375 && main_top > PHONE_MAIN_TOP_MAX_PX {
+                defects.push((
+                    format!("layout-375:{page}"),
+                    format!("{page} at 375 px ({theme}): the content starts {main_top} px down, under an empty band"),
+                ));
+            }
+        }
         for violation in shot["axe"].as_array().unwrap() {
+            let target = violation["nodes"][0]["target"].as_str().unwrap_or("?");
             let line = format!(
-                "{page} [{}] {} ({}): {} — {} node(s), e.g. {}",
+                "{page} [{}] {} ({}): {} — {} node(s), e.g. {target}",
                 violation["theme"].as_str().unwrap(),
                 violation["id"].as_str().unwrap(),
                 violation["impact"].as_str().unwrap_or("?"),
                 violation["help"].as_str().unwrap(),
                 violation["node_count"],
-                violation["nodes"][0]["target"].as_str().unwrap_or("?"),
             );
             if matches!(violation["impact"].as_str(), Some("serious" | "critical")) {
-                serious.push(format!("{line}\n    {}", violation["nodes"][0]["summary"].as_str().unwrap_or("")));
+                let summary = violation["nodes"][0]["summary"].as_str().unwrap_or("");
+                defects.push((
+                    format!("axe:{}:{target}", violation["id"].as_str().unwrap()),
+                    format!("{line}\n    {summary}"),
+                ));
             }
             findings.push(line);
         }
     }
     println!("axe findings ({}):\n{}", findings.len(), findings.join("\n"));
-    assert!(serious.is_empty(), "axe found serious or critical violations:\n{}", serious.join("\n"));
+    let unexpected: Vec<&str> =
+        defects.iter().filter(|(key, _)| !KNOWN_ISSUES.contains(&key.as_str())).map(|(_, m)| m.as_str()).collect();
+    assert!(unexpected.is_empty(), "serious accessibility or layout defects:\n{}", unexpected.join("\n"));
+    for known in KNOWN_ISSUES {
+        let hits: Vec<&str> = defects.iter().filter(|(key, _)| key == known).map(|(_, m)| m.as_str()).collect();
+        assert!(!hits.is_empty(), "known issue '{known}' no longer occurs: remove it from KNOWN_ISSUES");
+        println!("KNOWN ISSUE (reported, not yet fixed) {known}:\n  {}", hits.join("\n  "));
+    }
     println!("browser run: {} steps in {} ms", seen.order.len(), seen.millis);
 }
