@@ -253,5 +253,9 @@ impl StepBars {
                 bar.finish();
             }
         }
+        if self.multi.is_some() {
+            // The terminal's cursor is left at the end of the last bar.
+            eprintln!();
+        }
     }
 }

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
-use perfledger_domain::directory::OrgHistory;
+use perfledger_domain::directory::{OrgHistory, OrgState};
 use perfledger_domain::period::midnight;
 use perfledger_domain::scoring::accumulate::PersonDay;
 use perfledger_domain::scoring::formulas::{score_period, PeriodInput, PersonPeriod, PersonScore, TeamInfo};
@@ -98,7 +98,16 @@ pub fn score_range(
     to: NaiveDate,
     settings: &Settings,
 ) -> Vec<PersonScore> {
-    let org = context.org.state_at(midnight(to));
+    score_with_org(&context.org.state_at(midnight(to)), accumulators, settings)
+}
+
+/// Scores accumulators with a given organisation (as of the period's end):
+/// for callers that score one period under several settings.
+pub fn score_with_org(
+    org: &OrgState,
+    accumulators: BTreeMap<Uuid, PersonDay>,
+    settings: &Settings,
+) -> Vec<PersonScore> {
     let scoring_teams = org.scoring_teams();
     let people = accumulators
         .into_iter()

@@ -6,14 +6,18 @@
 //! formulas, so the only difference is the settings.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
+use futures::{StreamExt, TryStreamExt};
 use perfledger_domain::catalog::TeamType;
+use perfledger_domain::period::midnight;
 use perfledger_domain::scoring::formulas::PersonScore;
 use perfledger_domain::scoring::{round2, Domain};
 use perfledger_domain::settings::Settings;
 use perfledger_domain::validate::Rejection;
-use perfledger_projections::scoring::{load_accumulators, score_range, ScoringContext};
+use perfledger_projections::runner::ProjectionError;
+use perfledger_projections::scoring::{load_accumulators, score_with_org, ScoringContext};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
@@ -92,6 +96,39 @@ fn ranks(scores: &[PersonScore]) -> BTreeMap<Uuid, usize> {
     order.into_iter().enumerate().map(|(i, (_, id))| (id, i + 1)).collect()
 }
 
+/// How many weeks a what-if loads and scores at once.
+const PARALLEL_WEEKS: usize = 4;
+
+/// One week scored under the settings in force and under the proposal.
+struct WeekScores {
+    week: NaiveDate,
+    current: Settings,
+    proposed: Settings,
+    today: Vec<PersonScore>,
+    tomorrow: Vec<PersonScore>,
+}
+
+/// Loads one week's accumulators and scores them both ways. The scoring is
+/// CPU work: it runs on a blocking thread, so weeks score in parallel and an
+/// API request does not hold up the async workers.
+async fn score_week_both_ways(
+    pool: PgPool,
+    context: Arc<ScoringContext>,
+    week: NaiveDate,
+    current: Settings,
+    proposed: Settings,
+) -> Result<WeekScores, WhatIfError> {
+    let end = week + Days::new(7);
+    let accumulators = load_accumulators(&pool, week, end).await?;
+    let scored = tokio::task::spawn_blocking(move || {
+        let org = context.org.state_at(midnight(end));
+        let today = score_with_org(&org, accumulators.clone(), &current);
+        let tomorrow = score_with_org(&org, accumulators, &proposed);
+        WeekScores { week, current, proposed, today, tomorrow }
+    });
+    scored.await.map_err(|e| WhatIfError::Projection(ProjectionError::Other(format!("what-if scoring: {e}"))))
+}
+
 /// Scores `weeks` under the settings in force and under them plus
 /// `changes`, restricted to people of `team_type` when given. Writes nothing.
 pub async fn what_if(
@@ -101,7 +138,16 @@ pub async fn what_if(
     weeks: &[NaiveDate],
     top: usize,
 ) -> Result<WhatIfReport, WhatIfError> {
-    let context = ScoringContext::load(pool).await?;
+    let context = Arc::new(ScoringContext::load(pool).await?);
+    // Every week's proposal is checked before anything is scored.
+    let mut work = Vec::with_capacity(weeks.len());
+    for &week in weeks {
+        let current: Settings = context.settings.in_force_at(week);
+        let mut proposed = current.clone();
+        proposed.apply(&changes).map_err(WhatIfError::Invalid)?;
+        work.push(score_week_both_ways(pool.clone(), context.clone(), week, current, proposed));
+    }
+    let scored: Vec<WeekScores> = futures::stream::iter(work).buffered(PARALLEL_WEEKS).try_collect().await?;
     let names: BTreeMap<Uuid, String> =
         sqlx::query_as::<_, (Uuid, String)>("SELECT person_id, display_name FROM directory_people")
             .fetch_all(pool)
@@ -110,14 +156,7 @@ pub async fn what_if(
             .collect();
     let mut all = Vec::new();
     let mut people = BTreeSet::new();
-    for &week in weeks {
-        let end = week + Days::new(7);
-        let current: Settings = context.settings.in_force_at(week);
-        let mut proposed = current.clone();
-        proposed.apply(&changes).map_err(WhatIfError::Invalid)?;
-        let accumulators = load_accumulators(pool, week, end).await?;
-        let today = score_range(&context, accumulators.clone(), end, &current);
-        let tomorrow = score_range(&context, accumulators, end, &proposed);
+    for WeekScores { week, current, proposed, today, tomorrow } in scored {
         let (rank_now, rank_then) = (ranks(&today), ranks(&tomorrow));
         let proposed_by_person: BTreeMap<Uuid, &PersonScore> = tomorrow.iter().map(|s| (s.person_id, s)).collect();
         for now in &today {
