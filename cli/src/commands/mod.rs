@@ -4,8 +4,8 @@
 pub mod bench;
 mod bench_api;
 mod bench_project;
-mod bench_what_if;
 mod bench_reviews;
+mod bench_what_if;
 pub mod import;
 pub mod migrate;
 pub mod project;
