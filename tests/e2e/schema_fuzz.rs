@@ -171,12 +171,13 @@ fn config(world: &World) -> String {
     ] {
         writeln!(out, "\"{key}\" = {{ dictionary = \"{dictionary}\", probability = 0.5 }}").unwrap();
     }
-    // The review routes answer a documented 503 ("not configured") until AI
-    // reviews are set up, which they are not here (no provider to call):
-    // that answer is the design, not a server error. Everything else about
-    // them (status, content type, schema) is still checked.
+    // Generating a review answers a documented 503 ("not configured") while
+    // `review_generation_enabled` is off, as it is here: that answer is the
+    // design, not a server error. Everything else about it (status, content
+    // type, schema) is still checked, and the other review routes get no
+    // allowance.
     out.push_str(
-        "\n[[operations]]\ninclude-path-regex = \"^/api/v1/performance/reviews\"\n\
+        "\n[[operations]]\ninclude-path-regex = \"^/api/v1/performance/reviews/generate$\"\n\
          checks.not_a_server_error.expected-statuses = [\"2xx\", \"3xx\", \"4xx\", 503]\n",
     );
     out

@@ -24,7 +24,7 @@ use super::pages::{ok, respond, PageError};
 use super::params::path_uuid;
 use super::session::WebUser;
 use super::view::{score_text, Layout, Nav};
-use crate::performance::reviews as review_actions;
+use crate::performance::reviews::{acknowledge_review, request_review};
 use crate::queries::number::to_f64;
 use crate::queries::{self, ReviewRow};
 use crate::routes::AppState;
@@ -272,7 +272,7 @@ pub async fn acknowledge(
         let review = load(&state, &user, &id).await?;
         own_review(&user, &review)?;
         let back = format!("/agent/my-performance/reviews/{}", review.id);
-        let flash = match review_actions::acknowledge_review(&state, &user.principal, review.id).await {
+        let flash = match acknowledge_review(&state, &user.principal, review.id).await {
             Ok(()) => Flash::ok("Review acknowledged. Thank you."),
             Err(problem) => Flash::error(format!("The review was not acknowledged: {}", problem.detail)),
         };
@@ -297,7 +297,7 @@ pub async fn generate(
         let requested: Uuid = path_uuid(&id, "person_id")?;
         let person = acting_person_id(&state.pool, &user.principal, Some(requested), "person_id", false).await?;
         let period = form.period.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(String::from);
-        let flash = match review_actions::request_review(&state, &user.principal, person, period, false).await {
+        let flash = match request_review(&state, &user.principal, person, period, false).await {
             Ok(requested) => Flash::ok(format!("Review requested ({}): {}", requested.status, requested.review_id)),
             Err(problem) => Flash::error(format!("No review was generated: {}", problem.detail)),
         };
