@@ -62,6 +62,19 @@ pub fn optional_uuid(value: &Option<String>, field: &str) -> Result<Option<Uuid>
 }
 
 /// A path segment that must be a UUID.
+/// `offset=`: absent or blank is 0; anything but a non-negative integer is a 400.
+pub fn offset(value: &Option<String>) -> Result<u64, PageError> {
+    match value.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(0),
+        Some(text) => text.parse().map_err(|_| {
+            PageError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                format!("offset: '{text}' is not a non-negative integer"),
+            )
+        }),
+    }
+}
+
 pub fn path_uuid(text: &str, field: &str) -> Result<Uuid, PageError> {
     optional_uuid(&Some(text.to_string()), field)?
         .ok_or_else(|| PageError::new(axum::http::StatusCode::BAD_REQUEST, format!("{field}: is required")))

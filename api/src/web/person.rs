@@ -503,15 +503,7 @@ pub async fn events(
         let domain_text = q.domain.as_deref().map(str::trim).unwrap_or_default();
         let domain = Domain::from_str(domain_text)
             .map_err(|reason| PageError::new(axum::http::StatusCode::BAD_REQUEST, format!("domain: {reason}")))?;
-        let offset: u64 = match q.offset.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => 0,
-            Some(text) => text.parse().map_err(|_| {
-                PageError::new(
-                    axum::http::StatusCode::BAD_REQUEST,
-                    format!("offset: '{text}' is not a non-negative integer"),
-                )
-            })?,
-        };
+        let offset = super::params::offset(&q.offset)?;
         let person = effective_person_id(&state.pool, &user.principal, Some(requested), "person_id").await?;
         let Some(page) = queries::drilldown(&state.pool, person, week, domain, EVENTS_PER_PAGE, offset).await? else {
             return Err(PageError::not_found(format!(

@@ -143,15 +143,7 @@ async fn resolve(pool: &PgPool, user: &WebUser, q: &TeamQuery) -> Result<Resolve
         Some(text) => SortOrder::from_str(text)?,
         None => sort.default_order(),
     };
-    let offset: u64 = match q.offset.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => 0,
-        Some(text) => text.parse().map_err(|_| {
-            PageError::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                format!("offset: '{text}' is not a non-negative integer"),
-            )
-        })?,
-    };
+    let offset = super::params::offset(&q.offset)?;
     let teams = team_choices(pool, user).await?;
     let team = requested.or_else(|| teams.first().map(|(id, _)| *id));
     let visible = crate::performance::reports::leaderboard_visibility(pool, &user.principal, team).await?;
