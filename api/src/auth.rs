@@ -244,13 +244,30 @@ impl Signer {
     }
 }
 
-/// Extracts and verifies `Authorization: Bearer …`, then merges the
-/// person's projected grants.
-impl<S> FromRequestParts<S> for Principal
+/// The answer when the caller's projected grants cannot be read.
+pub fn grants_unavailable(e: &sqlx::Error) -> Problem {
+    Problem {
+        type_uri: "https://perfledger.dev/problems/unavailable",
+        ..Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+            format!("cannot load the caller's grants: {e}"),
+        )
+    }
+}
+
+/// A verified bearer token whose projected grants are **not** merged yet:
+/// for handlers that read them from [`crate::scope_cache`] in the round trip
+/// they make anyway. Such a handler must call [`Principal::merge`] before
+/// any scope decision; every other handler takes [`Principal`].
+#[derive(Debug, Clone)]
+pub struct TokenOnly(pub Principal);
+
+/// Extracts and verifies `Authorization: Bearer …`.
+impl<S> FromRequestParts<S> for TokenOnly
 where
     S: Send + Sync,
     Verifier: axum::extract::FromRef<S>,
-    GrantSource: axum::extract::FromRef<S>,
 {
     type Rejection = Problem;
 
@@ -264,16 +281,24 @@ where
         let token = value
             .strip_prefix("Bearer ")
             .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))?;
-        let mut principal = verifier.verify(token.trim())?;
+        Ok(TokenOnly(verifier.verify(token.trim())?))
+    }
+}
+
+/// Extracts and verifies `Authorization: Bearer …`, then merges the
+/// person's projected grants.
+impl<S> FromRequestParts<S> for Principal
+where
+    S: Send + Sync,
+    Verifier: axum::extract::FromRef<S>,
+    GrantSource: axum::extract::FromRef<S>,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let TokenOnly(mut principal) = TokenOnly::from_request_parts(parts, state).await?;
         if let GrantSource(Some(pool)) = <GrantSource as axum::extract::FromRef<S>>::from_ref(state) {
-            principal.merge_projected_grants(&pool).await.map_err(|e| Problem {
-                type_uri: "https://perfledger.dev/problems/unavailable",
-                ..Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Service Unavailable",
-                    format!("cannot load the caller's grants: {e}"),
-                )
-            })?;
+            principal.merge_projected_grants(&pool).await.map_err(|e| grants_unavailable(&e))?;
         }
         Ok(principal)
     }

@@ -10,6 +10,7 @@ pub mod problem;
 pub mod queries;
 pub mod routes;
 pub mod scope;
+pub mod scope_cache;
 pub mod web;
 
 pub use routes::{router, AppState};

@@ -52,7 +52,7 @@ impl fmt::Display for FieldError {
 impl std::error::Error for FieldError {}
 
 /// Whether a period is one stored ISO week or a range computed on read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodKind {
     Week,
@@ -60,7 +60,7 @@ pub enum PeriodKind {
 }
 
 /// Days `[start, end)`, UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Period {
     pub start: NaiveDate,
     /// Exclusive.

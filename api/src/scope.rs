@@ -209,12 +209,19 @@ const MANAGED_TEAMS: &str = "SELECT t.team_id FROM directory_teams t
 /// manages (by `manager_person_id` or an active lead/manager membership).
 /// Sorted, without duplicates.
 pub async fn managed_person_ids(pool: &PgPool, manager: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
-    let sql = format!(
+    sqlx::query_scalar(&managed_person_ids_sql("$1")).bind(manager).fetch_all(pool).await
+}
+
+/// The statement of [`managed_person_ids`] with the manager's id as the
+/// parameter `placeholder` (`"$1"`, `"$2"`, …), for statements that read it
+/// with other columns ([`crate::scope_cache`]).
+pub(crate) fn managed_person_ids_sql(placeholder: &str) -> String {
+    let teams = MANAGED_TEAMS.replace("$1", placeholder);
+    format!(
         "SELECT DISTINCT m.person_id FROM directory_memberships m
-          WHERE m.is_active AND m.team_id IN ({MANAGED_TEAMS})
+          WHERE m.is_active AND m.team_id IN ({teams})
           ORDER BY m.person_id"
-    );
-    sqlx::query_scalar(&sql).bind(manager).fetch_all(pool).await
+    )
 }
 
 /// Is `target` in [`managed_person_ids`] of `manager`? (One indexed query.)
@@ -342,4 +349,17 @@ pub async fn acting_person_id(
         return Err(ApiProblem::forbidden(Some(field), "only team managers and admins may do this"));
     }
     effective_person_id(pool, principal, requested, field).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_managed_people_statement_takes_the_manager_as_any_parameter() {
+        let sql = managed_person_ids_sql("$2");
+        assert!(!sql.contains("$1"), "{sql}");
+        assert_eq!(sql.matches("$2").count(), MANAGED_TEAMS.matches("$1").count());
+        assert_eq!(managed_person_ids_sql("$1").matches("$1").count(), 2);
+    }
 }

@@ -524,3 +524,62 @@ async fn reports_show_a_rescored_week_and_a_rename_at_once() {
     let (_, peer_after) = get_json(&app, &zed, &peer).await;
     assert_ne!(peer_after["team_average"], peer_before["team_average"], "{peer_before} → {peer_after}");
 }
+
+/// The leaderboard's cached pages and cached scope (grants, managed people)
+/// follow the directory: a member leaving a team drops out of the
+/// manager's board at once, and a grant given or taken back widens or
+/// narrows the next answer, though the same request was answered (and
+/// cached) just before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_leaderboard_follows_directory_changes_at_once() {
+    let app = world().await;
+    let board = format!("/api/v1/performance/leaderboard?{W45}");
+    let alpha = set(&[EVIL, MINUS, QUOTED, DANA]);
+    let everyone: BTreeSet<String> = alpha.iter().cloned().chain(set(&[YARA, ZED, XAVIER, SOL])).collect();
+    // XAVIER's token carries no permission: only a projected grant can make him a reader.
+    let xavier = app.signer.token(XAVIER, &[], &[], 600);
+    let grant = |id: &str, roles: Value| {
+        envelope(
+            id,
+            "person.permissions_set",
+            "2026-11-20T09:00:00Z",
+            json!({"person_id": XAVIER, "roles": roles, "permissions": []}),
+        )
+    };
+
+    for _ in 0..2 {
+        let (status, page) = get_json(&app, &manager(&app), &board).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(people(&page), alpha);
+        assert_eq!(get_json(&app, &xavier, &board).await.0, StatusCode::FORBIDDEN);
+    }
+
+    // Dana leaves Alpha after the week: her W45 score stays, her manager no longer sees it.
+    ingest_and_project(
+        &app,
+        &[envelope(
+            "member-alpha-dana-left",
+            "team.member_set",
+            "2026-11-20T08:00:00Z",
+            json!({"team_id": ALPHA, "person_id": DANA, "role": "member", "is_active": false}),
+        )],
+    )
+    .await;
+    let (status, page) = get_json(&app, &manager(&app), &board).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(people(&page), set(&[EVIL, MINUS, QUOTED]), "{page}");
+    assert_eq!(page["total"], 3);
+    let (_, all) = get_json(&app, &admin(&app), &board).await;
+    assert_eq!(people(&all), everyone, "the admin still sees Dana's score: {all}");
+
+    // A projected admin grant makes Xavier's next request an admin's …
+    ingest_and_project(&app, &[grant("grant-xavier-admin", json!(["admin"]))]).await;
+    let (status, page) = get_json(&app, &xavier, &board).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(people(&page), everyone);
+    // … and taking it back makes the same request a 403 again, not a cached page.
+    ingest_and_project(&app, &[grant("grant-xavier-none", json!([]))]).await;
+    let (status, body) = get_json(&app, &xavier, &board).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.get("items").is_none(), "{body}");
+}

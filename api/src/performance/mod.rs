@@ -22,6 +22,7 @@
 
 pub mod csv;
 pub mod goals;
+pub mod page_cache;
 pub mod reports;
 pub mod reviews;
 pub mod scores;

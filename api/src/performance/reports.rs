@@ -30,6 +30,7 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -43,15 +44,18 @@ use perfledger_domain::scoring::Domain;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::page_cache::{self, PageKey};
 use super::{csv, limit_param, query_params, shorten, uuid_param, uuid_path};
-use crate::auth::Principal;
-use crate::period_query::{FieldError, Period, PeriodParams};
+use crate::auth::{grants_unavailable, Principal, TokenOnly};
+use crate::period_query::{FieldError, Period, PeriodKind, PeriodParams};
+use crate::queries::score_cache::{self, DirectoryKey};
 use crate::queries::{
     self, EventRow, LeaderboardQuery, LeaderboardRow, LeaderboardSort, Page, PeerComparison, QueryError, SortOrder,
     TeamSummary, Visibility,
 };
 use crate::routes::AppState;
 use crate::scope::{caller_person_id, effective_person_id, managed_person_ids, reach, ApiProblem, Reach};
+use crate::scope_cache;
 
 /// Leaderboard rows per page when `limit` is absent.
 pub const LEADERBOARD_DEFAULT_LIMIT: i64 = 50;
@@ -121,6 +125,17 @@ pub(crate) async fn leaderboard_visibility(
     principal: &Principal,
     team_id: Option<Uuid>,
 ) -> Result<Visibility, ApiProblem> {
+    visibility(pool, principal, team_id, None).await
+}
+
+/// [`leaderboard_visibility`]; with `directory`, a manager's people come from
+/// [`scope_cache`] under that directory state instead of a query.
+async fn visibility(
+    pool: &PgPool,
+    principal: &Principal,
+    team_id: Option<Uuid>,
+    directory: Option<&DirectoryKey>,
+) -> Result<Visibility, ApiProblem> {
     let me = caller_person_id(principal)?;
     let not_a_manager = || {
         ApiProblem::forbidden(
@@ -138,7 +153,10 @@ pub(crate) async fn leaderboard_visibility(
             Ok(Visibility::All)
         }
         Reach::Managed => {
-            let managed = managed_person_ids(pool, me).await?;
+            let managed = match directory {
+                Some(key) => scope_cache::managed_person_ids(pool, key, me).await?,
+                None => Arc::new(managed_person_ids(pool, me).await?),
+            };
             if managed.is_empty() {
                 return Err(not_a_manager());
             }
@@ -147,10 +165,32 @@ pub(crate) async fn leaderboard_visibility(
                     return Err(ApiProblem::forbidden(Some("team_id"), "you do not manage this team"));
                 }
             }
-            Ok(Visibility::Only(managed.into_iter().collect()))
+            Ok(Visibility::Only(managed.iter().copied().collect()))
         }
         Reach::SelfOnly => Err(not_a_manager()),
     }
+}
+
+/// The leaderboard parameters of a request but the page, validated (400).
+struct LeaderboardParams {
+    period: Period,
+    team_id: Option<Uuid>,
+    sort: LeaderboardSort,
+    order: SortOrder,
+}
+
+fn leaderboard_params(params: &HashMap<String, String>) -> Result<LeaderboardParams, ApiProblem> {
+    let period = period_param(params)?;
+    let team_id = uuid_param(params, "team_id")?;
+    let sort = match params.get("sort").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        Some(text) => LeaderboardSort::from_str(text).map_err(field_problem)?,
+        None => LeaderboardSort::Composite,
+    };
+    let order = match params.get("order").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        Some(text) => SortOrder::from_str(text).map_err(field_problem)?,
+        None => sort.default_order(),
+    };
+    Ok(LeaderboardParams { period, team_id, sort, order })
 }
 
 /// The leaderboard query of a request: parameters validated first (400),
@@ -162,16 +202,7 @@ async fn leaderboard_query(
     limit: u32,
     offset: u64,
 ) -> Result<LeaderboardQuery, ApiProblem> {
-    let period = period_param(params)?;
-    let team_id = uuid_param(params, "team_id")?;
-    let sort = match params.get("sort").map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        Some(text) => LeaderboardSort::from_str(text).map_err(field_problem)?,
-        None => LeaderboardSort::Composite,
-    };
-    let order = match params.get("order").map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        Some(text) => SortOrder::from_str(text).map_err(field_problem)?,
-        None => sort.default_order(),
-    };
+    let LeaderboardParams { period, team_id, sort, order } = leaderboard_params(params)?;
     let visible = leaderboard_visibility(pool, principal, team_id).await?;
     Ok(LeaderboardQuery { period, team_id, visible, sort, order, limit, offset })
 }
@@ -200,15 +231,46 @@ async fn leaderboard_query(
     ))]
 pub async fn leaderboard(
     State(state): State<AppState>,
-    principal: Principal,
+    TokenOnly(mut principal): TokenOnly,
     uri: Uri,
-) -> Result<Json<Page<LeaderboardRow>>, ApiProblem> {
+) -> Result<Response, ApiProblem> {
     let params = query_params(&uri, &LEADERBOARD_PARAMS)?;
     let limit = page_limit(&params, LEADERBOARD_DEFAULT_LIMIT)?;
     let offset = offset_param(&params)?;
-    let query = leaderboard_query(&state.pool, &principal, &params, limit, offset).await?;
-    let page = queries::leaderboard(&state.pool, &query).await.map_err(query_problem)?;
-    Ok(Json(page))
+    let LeaderboardParams { period, team_id, sort, order } = leaderboard_params(&params)?;
+    // The hot route, so one round trip when nothing changed: the report keys
+    // (score_cache::versions) with the directory state, under which the
+    // caller's grants and managed people come from scope_cache; then the
+    // page, as scoped, from page_cache (or built and kept there).
+    let (first, last) = queries::leaderboard::trend_weeks(&period);
+    let versions = score_cache::versions(&state.pool, first, last).await?;
+    let directory = versions.directory();
+    if let Some(person) = principal.person_id {
+        let grants = scope_cache::grants(&state.pool, &directory, person)
+            .await
+            .map_err(|e| ApiProblem::from(grants_unavailable(&e)))?;
+        if let Some(grants) = grants {
+            principal.merge(grants.roles.iter().cloned(), grants.permissions.iter().cloned());
+        }
+    }
+    let visible = visibility(&state.pool, &principal, team_id, Some(&directory)).await?;
+    let query = LeaderboardQuery { period, team_id, visible, sort, order, limit, offset };
+    // Ranges read their scores past the cached weeks, so only weeks are kept.
+    let key = (query.period.kind == PeriodKind::Week).then(|| PageKey::new(&versions, &query));
+    if let Some(body) = key.as_ref().and_then(page_cache::get) {
+        return Ok(json_body(body));
+    }
+    let page = queries::leaderboard::leaderboard_at(&state.pool, &versions, &query).await.map_err(query_problem)?;
+    let body = Bytes::from(serde_json::to_vec(&page).map_err(|e| query_problem(QueryError::Corrupt(e.to_string())))?);
+    if let Some(key) = key {
+        page_cache::put(key, body.clone());
+    }
+    Ok(json_body(body))
+}
+
+/// A 200 with a JSON body written earlier.
+fn json_body(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
 /// The CSV columns, in order.

@@ -20,7 +20,7 @@ use crate::period_query::{FieldError, Period, PeriodKind};
 pub const TREND_WEEKS: usize = 8;
 
 /// Whom the requester may see (resolved server-side, D17).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Visibility {
     All,
     Only(BTreeSet<Uuid>),
@@ -36,7 +36,7 @@ impl Visibility {
 }
 
 /// The sort column: `composite`, `name` or a domain (`support`, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LeaderboardSort {
     Composite,
     Name,
@@ -72,7 +72,7 @@ impl LeaderboardSort {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SortOrder {
     Asc,
     Desc,
@@ -89,7 +89,7 @@ impl FromStr for SortOrder {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LeaderboardQuery {
     pub period: Period,
     /// Only people scored with this scoring team in the period (D8).
@@ -131,14 +131,25 @@ pub struct LeaderboardRow {
 /// [`score_cache`]: one round trip reads their current keys, and only what
 /// changed since the last request is read again.
 pub async fn leaderboard(pool: &PgPool, query: &LeaderboardQuery) -> Result<Page<LeaderboardRow>, QueryError> {
-    check_limit(query.limit)?;
     let (first, last) = trend_weeks(&query.period);
     let versions = score_cache::versions(pool, first, last).await?;
+    leaderboard_at(pool, &versions, query).await
+}
+
+/// [`leaderboard`] with the keys already read: `versions` must cover
+/// [`trend_weeks`] of the period.
+pub async fn leaderboard_at(
+    pool: &PgPool,
+    versions: &score_cache::Versions,
+    query: &LeaderboardQuery,
+) -> Result<Page<LeaderboardRow>, QueryError> {
+    check_limit(query.limit)?;
+    let (first, last) = trend_weeks(&query.period);
     let scored = match query.period.kind {
-        PeriodKind::Week => score_cache::week(pool, &versions, query.period.start).await?,
+        PeriodKind::Week => score_cache::week(pool, versions, query.period.start).await?,
         PeriodKind::Range => Arc::new(range_scores(pool, &query.period).await?),
     };
-    let names = score_cache::names(pool, &versions).await?;
+    let names = score_cache::names(pool, versions).await?;
     let mut rows: Vec<Candidate> = scored
         .iter()
         .filter(|p| query.team_id.is_none() || p.team_id == query.team_id)
@@ -152,7 +163,7 @@ pub async fn leaderboard(pool: &PgPool, query: &LeaderboardQuery) -> Result<Page
     rows.sort_by(|a, b| compare(query.sort, query.order, a, b));
 
     let page = paginate(rows, query.limit, query.offset);
-    let trend_scores = score_cache::weeks(pool, &versions, first, last).await?;
+    let trend_scores = score_cache::weeks(pool, versions, first, last).await?;
     Ok(Page {
         items: page
             .items
@@ -183,7 +194,7 @@ struct Candidate<'a> {
 
 /// The Mondays of the [`TREND_WEEKS`] weeks ending with the week of the
 /// period's last day.
-fn trend_weeks(period: &Period) -> (NaiveDate, NaiveDate) {
+pub fn trend_weeks(period: &Period) -> (NaiveDate, NaiveDate) {
     let last = week_start_of_day(period.last_day());
     (last - Days::new(7 * (TREND_WEEKS as u64 - 1)), last)
 }

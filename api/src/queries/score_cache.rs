@@ -39,7 +39,7 @@ const MAX_NAME_SETS: usize = 8;
 
 /// Which database a key belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct DatabaseId {
+pub(crate) struct DatabaseId {
     /// Host, port, socket and database name of the pool's connect options.
     server: String,
     started: DateTime<Utc>,
@@ -47,7 +47,9 @@ struct DatabaseId {
 }
 
 /// The current keys of some weeks and of the names, read in one round trip.
-#[derive(Debug, Clone)]
+/// Equal versions name equal data: a report built only from the weeks and
+/// names they cover can be cached under them (`performance::page_cache`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Versions {
     database: DatabaseId,
     /// The generation of each week in the range that was ever scored.
@@ -59,6 +61,44 @@ pub struct Versions {
 struct NamesKey {
     relation: Option<i64>,
     checkpoint: Option<i64>,
+}
+
+/// One state of the directory tables of one database: every `directory_*`
+/// table is written only by the directory projector, in the transaction that
+/// moves its checkpoint, and a `replay` swap replaces them all at once (a new
+/// `directory_people` oid). So data read from them can be cached under it
+/// ([`crate::scope_cache`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DirectoryKey {
+    database: DatabaseId,
+    state: NamesKey,
+}
+
+/// The SQL columns of a directory state (the `directory_people` oid and the
+/// directory checkpoint), `$1` being the directory projector's name: read in
+/// the same statement as the rows they key, so the two are one snapshot. A
+/// macro, so statements built with it are `&'static str`s (`concat!`).
+macro_rules! directory_state_columns {
+    () => {
+        "to_regclass('directory_people')::oid::int8,
+         (SELECT position FROM projector_checkpoints WHERE projector = $1)"
+    };
+}
+pub(crate) use directory_state_columns;
+
+impl DirectoryKey {
+    /// The same database in the state `(relation, checkpoint)` read with
+    /// [`DIRECTORY_STATE_COLUMNS`].
+    pub(crate) fn with_state(&self, relation: Option<i64>, checkpoint: Option<i64>) -> DirectoryKey {
+        DirectoryKey { database: self.database.clone(), state: NamesKey { relation, checkpoint } }
+    }
+}
+
+impl Versions {
+    /// The directory state these versions were read at.
+    pub fn directory(&self) -> DirectoryKey {
+        DirectoryKey { database: self.database.clone(), state: self.names.clone() }
+    }
 }
 
 /// One week's scores, sorted by person_id.
@@ -93,22 +133,22 @@ fn server_of(pool: &PgPool) -> String {
 /// The generations of the weeks from `first` to `last` (Mondays) and the
 /// names key.
 pub async fn versions(pool: &PgPool, first: NaiveDate, last: NaiveDate) -> Result<Versions, sqlx::Error> {
-    type Row = (DateTime<Utc>, i64, Option<i64>, Option<i64>, Vec<DateTime<Utc>>, Vec<i64>);
-    let (started, database, relation, checkpoint, starts, generations): Row = sqlx::query_as(
-        "SELECT pg_postmaster_start_time(),
-                (SELECT oid::int8 FROM pg_database WHERE datname = current_database()),
-                to_regclass('directory_people')::oid::int8,
-                (SELECT position FROM projector_checkpoints WHERE projector = $3),
-                ARRAY(SELECT period_start FROM scoring_periods
-                       WHERE period_start BETWEEN $1 AND $2 ORDER BY period_start),
-                ARRAY(SELECT generation FROM scoring_periods
-                       WHERE period_start BETWEEN $1 AND $2 ORDER BY period_start)",
-    )
-    .bind(midnight(first))
-    .bind(midnight(last))
-    .bind(perfledger_projections::directory::NAME)
-    .fetch_one(pool)
-    .await?;
+    type Row = (Option<i64>, Option<i64>, DateTime<Utc>, i64, Vec<DateTime<Utc>>, Vec<i64>);
+    const SQL: &str = concat!(
+        "SELECT ",
+        directory_state_columns!(),
+        ",
+         pg_postmaster_start_time(),
+         (SELECT oid::int8 FROM pg_database WHERE datname = current_database()),
+         ARRAY(SELECT period_start FROM scoring_periods WHERE period_start BETWEEN $2 AND $3 ORDER BY period_start),
+         ARRAY(SELECT generation FROM scoring_periods WHERE period_start BETWEEN $2 AND $3 ORDER BY period_start)"
+    );
+    let (relation, checkpoint, started, database, starts, generations): Row = sqlx::query_as(SQL)
+        .bind(perfledger_projections::directory::NAME)
+        .bind(midnight(first))
+        .bind(midnight(last))
+        .fetch_one(pool)
+        .await?;
     Ok(Versions {
         database: DatabaseId { server: server_of(pool), started, database },
         weeks: starts.iter().map(|s| s.date_naive()).zip(generations).collect(),
@@ -195,15 +235,15 @@ pub async fn names(pool: &PgPool, versions: &Versions) -> Result<Names, QueryErr
         }
     }
     type Row = (Option<i64>, Option<i64>, Vec<Uuid>, Vec<String>);
-    let (relation, checkpoint, ids, display_names): Row = sqlx::query_as(
-        "SELECT to_regclass('directory_people')::oid::int8,
-                (SELECT position FROM projector_checkpoints WHERE projector = $1),
-                ARRAY(SELECT person_id FROM directory_people ORDER BY person_id),
-                ARRAY(SELECT display_name FROM directory_people ORDER BY person_id)",
-    )
-    .bind(perfledger_projections::directory::NAME)
-    .fetch_one(pool)
-    .await?;
+    const SQL: &str = concat!(
+        "SELECT ",
+        directory_state_columns!(),
+        ",
+         ARRAY(SELECT person_id FROM directory_people ORDER BY person_id),
+         ARRAY(SELECT display_name FROM directory_people ORDER BY person_id)"
+    );
+    let (relation, checkpoint, ids, display_names): Row =
+        sqlx::query_as(SQL).bind(perfledger_projections::directory::NAME).fetch_one(pool).await?;
     let names: Names = Arc::new(ids.into_iter().zip(display_names).collect());
     let mut cache = lock();
     cache.filled += 1;
