@@ -36,8 +36,10 @@ pub enum ContextError {
     Database(#[from] sqlx::Error),
 }
 
-/// One score row: domain, raw score, `metrics_json`.
-type ScoreRow = (String, Decimal, sqlx::types::Json<BTreeMap<String, Value>>);
+/// The snapshot and its per-domain score rows, in one query: composite,
+/// position range, then the domains, raw scores and `metrics_json` of the
+/// score rows as parallel arrays (empty when there are none).
+type SnapshotRow = (Decimal, i64, i64, Vec<String>, Vec<Decimal>, Vec<sqlx::types::Json<BTreeMap<String, Value>>>);
 
 fn decimal(value: &Value) -> Option<Decimal> {
     value.as_f64().and_then(|f| Decimal::try_from(f).ok()).map(|d| d.round_dp(2))
@@ -51,28 +53,27 @@ pub async fn load_context(
     period_start: DateTime<Utc>,
     period_end: DateTime<Utc>,
 ) -> Result<LoadedContext, ContextError> {
-    let snapshot: Option<(Decimal, i64, i64)> = sqlx::query_as(
-        "SELECT composite_score, first_position, last_position FROM agent_performance_snapshots
-         WHERE person_id = $1 AND score_period_start = $2 AND score_period_end = $3",
+    let snapshot: Option<SnapshotRow> = sqlx::query_as(
+        "SELECT s.composite_score, s.first_position, s.last_position,
+                coalesce(array_agg(c.domain ORDER BY c.domain) FILTER (WHERE c.id IS NOT NULL), '{}'),
+                coalesce(array_agg(c.raw_score ORDER BY c.domain) FILTER (WHERE c.id IS NOT NULL), '{}'),
+                coalesce(array_agg(c.metrics_json ORDER BY c.domain) FILTER (WHERE c.id IS NOT NULL), '{}')
+         FROM agent_performance_snapshots s
+         LEFT JOIN agent_performance_scores c
+           ON c.person_id = s.person_id AND c.score_period_start = s.score_period_start
+         WHERE s.person_id = $1 AND s.score_period_start = $2 AND s.score_period_end = $3
+         GROUP BY s.id",
     )
     .bind(person_id)
     .bind(period_start)
     .bind(period_end)
     .fetch_optional(pool)
     .await?;
-    let Some((composite, first_position, last_position)) = snapshot else {
+    let Some((composite, first_position, last_position, names, scores, metrics)) = snapshot else {
         return Err(ContextError::NoSnapshot(period_start.date_naive()));
     };
-    let rows: Vec<ScoreRow> = sqlx::query_as(
-        "SELECT domain, raw_score, metrics_json FROM agent_performance_scores
-         WHERE person_id = $1 AND score_period_start = $2",
-    )
-    .bind(person_id)
-    .bind(period_start)
-    .fetch_all(pool)
-    .await?;
     let mut by_domain: BTreeMap<String, (Decimal, BTreeMap<String, Value>)> =
-        rows.into_iter().map(|(domain, score, metrics)| (domain, (score, metrics.0))).collect();
+        names.into_iter().zip(scores).zip(metrics).map(|((domain, score), m)| (domain, (score, m.0))).collect();
     let mut domains = Vec::new();
     let mut domain_scores = BTreeMap::new();
     for domain in Domain::ALL {

@@ -22,21 +22,25 @@ pub struct Job {
     pub attempts: i32,
 }
 
-/// Claims the oldest due job: queued and due, or running with an expired
-/// lease. The lease is `lease` from now.
-pub async fn claim(pool: &PgPool, lease: Duration) -> Result<Option<Job>, sqlx::Error> {
+/// Claims up to `limit` of the oldest due jobs in one statement: queued and
+/// due, or running with an expired lease. Their lease is `lease` from now.
+pub async fn claim(pool: &PgPool, lease: Duration, limit: usize) -> Result<Vec<Job>, sqlx::Error> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
     sqlx::query_as(
         "UPDATE review_jobs j SET status = 'running', locked_until = now() + $1::interval, updated_at = now()
          FROM (SELECT review_id FROM review_jobs
                WHERE (status = 'queued' AND run_after <= now()) OR (status = 'running' AND locked_until < now())
                ORDER BY run_after, created_at
-               LIMIT 1
+               LIMIT $2
                FOR UPDATE SKIP LOCKED) due
          WHERE j.review_id = due.review_id
          RETURNING j.review_id, j.person_id, j.period_start, j.period_end, j.attempts",
     )
     .bind(interval(lease))
-    .fetch_optional(pool)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(pool)
     .await
 }
 

@@ -21,4 +21,7 @@ pub mod retry;
 pub mod rules;
 pub mod worker;
 
+/// The attribute [`ReviewProvider`] implementations need (the trait is an
+/// `async_trait`), for implementations outside this crate such as tests'.
+pub use async_trait::async_trait;
 pub use provider::{ProviderError, ProviderReply, ProviderRequest, ReviewProvider};

@@ -4,6 +4,10 @@
 //! `review.failed` through the Review aggregate. Neither the prompt nor the
 //! reply is stored anywhere: only the validated content, the model and the
 //! token counts (D12).
+//!
+//! Only the provider calls hold one of the worker's provider permits
+//! ([`RunContext::provider_permits`]); the database work before (context)
+//! and after (recording) runs outside them, overlapping other jobs' calls.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +22,7 @@ use perfledger_domain::reviews::{ReviewContent, ReviewFailed, ReviewGenerated};
 use perfledger_domain::settings::Settings;
 use perfledger_store::commands::{execute, CommandError};
 use sqlx::PgPool;
+use tokio::sync::Semaphore;
 
 use crate::context::{load_context, ContextError, LoadedContext};
 use crate::jobs::{self, Job};
@@ -50,6 +55,9 @@ pub struct RunContext {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
     pub provider: Arc<dyn ReviewProvider>,
+    /// One permit per provider call allowed in flight (`review_concurrency`):
+    /// a run holds one from its first call through its validation retry.
+    pub provider_permits: Arc<Semaphore>,
 }
 
 /// What the calls of one run used.
@@ -122,6 +130,9 @@ async fn generate(
     let references = loaded.context.references();
     let request =
         ProviderRequest { system: &system, user: &user, retry: None, json_schema: &schema, context: &loaded.context };
+    // Held until this function returns: the calls are the only part of a run
+    // the provider's concurrency bound applies to.
+    let _permit = ctx.provider_permits.acquire().await.expect("the provider permits are never closed");
     let first = call(ctx, request, usage, model).await?;
     let error: ReplyError = match parse_reply(&first.content, &references, &loaded.context.samples) {
         Ok(content) => return Ok(content),

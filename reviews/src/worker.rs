@@ -1,6 +1,11 @@
-//! The review worker (D15): claims due jobs and runs up to
-//! `review_concurrency` (at most [`MAX_CONCURRENCY`]) of them at once, each
-//! on its own task, so one slow or failing review never holds up the others.
+//! The review worker (D15): claims due jobs and runs each on its own task, so
+//! one slow or failing review never holds up the others. What is bounded by
+//! `review_concurrency` (at most [`MAX_CONCURRENCY`]) is the provider calls
+//! in flight, through a semaphore whose permit a job holds only around its
+//! calls ([`crate::pipeline`]). Up to twice that many jobs are in flight, so
+//! the next jobs' claims and context queries and the finished ones'
+//! recording overlap the calls, and a permit released is taken at once by a
+//! job whose prompt is ready.
 //! `perfledger serve` runs [`run_forever`]: the flagged run when a week has
 //! closed ([`crate::flagged`]), then the queue, woken by the log's
 //! notifications with a polling fallback.
@@ -11,6 +16,7 @@ use std::time::Duration;
 use chrono::Utc;
 use perfledger_domain::settings::Settings;
 use sqlx::PgPool;
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::config::{self, EnvOverrides};
@@ -74,10 +80,19 @@ fn concurrency(settings: &Settings) -> usize {
     usize::try_from(settings.review_concurrency).unwrap_or(1).clamp(1, MAX_CONCURRENCY)
 }
 
-/// The lease a running job holds: long enough for a call, its validation
-/// retry and recording, after which another worker may take it over.
+/// Jobs in flight per provider permit: one calling, one getting ready (or
+/// recording its outcome).
+const JOBS_PER_PERMIT: usize = 2;
+
+/// The lease a claimed job holds, after which another worker may take it
+/// over: its wait for a permit, its call and validation retry, and 30 s for
+/// the database. The wait is at most one round of calls (two timeouts): at
+/// most `limit` jobs wait behind the `limit` calling ones (FIFO permits,
+/// [`JOBS_PER_PERMIT`]), so the `limit` releases the calling ones make
+/// within two timeouts serve every waiter.
 fn lease(settings: &Settings) -> Duration {
-    Duration::from_secs(u64::try_from(settings.vllm_timeout_seconds.max(1)).unwrap_or(30) * 2 + 30)
+    let timeout = u64::try_from(settings.vllm_timeout_seconds.max(1)).unwrap_or(30);
+    Duration::from_secs(timeout * 2 * 2 + 30)
 }
 
 /// Runs every due job until none is due, `review_concurrency` at a time.
@@ -95,8 +110,14 @@ pub async fn drain(pool: &PgPool, source: &ProviderSource, wait_for_retries: boo
                 return Ok(report);
             }
         };
-        let ctx = RunContext { pool: pool.clone(), settings: Arc::new(settings.clone()), provider };
-        run_due(&ctx, concurrency(&settings), lease(&settings), &mut report).await?;
+        let limit = concurrency(&settings);
+        let ctx = RunContext {
+            pool: pool.clone(),
+            settings: Arc::new(settings.clone()),
+            provider,
+            provider_permits: Arc::new(Semaphore::new(limit)),
+        };
+        run_due(&ctx, limit * JOBS_PER_PERMIT, lease(&settings), &mut report).await?;
         if !wait_for_retries {
             return Ok(report);
         }
@@ -109,18 +130,22 @@ pub async fn drain(pool: &PgPool, source: &ProviderSource, wait_for_retries: boo
     }
 }
 
-/// Claims and runs due jobs, keeping up to `limit` in flight.
-async fn run_due(ctx: &RunContext, limit: usize, lease: Duration, report: &mut DrainReport) -> Result<(), WorkerError> {
+/// Claims and runs due jobs, keeping up to `in_flight` of them running (the
+/// provider calls among them are bounded by `ctx.provider_permits`). The
+/// free places are claimed in one statement.
+async fn run_due(
+    ctx: &RunContext,
+    in_flight: usize,
+    lease: Duration,
+    report: &mut DrainReport,
+) -> Result<(), WorkerError> {
     let mut running: JoinSet<Result<Outcome, PipelineError>> = JoinSet::new();
-    let mut exhausted = false;
     loop {
-        while !exhausted && running.len() < limit {
-            match jobs::claim(&ctx.pool, lease).await? {
-                Some(job) => {
-                    let ctx = ctx.clone();
-                    running.spawn(async move { run_job(&ctx, &job).await });
-                }
-                None => exhausted = true,
+        // Claimed after every finished job too: a job may have become due meanwhile.
+        if running.len() < in_flight {
+            for job in jobs::claim(&ctx.pool, lease, in_flight - running.len()).await? {
+                let ctx = ctx.clone();
+                running.spawn(async move { run_job(&ctx, &job).await });
             }
         }
         let Some(joined) = running.join_next().await else { return Ok(()) };
@@ -134,8 +159,6 @@ async fn run_due(ctx: &RunContext, limit: usize, lease: Duration, report: &mut D
             Ok(Err(e)) => tracing::error!(error = %e, "a review job failed; it will be retried after its lease"),
             Err(e) => tracing::error!(error = %e, "a review job panicked; it will be retried after its lease"),
         }
-        // A finished slot may be refilled by a job that became due meanwhile.
-        exhausted = false;
     }
 }
 

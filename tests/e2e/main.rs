@@ -14,6 +14,7 @@ mod openapi;
 mod ops;
 mod projection;
 mod reviews;
+mod reviews_concurrency;
 mod reviews_limits;
 mod reviews_support;
 mod schema_fuzz;

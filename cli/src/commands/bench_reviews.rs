@@ -6,20 +6,31 @@
 //! support team, each with a few resolved tickets in last week; every
 //! snapshot is flagged (`flagged_threshold` 100, checked), generation is on
 //! with the `openai` provider pointed at the fake server, `review_concurrency`
-//! = `concurrency` (≤ 8) and `max_reviews_per_run` = `reviews`. The week is
+//! = `concurrency` (≤ 8) and `max_reviews_per_run` = `reviews`.
+//! `review_concurrency` bounds the provider calls in flight (the worker keeps
+//! up to twice as many jobs in flight so their database work overlaps the
+//! calls); the fake server counts the calls it serves at once and the bench
+//! fails if it ever saw more than `concurrency`. The week is
 //! closed and the flagged run requests every review (not measured); then the
 //! worker drains the queue, which is timed: context from PostgreSQL, prompts,
 //! the HTTP call, validation, the `review.generated` event.
 //!
-//! Prints `{"reviews", "concurrency", "provider_latency_ms", "wall_s",
-//! "overhead_ms_per_review"}`. With `c` calls in flight, a perfect pipeline
-//! finishes `n` reviews in `n × 0.3 s / c`; so each review's share of one
+//! Prints `{"reviews", "concurrency", "max_provider_calls_in_flight",
+//! "provider_latency_ms", "wall_s", "overhead_ms_per_review",
+//! "first_call_after_ms", "after_last_answer_ms"}` (the last two: the
+//! pipeline's fill before the first call and its drain after the last answer,
+//! parts of the overhead that do not grow with `reviews`). With `c` calls in
+//! flight, a perfect pipeline finishes `n` reviews in `n × 0.3 s / c`; so
+//! each review's share of one
 //! concurrency slot is `wall_s × c / n`, and what is left after the
 //! provider's own 300 ms is perfledger's overhead:
 //! `overhead = wall_s × c / n − 0.3 s`.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::extract::State;
 use axum::routing::post;
 use axum::Json;
 use chrono::{Days, NaiveDate, Utc};
@@ -43,14 +54,35 @@ const TICKETS_PER_PERSON: usize = 3;
 pub struct ReviewsBench {
     reviews: usize,
     concurrency: usize,
+    /// The most chat completions the fake server was answering at once.
+    max_provider_calls_in_flight: usize,
     provider_latency_ms: u64,
     wall_s: f64,
     overhead_ms_per_review: f64,
+    /// From the start of the drain to the first call (claims, contexts).
+    first_call_after_ms: f64,
+    /// From the last answer to the end of the drain (recording the last ones).
+    after_last_answer_ms: f64,
+}
+
+/// The calls the fake server is answering now, the most at once, and when
+/// the first call came and the last one was answered.
+#[derive(Default)]
+struct InFlight {
+    now: AtomicUsize,
+    max: AtomicUsize,
+    first_call: Mutex<Option<Instant>>,
+    last_answer: Mutex<Option<Instant>>,
 }
 
 /// The fake server's answer: a valid review citing the first sample sent.
-async fn fake_completion(Json(request): Json<Value>) -> Json<Value> {
+async fn fake_completion(State(in_flight): State<Arc<InFlight>>, Json(request): Json<Value>) -> Json<Value> {
+    let now = in_flight.now.fetch_add(1, Ordering::SeqCst) + 1;
+    in_flight.max.fetch_max(now, Ordering::SeqCst);
+    in_flight.first_call.lock().expect("not poisoned").get_or_insert_with(Instant::now);
     tokio::time::sleep(PROVIDER_LATENCY).await;
+    in_flight.now.fetch_sub(1, Ordering::SeqCst);
+    *in_flight.last_answer.lock().expect("not poisoned") = Some(Instant::now());
     let user = request["messages"]
         .as_array()
         .and_then(|m| m.iter().find(|m| m["role"] == "user"))
@@ -168,7 +200,8 @@ pub async fn bench_reviews(server: &Database, reviews: usize, concurrency: usize
 async fn run(pool: &sqlx::PgPool, reviews: usize, concurrency: usize) -> anyhow::Result<ReviewsBench> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
-    let fake = axum::Router::new().route("/v1/chat/completions", post(fake_completion));
+    let in_flight = Arc::new(InFlight::default());
+    let fake = axum::Router::new().route("/v1/chat/completions", post(fake_completion)).with_state(in_flight.clone());
     tokio::spawn(async move { axum::serve(listener, fake).await });
 
     let week = crate::demo::this_monday() - Days::new(7);
@@ -205,12 +238,24 @@ async fn run(pool: &sqlx::PgPool, reviews: usize, concurrency: usize) -> anyhow:
     let drained = drain(pool, &ProviderSource::default(), true).await?;
     let wall = started.elapsed().as_secs_f64();
     anyhow::ensure!(drained.generated == reviews, "expected {reviews} generated reviews, got {drained:?}");
+    let max_calls = in_flight.max.load(Ordering::SeqCst);
+    anyhow::ensure!(
+        max_calls <= concurrency,
+        "the fake server answered {max_calls} calls at once, over review_concurrency = {concurrency}"
+    );
+    let ended = Instant::now();
     let overhead = wall * concurrency as f64 / reviews as f64 - PROVIDER_LATENCY.as_secs_f64();
+    let ms = |d: Duration| (d.as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
+    let first_call = in_flight.first_call.lock().expect("not poisoned").unwrap_or(started);
+    let last_answer = in_flight.last_answer.lock().expect("not poisoned").unwrap_or(ended);
     Ok(ReviewsBench {
         reviews,
         concurrency,
+        max_provider_calls_in_flight: max_calls,
         provider_latency_ms: PROVIDER_LATENCY.as_millis() as u64,
         wall_s: (wall * 1000.0).round() / 1000.0,
         overhead_ms_per_review: (overhead * 1000.0 * 100.0).round() / 100.0,
+        first_call_after_ms: ms(first_call - started),
+        after_last_answer_ms: ms(ended.saturating_duration_since(last_answer)),
     })
 }
