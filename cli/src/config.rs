@@ -89,8 +89,8 @@ pub struct ReplayArgs {
     /// Build the new version and compare it with the serving one, without switching.
     #[arg(long)]
     pub dry_run: bool,
-    /// Events per projector batch while catching up.
-    #[arg(long, env = "PERFLEDGER_PROJECT_BATCH", default_value_t = 20_000,
+    /// Events per projector batch while rebuilding (bigger than a catch-up's: each accumulator row is written fewer times).
+    #[arg(long, env = "PERFLEDGER_REPLAY_BATCH", default_value_t = perfledger_projections::worker::REBUILD_BATCH,
           value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
     pub batch_size: i64,
 }

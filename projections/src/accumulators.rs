@@ -130,10 +130,10 @@ async fn write_rows(tx: &mut PgConnection, days: &HashMap<DayKey, PersonDay>) ->
     let mut firsts = Vec::new();
     let mut lasts = Vec::new();
     for ((person, day), acc) in days {
-        for (kind, value) in acc.to_rows() {
+        for (kind, value) in acc.to_text_rows() {
             people.push(*person);
             dates.push(*day);
-            kinds.push(kind.to_string());
+            kinds.push(kind);
             data.push(value);
             firsts.push(acc.first_position);
             lasts.push(acc.last_position);
@@ -141,7 +141,8 @@ async fn write_rows(tx: &mut PgConnection, days: &HashMap<DayKey, PersonDay>) ->
     }
     sqlx::query(
         "INSERT INTO metric_accumulators (person_id, day, kind, data, first_position, last_position)
-         SELECT * FROM unnest($1::uuid[], $2::date[], $3::text[], $4::jsonb[], $5::int8[], $6::int8[])
+         SELECT p, d, k, j::jsonb, f, l
+         FROM unnest($1::uuid[], $2::date[], $3::text[], $4::text[], $5::int8[], $6::int8[]) AS t(p, d, k, j, f, l)
          ON CONFLICT (day, person_id, kind) DO UPDATE SET data = EXCLUDED.data,
              first_position = EXCLUDED.first_position, last_position = EXCLUDED.last_position",
     )

@@ -139,7 +139,8 @@ pub(crate) async fn create_schema(pool: &PgPool, schema: &str) -> Result<(), Pro
 /// and its head stay in `public`).
 pub(crate) async fn schema_pool(pool: &PgPool, schema: &str) -> Result<PgPool, ProjectionError> {
     let options = (*pool.connect_options()).clone().options([("search_path", format!("{schema},public"))]);
-    Ok(PgPoolOptions::new().max_connections(4).connect_with(options).await?)
+    // Every projector of a batch at once (six), the reader, the scoring pass.
+    Ok(PgPoolOptions::new().max_connections(8).connect_with(options).await?)
 }
 
 /// Folds the log into `schema` from its own checkpoints (0 for a new

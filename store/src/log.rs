@@ -16,6 +16,42 @@ pub struct StoredEvent {
     pub recorded_at: DateTime<Utc>,
 }
 
+/// The columns of a log row a projection reads: the payload and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogPayload {
+    pub global_position: i64,
+    pub event_version: String,
+    pub payload: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The payloads after `position`, in log order: [`read_after`] without the
+/// aggregate columns, which the projections never read (a replay reads
+/// every row, so every column left out counts).
+pub async fn read_payloads_after(
+    executor: impl PgExecutor<'_>,
+    position: i64,
+    limit: i64,
+) -> Result<Vec<LogPayload>, sqlx::Error> {
+    let rows: Vec<(i64, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT global_position, event_version, payload::text, recorded_at
+         FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2",
+    )
+    .bind(position)
+    .bind(limit)
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(global_position, event_version, payload, recorded_at)| LogPayload {
+            global_position,
+            event_version,
+            payload,
+            recorded_at,
+        })
+        .collect())
+}
+
 /// The position of the last committed event (0 for an empty log).
 pub async fn head(executor: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT position FROM log_head").fetch_one(executor).await

@@ -291,8 +291,14 @@ async fn a_killed_projector_resumes_to_the_same_read_models() {
     let accumulators = positions["accumulators"];
     assert!(0 < accumulators && accumulators < log_head, "accumulators checkpoint {accumulators} of {log_head}");
     assert_eq!(accumulators, 4_000, "two batches committed, the third rolled back: {positions:?}");
-    assert_eq!(positions["directory"], 6_000, "projectors before it committed the third batch: {positions:?}");
-    assert_eq!(positions["goals"], 4_000, "projectors after it never saw the third batch: {positions:?}");
+    // The other projectors apply the same batch concurrently, each in its own
+    // transaction: when the process aborts, each has committed the third
+    // batch or not, never a part of it.
+    for (projector, position) in &positions {
+        if *projector != "accumulators" {
+            assert!([4_000, 6_000].contains(position), "{projector} stopped between batches: {positions:?}");
+        }
+    }
     let written: Option<i64> = sqlx::query_scalar("SELECT max(last_position) FROM metric_accumulators")
         .fetch_one(&crashed.pool)
         .await

@@ -14,7 +14,7 @@ use std::time::Instant;
 use chrono::{Days, Utc};
 use perfledger_domain::period::midnight;
 use perfledger_projections::scoring::{score_weeks, ScoringContext};
-use perfledger_projections::worker::{run_once, run_once_reported, DEFAULT_BATCH};
+use perfledger_projections::worker::{run_once, run_once_reported, DEFAULT_BATCH, REBUILD_BATCH};
 use perfledger_store::{Database, Ingestor};
 use serde::Serialize;
 
@@ -149,7 +149,7 @@ async fn measure_replay(db: &Scratch, data: &Path) -> anyhow::Result<ReplayBench
     let started = Instant::now();
     let report = perfledger_replay::rebuild::replay(
         &db.pool,
-        DEFAULT_BATCH,
+        REBUILD_BATCH,
         perfledger_replay::rebuild::Start::Fresh,
         false,
         &mut |step| bars.step(step),

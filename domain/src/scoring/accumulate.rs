@@ -346,17 +346,26 @@ impl PersonDay {
     /// One row per present domain accumulator, in [`Domain::ALL`] order, then
     /// the `"activity"` row, which also holds the position range.
     pub fn to_rows(&self) -> Vec<(&'static str, serde_json::Value)> {
-        fn row<T: Serialize>(domain: Domain, acc: &Option<T>) -> Option<(&'static str, serde_json::Value)> {
-            acc.as_ref()
-                .map(|a| (domain.as_str(), serde_json::to_value(a).expect("an accumulator always serialises to JSON")))
+        self.encode_rows::<AsValue>()
+    }
+
+    /// [`PersonDay::to_rows`] as JSON text, for writing: no `Value` tree is
+    /// built on the projection's hot path.
+    pub fn to_text_rows(&self) -> Vec<(&'static str, String)> {
+        self.encode_rows::<AsText>()
+    }
+
+    fn encode_rows<E: RowEncoding>(&self) -> Vec<(&'static str, E::Out)> {
+        fn row<T: Serialize, E: RowEncoding>(domain: Domain, acc: &Option<T>) -> Option<(&'static str, E::Out)> {
+            acc.as_ref().map(|a| (domain.as_str(), E::encode(a)))
         }
-        let mut rows: Vec<(&'static str, serde_json::Value)> = [
-            row(Domain::Support, &self.support),
-            row(Domain::Operations, &self.operations),
-            row(Domain::FieldService, &self.field_service),
-            row(Domain::Communication, &self.communication),
-            row(Domain::Sales, &self.sales),
-            row(Domain::DataQuality, &self.data_quality),
+        let mut rows: Vec<(&'static str, E::Out)> = [
+            row::<_, E>(Domain::Support, &self.support),
+            row::<_, E>(Domain::Operations, &self.operations),
+            row::<_, E>(Domain::FieldService, &self.field_service),
+            row::<_, E>(Domain::Communication, &self.communication),
+            row::<_, E>(Domain::Sales, &self.sales),
+            row::<_, E>(Domain::DataQuality, &self.data_quality),
         ]
         .into_iter()
         .flatten()
@@ -367,7 +376,7 @@ impl PersonDay {
             first_position: self.first_position,
             last_position: self.last_position,
         };
-        rows.push((ACTIVITY_ROW, serde_json::to_value(activity).expect("the activity row always serialises")));
+        rows.push((ACTIVITY_ROW, E::encode(&activity)));
         rows
     }
 
@@ -409,6 +418,29 @@ impl PersonDay {
         day.first_position = activity.first_position;
         day.last_position = activity.last_position;
         Ok(day)
+    }
+}
+
+/// How [`PersonDay::encode_rows`] writes one accumulator.
+trait RowEncoding {
+    type Out;
+    fn encode<T: Serialize>(value: &T) -> Self::Out;
+}
+
+struct AsValue;
+struct AsText;
+
+impl RowEncoding for AsValue {
+    type Out = serde_json::Value;
+    fn encode<T: Serialize>(value: &T) -> serde_json::Value {
+        serde_json::to_value(value).expect("an accumulator always serialises to JSON")
+    }
+}
+
+impl RowEncoding for AsText {
+    type Out = String;
+    fn encode<T: Serialize>(value: &T) -> String {
+        serde_json::to_string(value).expect("an accumulator always serialises to JSON")
     }
 }
 

@@ -224,6 +224,12 @@ fn rows_round_trip_exactly() {
         let reversed: Vec<(String, serde_json::Value)> =
             rows.iter().rev().map(|(k, v)| (k.to_string(), v.clone())).collect();
         assert_eq!(PersonDay::from_rows(reversed).unwrap(), *day);
+        // The text rows the projection writes are the same rows.
+        let texts = day.to_text_rows();
+        let parsed: Vec<(&str, serde_json::Value)> =
+            texts.iter().map(|(k, t)| (*k, serde_json::from_str(t).unwrap())).collect();
+        assert_eq!(parsed, rows);
+        assert_eq!(PersonDay::from_rows(texts.into_iter().map(|(k, t)| (k.to_string(), t))).unwrap(), *day);
     }
     let kinds: Vec<&str> = merged[&ALICE].to_rows().iter().map(|(k, _)| *k).collect();
     assert_eq!(kinds, ["support", "operations", "field_service", "communication", "sales", "data_quality", "activity"]);
