@@ -212,9 +212,20 @@ pub async fn score_weeks(
     weeks: &[(NaiveDate, Option<i64>)],
     report: Report<'_>,
 ) -> Result<Vec<WeekScored>> {
+    score_weeks_in_parallel(pool, context, weeks, PARALLEL_WEEKS, report).await
+}
+
+/// [`score_weeks`], `parallel` weeks at a time.
+pub async fn score_weeks_in_parallel(
+    pool: &PgPool,
+    context: &ScoringContext,
+    weeks: &[(NaiveDate, Option<i64>)],
+    parallel: usize,
+    report: Report<'_>,
+) -> Result<Vec<WeekScored>> {
     let mut scored = Vec::with_capacity(weeks.len());
     report(Step::WeeksScored { done: 0, total: weeks.len() });
-    for chunk in weeks.chunks(PARALLEL_WEEKS) {
+    for chunk in weeks.chunks(parallel.max(1)) {
         let mut pending = Vec::with_capacity(chunk.len());
         for &(week, version) in chunk {
             pending.push(score_week(pool, context, week, version));

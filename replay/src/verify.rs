@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use perfledger_projections::report::{Report, Step};
 use perfledger_projections::runner::{ProjectionError, Runner};
-use perfledger_projections::scoring::{score_weeks, ScoringContext};
+use perfledger_projections::scoring::{score_weeks_in_parallel, ScoringContext};
 use perfledger_projections::worker::projectors;
 use serde::Serialize;
 use sqlx::postgres::PgPoolOptions;
@@ -39,6 +39,10 @@ pub const READ_MODELS: &[&str] = &[
     "agent_performance_review_history",
     "audit_log",
 ];
+
+/// Weeks a rebuild scores at once (the live pass scores
+/// [`perfledger_projections::scoring::PARALLEL_WEEKS`]).
+const REBUILD_PARALLEL_WEEKS: usize = 4;
 
 /// Tables the rebuild needs but that hold process state, not facts.
 const WORK_TABLES: &[&str] = &["projector_checkpoints", "scoring_dirty", "scheduler_checkpoints", "review_jobs"];
@@ -166,7 +170,9 @@ pub(crate) async fn build(
         let weeks: BTreeSet<NaiveDate> = serving.iter().map(|s| s.date_naive()).chain(active).collect();
         let context = ScoringContext::load(&scratch).await?;
         let work: Vec<_> = weeks.into_iter().map(|w| (w, None)).collect();
-        score_weeks(&scratch, &context, &work, report).await?;
+        // The fold is done and nothing else uses the build: more weeks at
+        // once keep both cores and PostgreSQL busy through the round trips.
+        score_weeks_in_parallel(&scratch, &context, &work, REBUILD_PARALLEL_WEEKS, report).await?;
         // Nothing is left to rescore in the new version.
         sqlx::query("DELETE FROM scoring_dirty").execute(&scratch).await?;
         Ok::<_, ProjectionError>(caught.head)
