@@ -45,6 +45,8 @@ pub struct ReplayReport {
     pub head: i64,
     pub switched: bool,
     pub resumed: bool,
+    /// Weeks scored while the fold was still running (the rest after it).
+    pub weeks_scored_early: usize,
     /// The comparison with the serving version: made by a dry run (a real
     /// switch skips it; run `perfledger verify` afterwards to prove it).
     pub comparison: Option<VerifyReport>,
@@ -78,18 +80,19 @@ pub async fn replay(
     if !resumed {
         create_schema(pool, BUILD_SCHEMA).await?;
     }
-    let head = build(pool, BUILD_SCHEMA, batch_size, report).await?;
+    let built = build(pool, BUILD_SCHEMA, batch_size, report).await?;
+    let (head, weeks_scored_early) = (built.head, built.weeks_scored_early);
     if dry_run {
         report(Step::PhaseStarted { phase: "compare" });
         let comparison = compare(pool, BUILD_SCHEMA, head).await?;
         report(Step::PhaseDone { phase: "compare" });
         sqlx::query(&format!("DROP SCHEMA \"{BUILD_SCHEMA}\" CASCADE")).execute(pool).await?;
-        return Ok(ReplayReport { head, switched: false, resumed, comparison: Some(comparison) });
+        return Ok(ReplayReport { head, switched: false, resumed, weeks_scored_early, comparison: Some(comparison) });
     }
     report(Step::PhaseStarted { phase: "switch" });
     switch(pool).await?;
     report(Step::PhaseDone { phase: "switch" });
-    Ok(ReplayReport { head, switched: true, resumed, comparison: None })
+    Ok(ReplayReport { head, switched: true, resumed, weeks_scored_early, comparison: None })
 }
 
 /// Swaps the built version in, atomically, and drops the old one.

@@ -10,6 +10,7 @@
 //! are already in the log and are folded like any other.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use perfledger_projections::report::{Report, Step};
@@ -115,7 +116,7 @@ pub async fn verify(pool: &PgPool, batch_size: i64, report: Report<'_>) -> Resul
     sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).execute(pool).await?;
     create_schema(pool, &schema).await?;
     let result = async {
-        let head = build(pool, &schema, batch_size, report).await?;
+        let head = build(pool, &schema, batch_size, report).await?.head;
         report(Step::PhaseStarted { phase: "compare" });
         let compared = compare(pool, &schema, head).await;
         report(Step::PhaseDone { phase: "compare" });
@@ -147,18 +148,36 @@ pub(crate) async fn schema_pool(pool: &PgPool, schema: &str) -> Result<PgPool, P
     Ok(PgPoolOptions::new().max_connections(8).connect_with(options).await?)
 }
 
+/// What a build reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Built {
+    pub head: i64,
+    /// Weeks scored while the fold was still running.
+    pub weeks_scored_early: usize,
+}
+
 /// Folds the log into `schema` from its own checkpoints (0 for a new
 /// schema, where a crashed build left off otherwise) and scores every week
-/// the serving side scored or that has activity. Returns the head reached.
+/// the serving side scored or that has activity.
+///
+/// Weeks the fold has left well behind are scored while it goes on
+/// ([`score_passed_weeks`]); the rest once it is done.
 pub(crate) async fn build(
     pool: &PgPool,
     schema: &str,
     batch_size: i64,
     report: Report<'_>,
-) -> Result<i64, ProjectionError> {
+) -> Result<Built, ProjectionError> {
     let scratch = schema_pool(pool, schema).await?;
     let result = async {
-        let caught = Runner::new(scratch.clone(), projectors(), batch_size).catch_up_reported(report).await?;
+        let folded = AtomicBool::new(false);
+        let fold = async {
+            let caught = Runner::new(scratch.clone(), projectors(), batch_size).catch_up_reported(report).await;
+            folded.store(true, Ordering::Release);
+            caught
+        };
+        let (caught, early) = futures::join!(fold, score_passed_weeks(&scratch, &folded));
+        let (caught, early) = (caught?, early?);
         let serving: Vec<DateTime<Utc>> =
             sqlx::query_scalar("SELECT period_start FROM public.scoring_periods WHERE last_scored_at IS NOT NULL")
                 .fetch_all(pool)
@@ -167,19 +186,59 @@ pub(crate) async fn build(
             sqlx::query_scalar("SELECT DISTINCT date_trunc('week', day)::date FROM metric_accumulators")
                 .fetch_all(&scratch)
                 .await?;
+        // A week scored early whose inputs changed afterwards was marked
+        // dirty again by the projector that changed them.
+        let dirty: Vec<DateTime<Utc>> =
+            sqlx::query_scalar("SELECT period_start FROM scoring_dirty").fetch_all(&scratch).await?;
+        let dirty: BTreeSet<NaiveDate> = dirty.iter().map(|s| s.date_naive()).collect();
         let weeks: BTreeSet<NaiveDate> = serving.iter().map(|s| s.date_naive()).chain(active).collect();
         let context = ScoringContext::load(&scratch).await?;
-        let work: Vec<_> = weeks.into_iter().map(|w| (w, None)).collect();
+        let work: Vec<_> =
+            weeks.into_iter().filter(|w| !early.contains(w) || dirty.contains(w)).map(|w| (w, None)).collect();
         // The fold is done and nothing else uses the build: more weeks at
         // once keep both cores and PostgreSQL busy through the round trips.
         score_weeks_in_parallel(&scratch, &context, &work, REBUILD_PARALLEL_WEEKS, report).await?;
         // Nothing is left to rescore in the new version.
         sqlx::query("DELETE FROM scoring_dirty").execute(&scratch).await?;
-        Ok::<_, ProjectionError>(caught.head)
+        Ok::<_, ProjectionError>(Built { head: caught.head, weeks_scored_early: early.len() })
     }
     .await;
     scratch.close().await;
     result
+}
+
+/// How far behind the newest folded day a week must end to be scored
+/// while the fold goes on: the log is in recording order, which is close
+/// to the order things happened.
+const EARLY_SCORING_MARGIN_DAYS: i32 = 7;
+
+/// While the fold runs, scores the dirty weeks that ended at least
+/// [`EARLY_SCORING_MARGIN_DAYS`] before the newest folded day, with the
+/// organisation and settings folded so far. Each week is scored under the
+/// dirty-mark version read before its inputs, so an event that changes it
+/// later (a late activity, an organisation or settings change) leaves it
+/// dirty and the final pass scores it again. Returns the weeks scored.
+async fn score_passed_weeks(scratch: &PgPool, folded: &AtomicBool) -> Result<BTreeSet<NaiveDate>, ProjectionError> {
+    let mut scored = BTreeSet::new();
+    while !folded.load(Ordering::Acquire) {
+        let due: Vec<(DateTime<Utc>, i64)> = sqlx::query_as(
+            "SELECT d.period_start, d.version FROM scoring_dirty d
+             WHERE d.period_start::date + 7 + $1 <= (SELECT max(day) FROM metric_accumulators)
+             ORDER BY 1",
+        )
+        .bind(EARLY_SCORING_MARGIN_DAYS)
+        .fetch_all(scratch)
+        .await?;
+        if due.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            continue;
+        }
+        let context = ScoringContext::load(scratch).await?;
+        let work: Vec<_> = due.into_iter().map(|(start, version)| (start.date_naive(), Some(version))).collect();
+        score_weeks_in_parallel(scratch, &context, &work, 1, &mut perfledger_projections::report::ignore).await?;
+        scored.extend(work.into_iter().map(|(week, _)| week));
+    }
+    Ok(scored)
 }
 
 /// Compares every read model of `schema` with the serving one.

@@ -85,6 +85,7 @@ async fn rebuild(global: &GlobalArgs, args: ReplayArgs) -> anyhow::Result<ExitCo
             "head": report.head,
             "switched": report.switched,
             "resumed": report.resumed,
+            "weeks_scored_early": report.weeks_scored_early,
             "seconds": seconds,
             "identical_to_serving": report.comparison.as_ref().map(|c| c.identical),
             "tables": report.comparison.as_ref().map(|c| &c.tables),
