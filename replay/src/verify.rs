@@ -10,7 +10,6 @@
 //! are already in the log and are folded like any other.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use perfledger_projections::report::{Report, Step};
@@ -170,14 +169,14 @@ pub(crate) async fn build(
 ) -> Result<Built, ProjectionError> {
     let scratch = schema_pool(pool, schema).await?;
     let result = async {
-        let folded = AtomicBool::new(false);
+        let (folded, fold_done) = tokio::sync::watch::channel(false);
         let fold = async {
             let caught = Runner::new(scratch.clone(), projectors(), batch_size).catch_up_reported(report).await;
-            folded.store(true, Ordering::Release);
+            folded.send_replace(true);
             caught
         };
-        let (caught, early) = futures::join!(fold, score_passed_weeks(&scratch, &folded));
-        let (caught, early) = (caught?, early?);
+        // Either side's error ends both at once (a dropped transaction rolls back).
+        let (caught, early) = futures::try_join!(fold, score_passed_weeks(&scratch, fold_done))?;
         let serving: Vec<DateTime<Utc>> =
             sqlx::query_scalar("SELECT period_start FROM public.scoring_periods WHERE last_scored_at IS NOT NULL")
                 .fetch_all(pool)
@@ -218,9 +217,12 @@ const EARLY_SCORING_MARGIN_DAYS: i32 = 7;
 /// dirty-mark version read before its inputs, so an event that changes it
 /// later (a late activity, an organisation or settings change) leaves it
 /// dirty and the final pass scores it again. Returns the weeks scored.
-async fn score_passed_weeks(scratch: &PgPool, folded: &AtomicBool) -> Result<BTreeSet<NaiveDate>, ProjectionError> {
+async fn score_passed_weeks(
+    scratch: &PgPool,
+    mut fold_done: tokio::sync::watch::Receiver<bool>,
+) -> Result<BTreeSet<NaiveDate>, ProjectionError> {
     let mut scored = BTreeSet::new();
-    while !folded.load(Ordering::Acquire) {
+    while !*fold_done.borrow() {
         let due: Vec<(DateTime<Utc>, i64)> = sqlx::query_as(
             "SELECT d.period_start, d.version FROM scoring_dirty d
              WHERE d.period_start::date + 7 + $1 <= (SELECT max(day) FROM metric_accumulators)
@@ -230,7 +232,11 @@ async fn score_passed_weeks(scratch: &PgPool, folded: &AtomicBool) -> Result<BTr
         .fetch_all(scratch)
         .await?;
         if due.is_empty() {
-            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            // Woken at once when the fold ends, so waiting never delays the build.
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => {}
+                _ = fold_done.changed() => {}
+            }
             continue;
         }
         let context = ScoringContext::load(scratch).await?;
