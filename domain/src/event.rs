@@ -396,6 +396,20 @@ pub fn decode(event_version: &str, payload: &str) -> Result<LogEvent, DecodeErro
     }
 }
 
+/// [`decode`] for a row whose `event_type` column is at hand: a payload of
+/// the type's current version is read in one pass
+/// ([`crate::stored_payload::parse_typed`]); anything else, or anything that
+/// reader gives up on, goes through [`decode`], so results and errors are
+/// the same.
+pub fn decode_typed(event_type: &str, event_version: &str, payload: &str) -> Result<LogEvent, DecodeError> {
+    if event_version == version_of(event_type) {
+        if let Some(event) = crate::stored_payload::parse_typed(event_type, payload) {
+            return Ok(event);
+        }
+    }
+    decode(event_version, payload)
+}
+
 /// A stored payload with its body still in raw parts.
 #[derive(Deserialize)]
 struct StoredParts<'a> {

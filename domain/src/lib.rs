@@ -13,6 +13,7 @@ pub mod redaction;
 pub mod reviews;
 pub mod scoring;
 pub mod settings;
+pub mod stored_payload;
 pub mod time;
 pub mod validate;
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use perfledger_domain::event::{decode, LogEvent};
+use perfledger_domain::event::{decode_typed, LogEvent};
 use perfledger_store::log::{head, read_payloads_after, LogPayload};
 use sqlx::{PgConnection, PgPool};
 
@@ -49,7 +49,7 @@ pub trait Projector: Send + Sync {
 pub fn decode_rows(rows: &[LogPayload]) -> Result<Vec<Decoded>> {
     rows.iter()
         .map(|row| {
-            let event = decode(&row.event_version, &row.payload)
+            let event = decode_typed(&row.event_type, &row.event_version, &row.payload)
                 .map_err(|e| ProjectionError::Decode { position: row.global_position, reason: e.to_string() })?;
             Ok(Decoded { position: row.global_position, recorded_at: row.recorded_at, event })
         })
@@ -75,6 +75,22 @@ async fn decode_in_parallel(rows: Vec<LogPayload>) -> Result<Vec<Decoded>> {
     for chunk in chunks {
         decoded.extend(chunk.await.map_err(|e| ProjectionError::Other(format!("decoder: {e}")))??);
     }
+    Ok(decoded)
+}
+
+/// Reads the `limit` events after `position` and decodes them (in parallel
+/// chunks when there are many): what every catch-up batch starts with.
+pub async fn read_decoded(pool: &PgPool, position: i64, limit: i64) -> Result<Vec<Decoded>> {
+    let started = std::time::Instant::now();
+    let rows = read_payloads_after(pool, position, limit).await?;
+    let read = started.elapsed();
+    let decoded = decode_in_parallel(rows).await?;
+    tracing::trace!(
+        events = decoded.len(),
+        read_ms = read.as_millis() as u64,
+        decode_ms = (started.elapsed() - read).as_millis() as u64,
+        "fetched"
+    );
     Ok(decoded)
 }
 
@@ -239,19 +255,7 @@ impl Runner {
     fn fetch(&self, position: i64) -> tokio::task::JoinHandle<Result<Vec<Decoded>>> {
         let pool = self.pool.clone();
         let limit = self.batch_size;
-        tokio::spawn(async move {
-            let started = std::time::Instant::now();
-            let rows = read_payloads_after(&pool, position, limit).await?;
-            let read = started.elapsed();
-            let decoded = decode_in_parallel(rows).await?;
-            tracing::trace!(
-                events = decoded.len(),
-                read_ms = read.as_millis() as u64,
-                decode_ms = (started.elapsed() - read).as_millis() as u64,
-                "fetched"
-            );
-            Ok(decoded)
-        })
+        tokio::spawn(async move { read_decoded(&pool, position, limit).await })
     }
 
     /// Waits for the log to grow: a notification or the polling fallback,

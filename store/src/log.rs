@@ -20,6 +20,9 @@ pub struct StoredEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogPayload {
     pub global_position: i64,
+    /// The body's type, kept in its own column: the decoder reads the
+    /// payload in one pass when it knows the type up front.
+    pub event_type: String,
     pub event_version: String,
     pub payload: String,
     pub recorded_at: DateTime<Utc>,
@@ -33,8 +36,8 @@ pub async fn read_payloads_after(
     position: i64,
     limit: i64,
 ) -> Result<Vec<LogPayload>, sqlx::Error> {
-    let rows: Vec<(i64, String, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT global_position, event_version, payload::text, recorded_at
+    let rows: Vec<(i64, String, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT global_position, event_type, event_version, payload::text, recorded_at
          FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2",
     )
     .bind(position)
@@ -43,8 +46,9 @@ pub async fn read_payloads_after(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(global_position, event_version, payload, recorded_at)| LogPayload {
+        .map(|(global_position, event_type, event_version, payload, recorded_at)| LogPayload {
             global_position,
+            event_type,
             event_version,
             payload,
             recorded_at,

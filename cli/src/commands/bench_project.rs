@@ -105,6 +105,7 @@ pub struct ReplayBench {
     replay_s: f64,
     replay_events_per_s: f64,
     copy_read_s: f64,
+    stream_fold_s: f64,
     sql_baseline_s: f64,
     peak_rss_mb: f64,
 }
@@ -144,6 +145,12 @@ async fn measure_replay(db: &Scratch, data: &Path) -> anyhow::Result<ReplayBench
     }
     let copy_read_s = started.elapsed().as_secs_f64();
 
+    eprintln!("bench: the fold's floor, the log read, decoded and folded in memory, nothing written…");
+    let started = Instant::now();
+    let folded = stream_fold(&db.pool, head).await?;
+    let stream_fold_s = started.elapsed().as_secs_f64();
+    anyhow::ensure!(folded == head, "the floor read {folded} of {head} events");
+
     eprintln!("bench: replaying {head} events blue-green…");
     let mut bars = StepBars::for_projectors("replay");
     let started = Instant::now();
@@ -175,9 +182,38 @@ async fn measure_replay(db: &Scratch, data: &Path) -> anyhow::Result<ReplayBench
         replay_s: two(replay_s),
         replay_events_per_s: round(head as f64 / replay_s),
         copy_read_s: two(copy_read_s),
+        stream_fold_s: two(stream_fold_s),
         sql_baseline_s: two(sql_baseline_s),
         peak_rss_mb: peak_rss_mb(),
     })
+}
+
+/// The replay's floor: the runner's own read (narrow columns, decoded in
+/// parallel chunks, the next batch read while this one folds) and the
+/// accumulators' in-memory fold, with no write, checkpoint or scoring.
+/// Returns the events read.
+async fn stream_fold(pool: &sqlx::PgPool, head: i64) -> anyhow::Result<i64> {
+    use perfledger_projections::runner::read_decoded;
+    let read = |after: i64| {
+        let pool = pool.clone();
+        tokio::spawn(async move { read_decoded(&pool, after, REBUILD_BATCH).await })
+    };
+    let (mut events, mut keys, mut next) = (0i64, 0usize, Some(read(0)));
+    while let Some(pending) = next.take() {
+        let batch = pending.await??;
+        let Some(last) = batch.last().map(|e| e.position) else { break };
+        if last < head {
+            next = Some(read(last));
+        }
+        let mut days = std::collections::HashMap::new();
+        for d in &batch {
+            perfledger_domain::scoring::accumulate::accumulate(&mut days, d.position, &d.event);
+        }
+        keys += days.len();
+        events += batch.len() as i64;
+    }
+    std::hint::black_box(keys);
+    Ok(events)
 }
 
 /// The seed's "one query per metric across all agents" (seed-design.md
