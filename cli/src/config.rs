@@ -264,7 +264,8 @@ pub enum BenchCommand {
     Project(BenchLogArgs),
     /// Replay speed: demo data imported and projected (not measured), then a
     /// full blue-green `replay`, the raw read limit (COPY of the log to
-    /// nowhere) and the seed's SQL baseline, in one run.
+    /// nowhere), the fold's floor (the log read, decoded and folded in
+    /// memory, nothing written) and the seed's SQL baseline, in one run.
     Replay(BenchLogArgs),
     /// JSON API read speed: demo data imported and projected, then the
     /// leaderboard, scorecard and peer-comparison routes each driven by

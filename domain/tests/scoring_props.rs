@@ -563,6 +563,7 @@ proptest! {
                 (k.to_string(), serde_json::from_str::<serde_json::Value>(&text).unwrap())
             });
             prop_assert_eq!(&PersonDay::from_rows(rows).unwrap(), day);
+            prop_assert_eq!(&PersonDay::from_stored(&day.to_stored()).unwrap(), day);
             prop_assert!(day.events >= 1 && day.first_position <= day.last_position);
             seen.insert(*key);
         }

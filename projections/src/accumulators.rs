@@ -7,7 +7,7 @@
 //! in log order: an event for a week that closed earlier in the log is a
 //! late arrival, recorded as a correction, and the week is rescored (D15).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -97,8 +97,8 @@ async fn close_week(
 /// Folds the stored accumulators of the touched keys into the batch's.
 async fn merge_existing(tx: &mut PgConnection, days: &mut HashMap<DayKey, PersonDay>) -> Result<()> {
     let (people, dates): (Vec<Uuid>, Vec<NaiveDate>) = days.keys().copied().unzip();
-    let rows: Vec<(Uuid, NaiveDate, String, String)> = sqlx::query_as(
-        "SELECT a.person_id, a.day, a.kind, a.data::text
+    let rows: Vec<(Uuid, NaiveDate, String)> = sqlx::query_as(
+        "SELECT a.person_id, a.day, a.data
          FROM metric_accumulators a
          JOIN unnest($1::uuid[], $2::date[]) AS k(person_id, day) ON a.day = k.day AND a.person_id = k.person_id",
     )
@@ -106,15 +106,11 @@ async fn merge_existing(tx: &mut PgConnection, days: &mut HashMap<DayKey, Person
     .bind(&dates)
     .fetch_all(&mut *tx)
     .await?;
-    let mut stored: BTreeMap<DayKey, Vec<(String, String)>> = BTreeMap::new();
-    for (person, day, kind, data) in rows {
-        stored.entry((person, day)).or_default().push((kind, data));
-    }
-    for (key, rows) in stored {
-        let existing = PersonDay::from_rows(rows)
+    for (person, day, data) in rows {
+        let key = (person, day);
+        let mut merged = PersonDay::from_stored(&data)
             .map_err(|e| ProjectionError::Other(format!("stored accumulator {key:?} is unreadable: {e}")))?;
         if let Some(fresh) = days.get_mut(&key) {
-            let mut merged = existing;
             merged.merge(fresh);
             *fresh = merged;
         }
@@ -122,33 +118,28 @@ async fn merge_existing(tx: &mut PgConnection, days: &mut HashMap<DayKey, Person
     Ok(())
 }
 
+/// One row per (person, day): [`PersonDay::to_stored`].
 async fn write_rows(tx: &mut PgConnection, days: &HashMap<DayKey, PersonDay>) -> Result<()> {
-    let mut people = Vec::new();
-    let mut dates = Vec::new();
-    let mut kinds = Vec::new();
-    let mut data = Vec::new();
-    let mut firsts = Vec::new();
-    let mut lasts = Vec::new();
+    let mut people = Vec::with_capacity(days.len());
+    let mut dates = Vec::with_capacity(days.len());
+    let mut data = Vec::with_capacity(days.len());
+    let mut firsts = Vec::with_capacity(days.len());
+    let mut lasts = Vec::with_capacity(days.len());
     for ((person, day), acc) in days {
-        for (kind, value) in acc.to_text_rows() {
-            people.push(*person);
-            dates.push(*day);
-            kinds.push(kind);
-            data.push(value);
-            firsts.push(acc.first_position);
-            lasts.push(acc.last_position);
-        }
+        people.push(*person);
+        dates.push(*day);
+        data.push(acc.to_stored());
+        firsts.push(acc.first_position);
+        lasts.push(acc.last_position);
     }
     sqlx::query(
-        "INSERT INTO metric_accumulators (person_id, day, kind, data, first_position, last_position)
-         SELECT p, d, k, j::jsonb, f, l
-         FROM unnest($1::uuid[], $2::date[], $3::text[], $4::text[], $5::int8[], $6::int8[]) AS t(p, d, k, j, f, l)
-         ON CONFLICT (day, person_id, kind) DO UPDATE SET data = EXCLUDED.data,
+        "INSERT INTO metric_accumulators (person_id, day, data, first_position, last_position)
+         SELECT * FROM unnest($1::uuid[], $2::date[], $3::text[], $4::int8[], $5::int8[])
+         ON CONFLICT (day, person_id) DO UPDATE SET data = EXCLUDED.data,
              first_position = EXCLUDED.first_position, last_position = EXCLUDED.last_position",
     )
     .bind(people)
     .bind(dates)
-    .bind(kinds)
     .bind(data)
     .bind(firsts)
     .bind(lasts)

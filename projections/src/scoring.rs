@@ -55,37 +55,18 @@ pub async fn load_accumulators(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<BTreeMap<Uuid, PersonDay>> {
-    let rows: Vec<(Uuid, NaiveDate, String, String)> = sqlx::query_as(
-        "SELECT person_id, day, kind, data::text FROM metric_accumulators WHERE day >= $1 AND day < $2
-         ORDER BY person_id, day",
-    )
-    .bind(from)
-    .bind(to)
-    .fetch_all(executor)
-    .await?;
+    let rows: Vec<(Uuid, NaiveDate, String)> =
+        sqlx::query_as("SELECT person_id, day, data FROM metric_accumulators WHERE day >= $1 AND day < $2")
+            .bind(from)
+            .bind(to)
+            .fetch_all(executor)
+            .await?;
     let mut merged: BTreeMap<Uuid, PersonDay> = BTreeMap::new();
-    // The rows of one (person, day), gathered until the key changes.
-    type Pending = ((Uuid, NaiveDate), Vec<(String, String)>);
-    let mut current: Option<Pending> = None;
-    let mut flush = |key: (Uuid, NaiveDate), rows: Vec<(String, String)>| -> Result<()> {
-        let day = PersonDay::from_rows(rows)
-            .map_err(|e| ProjectionError::Other(format!("stored accumulator {key:?} is unreadable: {e}")))?;
-        merged.entry(key.0).or_default().merge(&day);
-        Ok(())
-    };
-    for (person, day, kind, data) in rows {
-        match &mut current {
-            Some((key, rows)) if *key == (person, day) => rows.push((kind, data)),
-            _ => {
-                if let Some((key, rows)) = current.take() {
-                    flush(key, rows)?;
-                }
-                current = Some(((person, day), vec![(kind, data)]));
-            }
-        }
-    }
-    if let Some((key, rows)) = current {
-        flush(key, rows)?;
+    for (person, day, data) in rows {
+        let stored = PersonDay::from_stored(&data).map_err(|e| {
+            ProjectionError::Other(format!("stored accumulator {:?} is unreadable: {e}", (person, day)))
+        })?;
+        merged.entry(person).or_default().merge(&stored);
     }
     Ok(merged)
 }

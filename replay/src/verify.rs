@@ -78,13 +78,23 @@ pub struct VerifyReport {
     pub tables: Vec<TableCheck>,
 }
 
-fn row_text(alias: &str) -> String {
+/// Columns that hold JSON as text, compared as JSON values: their spelling
+/// depends on who wrote them (rows written before migration 0006 were printed
+/// by jsonb, later ones by serde), their meaning does not.
+const JSON_TEXT_COLUMNS: &[(&str, &str)] = &[("metric_accumulators", "data")];
+
+fn row_text(table: &str, alias: &str) -> String {
     let ignored: String = IGNORED_COLUMNS.iter().map(|c| format!(" - '{c}'")).collect();
-    format!("(to_jsonb({alias}){ignored})::text")
+    let as_json: String = JSON_TEXT_COLUMNS
+        .iter()
+        .filter(|(t, _)| *t == table)
+        .map(|(_, c)| format!(" || jsonb_build_object('{c}', {alias}.{c}::jsonb)"))
+        .collect();
+    format!("(to_jsonb({alias}){ignored}{as_json})::text")
 }
 
 async fn checksum(pool: &PgPool, schema: &str, table: &str) -> Result<(i64, String), sqlx::Error> {
-    let text = row_text("t");
+    let text = row_text(table, "t");
     sqlx::query_as(&format!(
         "SELECT count(*), coalesce(md5(string_agg({text}, E'\\n' ORDER BY {text})), '') FROM \"{schema}\".{table} t"
     ))
@@ -93,7 +103,7 @@ async fn checksum(pool: &PgPool, schema: &str, table: &str) -> Result<(i64, Stri
 }
 
 async fn period_checksums(pool: &PgPool, schema: &str, table: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
-    let text = row_text("t");
+    let text = row_text(table, "t");
     sqlx::query_as(&format!(
         "SELECT score_period_start::text, md5(string_agg({text}, E'\\n' ORDER BY {text}))
          FROM \"{schema}\".{table} t GROUP BY score_period_start ORDER BY 1"

@@ -230,6 +230,15 @@ fn rows_round_trip_exactly() {
             texts.iter().map(|(k, t)| (*k, serde_json::from_str(t).unwrap())).collect();
         assert_eq!(parsed, rows);
         assert_eq!(PersonDay::from_rows(texts.into_iter().map(|(k, t)| (k.to_string(), t))).unwrap(), *day);
+        // The stored day is those rows as one object keyed by kind, read back
+        // whether serde wrote it or jsonb reprinted it (migration 0006).
+        let stored = day.to_stored();
+        let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&stored).unwrap();
+        assert_eq!(object.len(), rows.len());
+        assert!(rows.iter().all(|(k, v)| object[*k] == *v));
+        assert_eq!(PersonDay::from_stored(&stored).unwrap(), *day);
+        let reprinted = serde_json::to_string_pretty(&object).unwrap();
+        assert_eq!(PersonDay::from_stored(&reprinted).unwrap(), *day);
     }
     let kinds: Vec<&str> = merged[&ALICE].to_rows().iter().map(|(k, _)| *k).collect();
     assert_eq!(kinds, ["support", "operations", "field_service", "communication", "sales", "data_quality", "activity"]);
@@ -268,4 +277,14 @@ fn from_rows_rejects_bad_input() {
     let mut broken = rows();
     broken[0].1 = serde_json::json!({"credited": "many"});
     assert!(PersonDay::from_rows(broken).unwrap_err().contains("support"));
+
+    // A stored day: the same errors, a kind given twice included.
+    let stored = day.to_stored();
+    let (kind, first) = &day.to_text_rows()[0];
+    let twice = stored.replacen('{', &format!("{{\"{kind}\":{first},"), 1);
+    assert!(PersonDay::from_stored(&twice).unwrap_err().contains("twice"));
+    let missing = stored.replacen("\"activity\":", "\"marketing\":", 1);
+    assert!(PersonDay::from_stored(&missing).unwrap_err().contains("marketing"));
+    assert!(PersonDay::from_stored("[]").unwrap_err().contains("accumulator day"));
+    assert!(PersonDay::from_stored(&stored[1..]).unwrap_err().contains("accumulator day"));
 }
