@@ -841,6 +841,45 @@ async fn a_killed_replay_resumes_and_verifies() {
     assert_eq!(left, 0, "the build schema is gone after the switch");
 }
 
+/// Migration 0006 turned the jsonb row per (person, day, kind) into one text
+/// row per (person, day). Put a projected database back into the old shape,
+/// run the migration's own SQL, and the rebuilt version (written by serde,
+/// not reprinted by jsonb) verifies identical: same days, same accumulators,
+/// same scores.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accumulator_rows_of_the_old_shape_migrate_to_the_same_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = demo_file(dir.path(), 20, 3).await;
+    let (db, _) = imported(&file).await;
+    project_once(&db, "5000").await;
+    let days: i64 = sqlx::query_scalar("SELECT count(*) FROM metric_accumulators").fetch_one(&db.pool).await.unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE old_shape (person_id uuid NOT NULL, day date NOT NULL, kind text NOT NULL, data jsonb NOT NULL,
+             first_position bigint NOT NULL, last_position bigint NOT NULL, PRIMARY KEY (day, person_id, kind));
+         INSERT INTO old_shape SELECT a.person_id, a.day, m.key, m.value, a.first_position, a.last_position
+             FROM metric_accumulators a, jsonb_each(a.data::jsonb) m;
+         DROP TABLE metric_accumulators;
+         ALTER TABLE old_shape RENAME TO metric_accumulators;
+         ALTER INDEX old_shape_pkey RENAME TO metric_accumulators_pkey;",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let kinds: i64 = sqlx::query_scalar("SELECT count(*) FROM metric_accumulators").fetch_one(&db.pool).await.unwrap();
+    assert!(kinds > days, "{kinds} kind rows for {days} days");
+
+    sqlx::raw_sql(include_str!("../../migrations/0006_accumulators_by_day.sql")).execute(&db.pool).await.unwrap();
+    let (migrated, reprinted): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(*) FILTER (WHERE data LIKE '{\"%\": {%') FROM metric_accumulators")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(migrated, days);
+    assert_eq!(reprinted, days, "every migrated day is printed by jsonb, unlike the rebuilt ones");
+    let verified: Value = serde_json::from_str(&run_ok(&db, &["verify"]).await).unwrap();
+    assert_eq!(verified["identical"], json!(true), "{verified}");
+}
+
 // ------------------------------------------------------------------ progress reporting (issue 4)
 
 /// Every projector's reported advances, in order, from a list of steps.
