@@ -375,83 +375,32 @@ pub enum DecodeError {
 
 /// Reads a stored payload back, upcasting older versions on the way (D5).
 /// Version 1 is current for every type but `ticket.resolved`, whose version
-/// 1 rows go through [`upcast_ticket_resolved_v1`].
-pub fn decode(event_version: &str, payload: &str) -> Result<LogEvent, DecodeError> {
-    match event_version {
-        EVENT_VERSION => match parse_stored(payload) {
-            Ok(event) => Ok(event),
-            // Only an old ticket.resolved fails the current shape: upcast it.
-            Err(e) if payload.contains("\"ticket.resolved\"") => {
-                let mut value: serde_json::Value = serde_json::from_str(payload)?;
-                if value["body"]["type"] != "ticket.resolved" {
-                    return Err(e.into());
-                }
-                upcast_ticket_resolved_v1(&mut value);
-                Ok(serde_json::from_value(value)?)
-            }
-            Err(e) => Err(e.into()),
-        },
-        TICKET_RESOLVED_VERSION => Ok(parse_stored(payload)?),
-        other => Err(DecodeError::UnknownVersion(other.to_string())),
+/// 1 rows go through [`upcast_ticket_resolved_v1`]. `event_type` is the
+/// log's column of that name: with it, a payload of the type's current
+/// version is read in one pass ([`crate::stored_payload::parse_typed`]);
+/// anything that reader gives up on is parsed the plain way, so results and
+/// errors are the same.
+pub fn decode(event_type: &str, event_version: &str, payload: &str) -> Result<LogEvent, DecodeError> {
+    if event_version != EVENT_VERSION && event_version != TICKET_RESOLVED_VERSION {
+        return Err(DecodeError::UnknownVersion(event_version.to_string()));
     }
-}
-
-/// [`decode`] for a row whose `event_type` column is at hand: a payload of
-/// the type's current version is read in one pass
-/// ([`crate::stored_payload::parse_typed`]); anything else, or anything that
-/// reader gives up on, goes through [`decode`], so results and errors are
-/// the same.
-pub fn decode_typed(event_type: &str, event_version: &str, payload: &str) -> Result<LogEvent, DecodeError> {
     if event_version == version_of(event_type) {
         if let Some(event) = crate::stored_payload::parse_typed(event_type, payload) {
             return Ok(event);
         }
     }
-    decode(event_version, payload)
-}
-
-/// A stored payload with its body still in raw parts.
-#[derive(Deserialize)]
-struct StoredParts<'a> {
-    event_id: String,
-    occurred_at: DateTime<Utc>,
-    #[serde(borrow)]
-    body: StoredBody<'a>,
-}
-
-#[derive(Deserialize)]
-struct StoredBody<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    data: &'a serde_json::value::RawValue,
-}
-
-/// Parses a payload as PostgreSQL prints it. `jsonb` orders keys of equal
-/// length bytewise, so a body's `"data"` comes before its `"type"`, and serde
-/// reads an adjacently tagged enum whose content comes first by buffering the
-/// content into a tree and then reading the tree: the replay's hot path twice
-/// over. Reading the body as raw parts and handing serde the tag first
-/// parses the data once. Anything this shortcut does not read is parsed the
-/// plain way, so errors read the same.
-fn parse_stored(payload: &str) -> serde_json::Result<LogEvent> {
-    fn tag_first(parts: &StoredBody<'_>) -> serde_json::Result<EventBody> {
-        let kind = serde_json::to_string(parts.kind.as_ref())?;
-        let data = parts.data.get();
-        let mut body = String::with_capacity(kind.len() + data.len() + 20);
-        body.push_str("{\"type\":");
-        body.push_str(&kind);
-        body.push_str(",\"data\":");
-        body.push_str(data);
-        body.push('}');
-        serde_json::from_str(&body)
-    }
-    match serde_json::from_str::<StoredParts<'_>>(payload) {
-        Ok(parts) => match tag_first(&parts.body) {
-            Ok(body) => Ok(LogEvent { event_id: parts.event_id, occurred_at: parts.occurred_at, body }),
-            Err(_) => serde_json::from_str(payload),
-        },
-        Err(_) => serde_json::from_str(payload),
+    match serde_json::from_str(payload) {
+        Ok(event) => Ok(event),
+        // Only an old ticket.resolved fails the current shape: upcast it.
+        Err(e) if event_version == EVENT_VERSION && event_type == "ticket.resolved" => {
+            let mut value: serde_json::Value = serde_json::from_str(payload)?;
+            if value["body"]["type"] != "ticket.resolved" {
+                return Err(e.into());
+            }
+            upcast_ticket_resolved_v1(&mut value);
+            Ok(serde_json::from_value(value)?)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -473,8 +422,8 @@ mod upcasting_tests {
     #[test]
     fn ticket_resolved_v1_is_upcast_to_the_v2_event() {
         let v1 = V2.replace("ever_escalated", "was_escalated");
-        let old = decode("1", &v1).expect("a v1 ticket.resolved decodes");
-        let new = decode("2", V2).expect("a v2 ticket.resolved decodes");
+        let old = decode("ticket.resolved", "1", &v1).expect("a v1 ticket.resolved decodes");
+        let new = decode("ticket.resolved", "2", V2).expect("a v2 ticket.resolved decodes");
         assert_eq!(old, new);
         match &old.body {
             EventBody::TicketResolved(r) => assert!(r.ever_escalated),
@@ -486,9 +435,9 @@ mod upcasting_tests {
     fn versions_written_today() {
         assert_eq!(version_of("ticket.resolved"), "2");
         assert_eq!(version_of("ticket.opened"), "1");
-        assert!(matches!(decode("3", V2), Err(DecodeError::UnknownVersion(v)) if v == "3"));
+        assert!(matches!(decode("ticket.resolved", "3", V2), Err(DecodeError::UnknownVersion(v)) if v == "3"));
         // A v1 payload of another type that does not parse is an error, not an upcast.
-        assert!(decode("1", r#"{"body":{"type":"ticket.opened","data":{}}}"#).is_err());
+        assert!(decode("ticket.opened", "1", r#"{"body":{"type":"ticket.opened","data":{}}}"#).is_err());
     }
 
     /// The payload as `jsonb` prints it: keys sorted by length, then bytes
@@ -509,8 +458,9 @@ mod upcasting_tests {
         ];
         for payload in payloads {
             let expected: LogEvent = serde_json::from_str(payload).expect("the fixture is a valid stored event");
-            let decoded = decode(version_of(expected.body.type_name()), &as_jsonb_prints(&expected))
-                .expect("a stored payload decodes");
+            let kind = expected.body.type_name();
+            let decoded =
+                decode(kind, version_of(kind), &as_jsonb_prints(&expected)).expect("a stored payload decodes");
             assert_eq!(decoded, expected);
         }
     }
@@ -519,7 +469,7 @@ mod upcasting_tests {
     fn a_bad_payload_reads_the_plain_parser_error() {
         let bad = r#"{"event_id":"e1","occurred_at":"2026-11-02T10:00:00Z","body":{"data":{"ticket_id":"T-1"},"type":"ticket.resolved"}}"#;
         let plain = serde_json::from_str::<LogEvent>(bad).expect_err("a resolution without its facts is refused");
-        let decoded = decode("2", bad).expect_err("refused as well");
+        let decoded = decode("ticket.resolved", "2", bad).expect_err("refused as well");
         assert_eq!(decoded.to_string(), DecodeError::Payload(plain).to_string());
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use perfledger_domain::event::{decode_typed, LogEvent};
+use perfledger_domain::event::{decode, LogEvent};
 use perfledger_store::log::{head, read_payloads_after, LogPayload};
 use sqlx::{PgConnection, PgPool};
 
@@ -49,7 +49,7 @@ pub trait Projector: Send + Sync {
 pub fn decode_rows(rows: &[LogPayload]) -> Result<Vec<Decoded>> {
     rows.iter()
         .map(|row| {
-            let event = decode_typed(&row.event_type, &row.event_version, &row.payload)
+            let event = decode(&row.event_type, &row.event_version, &row.payload)
                 .map_err(|e| ProjectionError::Decode { position: row.global_position, reason: e.to_string() })?;
             Ok(Decoded { position: row.global_position, recorded_at: row.recorded_at, event })
         })

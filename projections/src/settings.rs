@@ -74,15 +74,15 @@ pub async fn in_force_at(executor: impl PgExecutor<'_>, day: NaiveDate) -> Resul
 pub async fn load_history_fresh(pool: &sqlx::PgPool) -> Result<SettingsHistory> {
     let mut history = load_history(pool).await?;
     let checkpoint = crate::runner::checkpoint(pool, NAME).await?;
-    let rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT global_position, event_version, payload::text FROM events
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT global_position, event_type, event_version, payload::text FROM events
          WHERE aggregate_type = 'settings' AND global_position > $1 ORDER BY global_position",
     )
     .bind(checkpoint)
     .fetch_all(pool)
     .await?;
-    for (position, version, payload) in rows {
-        let event = perfledger_domain::event::decode(&version, &payload)
+    for (position, kind, version, payload) in rows {
+        let event = perfledger_domain::event::decode(&kind, &version, &payload)
             .map_err(|e| crate::runner::ProjectionError::Decode { position, reason: e.to_string() })?;
         if let EventBody::SettingsChanged(change) = event.body {
             history.push(position, change);

@@ -135,8 +135,8 @@ async fn load_samples(
     if kinds.iter().all(|k| wanted(settings, *k) == 0) {
         return Ok(Vec::new());
     }
-    let rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT global_position, event_version, payload::text FROM events
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT global_position, event_type, event_version, payload::text FROM events
          WHERE global_position BETWEEN $1 AND $2
            AND event_type IN ('ticket.resolved', 'conversation.resolved', 'work_order.completed')
          ORDER BY global_position DESC",
@@ -148,8 +148,8 @@ async fn load_samples(
     let max_chars = usize::try_from(settings.review_sample_max_chars.max(1)).unwrap_or(600);
     let mut seen = HashSet::new();
     let mut picked: BTreeMap<SampleKind, Vec<Sample>> = BTreeMap::new();
-    for (position, version, payload) in rows {
-        let event = match decode(&version, &payload) {
+    for (position, kind, version, payload) in rows {
+        let event = match decode(&kind, &version, &payload) {
             Ok(event) => event,
             Err(e) => {
                 tracing::warn!(position, error = %e, "a sample event cannot be read; skipped");

@@ -306,7 +306,7 @@ impl Ingestor {
         }
         let (kinds, ids): (Vec<&str>, Vec<&str>) = entities.iter().map(|e| (e.kind.as_str(), e.id.as_str())).unzip();
         let mut rows = sqlx::query(
-            "SELECT e.aggregate_type, e.aggregate_id, e.sequence, e.event_version, e.payload::text AS payload
+            "SELECT e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload::text AS payload
              FROM events e
              JOIN unnest($1::text[], $2::text[]) AS k(aggregate_type, aggregate_id)
                ON e.aggregate_type = k.aggregate_type AND e.aggregate_id = k.aggregate_id
@@ -320,16 +320,14 @@ impl Ingestor {
             let kind_name: String = row.try_get("aggregate_type")?;
             let id: String = row.try_get("aggregate_id")?;
             let sequence: i64 = row.try_get("sequence")?;
+            let event_type: String = row.try_get("event_type")?;
             let version: String = row.try_get("event_version")?;
             let payload: String = row.try_get("payload")?;
             let Some(kind) = EntityKind::parse(&kind_name) else {
                 continue; // perfledger's own aggregates never share ids with catalog entities
             };
-            let event = perfledger_domain::event::decode(&version, &payload).map_err(|e| IngestError::CorruptLog {
-                kind: kind.as_str(),
-                id: id.clone(),
-                reason: e.to_string(),
-            })?;
+            let event = perfledger_domain::event::decode(&event_type, &version, &payload)
+                .map_err(|e| IngestError::CorruptLog { kind: kind.as_str(), id: id.clone(), reason: e.to_string() })?;
             let (state, last) =
                 cache.states.entry(EntityRef { kind, id }).or_insert_with(|| (EntityState::new(kind), 0));
             state.evolve(&event);

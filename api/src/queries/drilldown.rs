@@ -55,8 +55,8 @@ pub async fn drilldown(
 
     // A credited event names the person in its payload: the text match only
     // narrows the scan, `credits` decides.
-    let rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT global_position, event_version, payload::text FROM events
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT global_position, event_type, event_version, payload::text FROM events
          WHERE global_position BETWEEN $1 AND $2 AND payload::text ILIKE $3
          ORDER BY global_position",
     )
@@ -66,8 +66,8 @@ pub async fn drilldown(
     .fetch_all(pool)
     .await?;
     let mut events = Vec::new();
-    for (position, version, payload) in rows {
-        let event = decode(&version, &payload)
+    for (position, kind, version, payload) in rows {
+        let event = decode(&kind, &version, &payload)
             .map_err(|e| QueryError::Corrupt(format!("event at global_position {position}: {e}")))?;
         if event.occurred_at < start || event.occurred_at >= end {
             continue;
