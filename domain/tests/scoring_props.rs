@@ -553,17 +553,16 @@ proptest! {
     }
 
     #[test]
-    fn accumulators_survive_the_row_round_trip(plan in world_plan()) {
+    fn accumulators_survive_the_stored_round_trip(plan in world_plan()) {
         let per_entity = entity_events(&plan);
         let days = fold(&positioned(interleave(&per_entity, plan.interleave_seed)));
         let mut seen = BTreeSet::new();
         for (key, day) in &days {
-            let rows = day.to_rows().into_iter().map(|(k, v)| {
-                let text = serde_json::to_string(&v).unwrap();
-                (k.to_string(), serde_json::from_str::<serde_json::Value>(&text).unwrap())
-            });
-            prop_assert_eq!(&PersonDay::from_rows(rows).unwrap(), day);
-            prop_assert_eq!(&PersonDay::from_stored(&day.to_stored()).unwrap(), day);
+            let stored = day.to_stored();
+            prop_assert_eq!(&PersonDay::from_stored(&stored).unwrap(), day);
+            // As jsonb reprints it: the members in another order.
+            let reprinted = serde_json::from_str::<serde_json::Value>(&stored).unwrap().to_string();
+            prop_assert_eq!(&PersonDay::from_stored(&reprinted).unwrap(), day);
             prop_assert!(day.events >= 1 && day.first_position <= day.last_position);
             seen.insert(*key);
         }

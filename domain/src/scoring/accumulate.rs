@@ -7,12 +7,10 @@
 //!   `Clone`, `PartialEq`, serde; `merge(&mut self, &PersonDay)` is
 //!   associative and commutative; `first_position`/`last_position` are the
 //!   global_position range of the events folded in (0/0 when empty).
-//! - `PersonDay::to_rows(&self) -> Vec<(&'static str, serde_json::Value)>`:
-//!   one row per present domain accumulator (kind = `Domain::as_str()`) plus
-//!   one `"activity"` row (distinct credited events, sales events).
-//! - `PersonDay::from_rows(rows) -> Result<PersonDay, String>`: the inverse.
-//! - `PersonDay::to_stored(&self) -> String` / `from_stored(&str)`: the same
-//!   rows as one JSON object keyed by kind, the stored row of a (person, day).
+//! - `PersonDay::to_stored(&self) -> String` / `from_stored(&str)`: the
+//!   stored row of a (person, day), one JSON object keyed by kind: each
+//!   present domain accumulator (kind = `Domain::as_str()`) and the
+//!   `"activity"` member (distinct credited events, sales events, positions).
 //! - `accumulate(days, position, event)`: folds one event into the map.
 //! - `credits(event) -> Vec<(Uuid, Domain)>`: the (person, domain) pairs an
 //!   event is credited to (used by drilldown and by `accumulate`).
@@ -23,6 +21,7 @@
 //! serialisation is deterministic. Minutes, accuracies and money are exact
 //! decimals, never floats.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -49,9 +48,6 @@ pub fn fold_fact(value: Decimal) -> Decimal {
 
 /// The key of one accumulator: a person and a UTC day.
 pub type DayKey = (Uuid, NaiveDate);
-
-/// The kind of the row that holds the activity counts and the position range.
-pub const ACTIVITY_ROW: &str = "activity";
 
 /// Support (tickets).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,7 +165,7 @@ pub struct DataQualityAcc {
     pub note_chars_sum: u64,
 }
 
-/// The `"activity"` row: what the sales activity ratio and the position range need.
+/// The `"activity"` member: what the sales activity ratio and the position range need.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct ActivityRow {
     events: u64,
@@ -345,184 +341,73 @@ impl PersonDay {
         merge_opt(&mut self.data_quality, &other.data_quality, DataQualityAcc::merge);
     }
 
-    /// One row per present domain accumulator, in [`Domain::ALL`] order, then
-    /// the `"activity"` row, which also holds the position range.
-    pub fn to_rows(&self) -> Vec<(&'static str, serde_json::Value)> {
-        self.encode_rows::<AsValue>()
-    }
-
-    /// [`PersonDay::to_rows`] as JSON text, for writing: no `Value` tree is
-    /// built on the projection's hot path.
-    pub fn to_text_rows(&self) -> Vec<(&'static str, String)> {
-        self.encode_rows::<AsText>()
-    }
-
-    fn encode_rows<E: RowEncoding>(&self) -> Vec<(&'static str, E::Out)> {
-        fn row<T: Serialize, E: RowEncoding>(domain: Domain, acc: &Option<T>) -> Option<(&'static str, E::Out)> {
-            acc.as_ref().map(|a| (domain.as_str(), E::encode(a)))
-        }
-        let mut rows: Vec<(&'static str, E::Out)> = [
-            row::<_, E>(Domain::Support, &self.support),
-            row::<_, E>(Domain::Operations, &self.operations),
-            row::<_, E>(Domain::FieldService, &self.field_service),
-            row::<_, E>(Domain::Communication, &self.communication),
-            row::<_, E>(Domain::Sales, &self.sales),
-            row::<_, E>(Domain::DataQuality, &self.data_quality),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let activity = ActivityRow {
-            events: self.events,
-            sales_events: self.sales_events,
-            first_position: self.first_position,
-            last_position: self.last_position,
-        };
-        rows.push((ACTIVITY_ROW, E::encode(&activity)));
-        rows
-    }
-
-    /// The stored form of one (person, day): one JSON object with a member per
-    /// [`PersonDay::to_text_rows`] row, keyed by its kind, e.g.
-    /// `{"support":{…},"activity":{…}}`. One row per day instead of one per
-    /// kind costs PostgreSQL a third of the writes (issue 4).
+    /// The stored row of this (person, day): [`StoredDay`] as JSON text.
     pub fn to_stored(&self) -> String {
-        let rows = self.to_text_rows();
-        let mut out = String::with_capacity(rows.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>() + 2);
-        out.push('{');
-        for (i, (kind, value)) in rows.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push('"');
-            out.push_str(kind);
-            out.push_str("\":");
-            out.push_str(value);
-        }
-        out.push('}');
-        out
+        let stored = StoredDay {
+            support: self.support.as_ref().map(Cow::Borrowed),
+            operations: self.operations.as_ref().map(Cow::Borrowed),
+            field_service: self.field_service.as_ref().map(Cow::Borrowed),
+            communication: self.communication.as_ref().map(Cow::Borrowed),
+            sales: self.sales.as_ref().map(Cow::Borrowed),
+            data_quality: self.data_quality.as_ref().map(Cow::Borrowed),
+            activity: ActivityRow {
+                events: self.events,
+                sales_events: self.sales_events,
+                first_position: self.first_position,
+                last_position: self.last_position,
+            },
+        };
+        serde_json::to_string(&stored).expect("an accumulator day always serialises to JSON")
     }
 
-    /// The inverse of [`PersonDay::to_stored`], with the errors of
-    /// [`PersonDay::from_rows`] (a kind given twice included).
+    /// The inverse of [`PersonDay::to_stored`]. Errors name the member: an
+    /// unknown kind, a kind given twice, a missing `"activity"`, or an
+    /// accumulator that does not parse.
     pub fn from_stored(text: &str) -> Result<PersonDay, String> {
-        let members: StoredMembers<'_> = serde_json::from_str(text).map_err(|e| format!("accumulator day: {e}"))?;
-        PersonDay::from_rows(members.0.into_iter().map(|(kind, raw)| (kind, StoredText(raw.get()))))
-    }
-
-    /// The inverse of [`PersonDay::to_rows`]. Errors on an unknown kind, a
-    /// kind given twice, a row that does not parse, or a missing
-    /// `"activity"` row.
-    pub fn from_rows<D: RowData>(rows: impl IntoIterator<Item = (String, D)>) -> Result<PersonDay, String> {
-        fn parse<T: serde::de::DeserializeOwned, D: RowData>(
-            slot: &mut Option<T>,
-            kind: &str,
-            value: D,
-        ) -> Result<(), String> {
-            if slot.is_some() {
-                return Err(format!("accumulator row '{kind}' appears twice"));
+        let stored: StoredDay<'static> = serde_json::from_str(text).map_err(|plain| {
+            // Read again only to say where it fails: path tracking costs the
+            // scoring and merge reads on every row.
+            let mut de = serde_json::Deserializer::from_str(text);
+            match serde_path_to_error::deserialize::<_, StoredDay<'static>>(&mut de) {
+                Err(located) => format!("accumulator day: {located}"),
+                Ok(_) => format!("accumulator day: {plain}"),
             }
-            *slot = Some(value.decode_json().map_err(|e| format!("accumulator row '{kind}': {e}"))?);
-            Ok(())
-        }
-        let mut day = PersonDay::default();
-        let mut activity: Option<ActivityRow> = None;
-        for (kind, value) in rows {
-            if kind == ACTIVITY_ROW {
-                parse(&mut activity, &kind, value)?;
-                continue;
-            }
-            let domain: Domain = kind.parse().map_err(|e| format!("accumulator row kind: {e}"))?;
-            match domain {
-                Domain::Support => parse(&mut day.support, &kind, value)?,
-                Domain::Operations => parse(&mut day.operations, &kind, value)?,
-                Domain::FieldService => parse(&mut day.field_service, &kind, value)?,
-                Domain::Communication => parse(&mut day.communication, &kind, value)?,
-                Domain::Sales => parse(&mut day.sales, &kind, value)?,
-                Domain::DataQuality => parse(&mut day.data_quality, &kind, value)?,
-            }
-        }
-        let activity = activity.ok_or_else(|| format!("the '{ACTIVITY_ROW}' accumulator row is missing"))?;
-        day.events = activity.events;
-        day.sales_events = activity.sales_events;
-        day.first_position = activity.first_position;
-        day.last_position = activity.last_position;
-        Ok(day)
+        })?;
+        Ok(PersonDay {
+            first_position: stored.activity.first_position,
+            last_position: stored.activity.last_position,
+            events: stored.activity.events,
+            sales_events: stored.activity.sales_events,
+            support: stored.support.map(Cow::into_owned),
+            operations: stored.operations.map(Cow::into_owned),
+            field_service: stored.field_service.map(Cow::into_owned),
+            communication: stored.communication.map(Cow::into_owned),
+            sales: stored.sales.map(Cow::into_owned),
+            data_quality: stored.data_quality.map(Cow::into_owned),
+        })
     }
 }
 
-/// How [`PersonDay::encode_rows`] writes one accumulator.
-trait RowEncoding {
-    type Out;
-    fn encode<T: Serialize>(value: &T) -> Self::Out;
-}
-
-struct AsValue;
-struct AsText;
-
-impl RowEncoding for AsValue {
-    type Out = serde_json::Value;
-    fn encode<T: Serialize>(value: &T) -> serde_json::Value {
-        serde_json::to_value(value).expect("an accumulator always serialises to JSON")
-    }
-}
-
-impl RowEncoding for AsText {
-    type Out = String;
-    fn encode<T: Serialize>(value: &T) -> String {
-        serde_json::to_string(value).expect("an accumulator always serialises to JSON")
-    }
-}
-
-/// A stored accumulator row's data: a parsed JSON value, or its text (the
-/// fast path: parsed straight into the typed accumulator).
-pub trait RowData {
-    fn decode_json<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T>;
-}
-
-impl RowData for serde_json::Value {
-    fn decode_json<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
-        serde_json::from_value(self)
-    }
-}
-
-impl RowData for String {
-    fn decode_json<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
-        serde_json::from_str(&self)
-    }
-}
-
-/// A stored day's members in their order, repeats kept (a map would hide a
-/// kind given twice).
-struct StoredMembers<'a>(Vec<(String, &'a serde_json::value::RawValue)>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for StoredMembers<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Members;
-        impl<'de> serde::de::Visitor<'de> for Members {
-            type Value = StoredMembers<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object of accumulators keyed by kind")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(4));
-                while let Some(entry) = map.next_entry()? {
-                    members.push(entry);
-                }
-                Ok(StoredMembers(members))
-            }
-        }
-        deserializer.deserialize_map(Members)
-    }
-}
-
-/// One member's JSON text, as borrowed from a stored day.
-struct StoredText<'a>(&'a str);
-
-impl RowData for StoredText<'_> {
-    fn decode_json<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
-        serde_json::from_str(self.0)
-    }
+/// A (person, day) as `metric_accumulators.data` holds it: the present domain
+/// accumulators keyed by kind, in [`Domain::ALL`] order, then `"activity"`.
+/// Written from borrows, read back owned; serde refuses an unknown or
+/// repeated kind and a missing `"activity"`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredDay<'a> {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    support: Option<Cow<'a, SupportAcc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    operations: Option<Cow<'a, OperationsAcc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    field_service: Option<Cow<'a, FieldServiceAcc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    communication: Option<Cow<'a, CommunicationAcc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sales: Option<Cow<'a, SalesAcc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    data_quality: Option<Cow<'a, DataQualityAcc>>,
+    activity: ActivityRow,
 }
 
 /// The (person, domain) pairs `event` is credited to (§3 "Credited events"),

@@ -208,83 +208,77 @@ fn position_range_is_min_and_max() {
     assert_eq!((day.first_position, day.last_position, day.events), (12, 95, 4));
 }
 
+/// The members of a stored day, in the order they were written.
+fn stored_kinds(stored: &str) -> Vec<&'static str> {
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(stored).unwrap();
+    let mut kinds: Vec<(usize, &'static str)> =
+        ["support", "operations", "field_service", "communication", "sales", "data_quality", "activity"]
+            .into_iter()
+            .filter(|k| object.contains_key(*k))
+            .map(|k| (stored.find(&format!("\"{k}\":{{")).unwrap(), k))
+            .collect();
+    assert_eq!(kinds.len(), object.len(), "only known kinds: {stored}");
+    kinds.sort();
+    kinds.into_iter().map(|(_, k)| k).collect()
+}
+
 #[test]
-fn rows_round_trip_exactly() {
+fn stored_days_round_trip_exactly() {
     let w = two_day_world("tue ");
     let merged = w.merged();
     for day in merged.values().chain(w.days().values()).chain([&PersonDay::default()]) {
-        let rows = day.to_rows();
-        // Through JSON text, as jsonb stores it.
-        let stored: Vec<(String, serde_json::Value)> = rows
-            .iter()
-            .map(|(k, v)| (k.to_string(), serde_json::from_str(&serde_json::to_string(v).unwrap()).unwrap()))
-            .collect();
-        assert_eq!(PersonDay::from_rows(stored).unwrap(), *day);
-        // And in any row order.
-        let reversed: Vec<(String, serde_json::Value)> =
-            rows.iter().rev().map(|(k, v)| (k.to_string(), v.clone())).collect();
-        assert_eq!(PersonDay::from_rows(reversed).unwrap(), *day);
-        // The text rows the projection writes are the same rows.
-        let texts = day.to_text_rows();
-        let parsed: Vec<(&str, serde_json::Value)> =
-            texts.iter().map(|(k, t)| (*k, serde_json::from_str(t).unwrap())).collect();
-        assert_eq!(parsed, rows);
-        assert_eq!(PersonDay::from_rows(texts.into_iter().map(|(k, t)| (k.to_string(), t))).unwrap(), *day);
-        // The stored day is those rows as one object keyed by kind, read back
-        // whether serde wrote it or jsonb reprinted it (migration 0006).
         let stored = day.to_stored();
-        let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&stored).unwrap();
-        assert_eq!(object.len(), rows.len());
-        assert!(rows.iter().all(|(k, v)| object[*k] == *v));
         assert_eq!(PersonDay::from_stored(&stored).unwrap(), *day);
+        // Reprinted, as jsonb prints it (migration 0006): other spacing, the
+        // members in another order.
+        let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&stored).unwrap();
         let reprinted = serde_json::to_string_pretty(&object).unwrap();
+        assert_ne!(reprinted, stored);
         assert_eq!(PersonDay::from_stored(&reprinted).unwrap(), *day);
     }
-    let kinds: Vec<&str> = merged[&ALICE].to_rows().iter().map(|(k, _)| *k).collect();
+    let kinds = stored_kinds(&merged[&ALICE].to_stored());
     assert_eq!(kinds, ["support", "operations", "field_service", "communication", "sales", "data_quality", "activity"]);
-    let kinds: Vec<&str> = merged[&BOB].to_rows().iter().map(|(k, _)| *k).collect();
-    assert_eq!(kinds, ["support", "data_quality", "activity"]);
-    assert_eq!(PersonDay::default().to_rows().len(), 1);
+    assert_eq!(stored_kinds(&merged[&BOB].to_stored()), ["support", "data_quality", "activity"]);
+    assert_eq!(stored_kinds(&PersonDay::default().to_stored()), ["activity"]);
 }
 
 #[test]
-fn rows_are_deterministic_json() {
+fn stored_days_are_deterministic_json() {
     let w = two_day_world("tue ");
-    let a = serde_json::to_string(&w.merged()[&ALICE].to_rows()).unwrap();
-    let b = serde_json::to_string(&two_day_world("tue ").merged()[&ALICE].to_rows()).unwrap();
+    let a = w.merged()[&ALICE].to_stored();
+    let b = two_day_world("tue ").merged()[&ALICE].to_stored();
     assert_eq!(a, b);
     // Money and minutes are decimal strings, never floats.
-    let sales = w.merged()[&ALICE].to_rows().into_iter().find(|(k, _)| *k == "sales").unwrap().1;
-    assert_eq!(sales["pipeline"]["L1"], serde_json::json!("500"));
+    let stored: serde_json::Value = serde_json::from_str(&a).unwrap();
+    assert_eq!(stored["sales"]["pipeline"]["L1"], serde_json::json!("500"));
 }
 
 #[test]
-fn from_rows_rejects_bad_input() {
+fn from_stored_rejects_bad_input() {
     let day = two_day_world("tue ").merged()[&ALICE].clone();
-    let rows = || day.to_rows().into_iter().map(|(k, v)| (k.to_string(), v)).collect::<Vec<_>>();
-
-    let mut unknown = rows();
-    unknown.push(("marketing".into(), serde_json::json!({})));
-    assert!(PersonDay::from_rows(unknown).unwrap_err().contains("marketing"));
-
-    let mut twice = rows();
-    twice.push(twice[0].clone());
-    assert!(PersonDay::from_rows(twice).unwrap_err().contains("twice"));
-
-    let missing: Vec<_> = rows().into_iter().filter(|(k, _)| k != "activity").collect();
-    assert!(PersonDay::from_rows(missing).unwrap_err().contains("activity"));
-
-    let mut broken = rows();
-    broken[0].1 = serde_json::json!({"credited": "many"});
-    assert!(PersonDay::from_rows(broken).unwrap_err().contains("support"));
-
-    // A stored day: the same errors, a kind given twice included.
     let stored = day.to_stored();
-    let (kind, first) = &day.to_text_rows()[0];
-    let twice = stored.replacen('{', &format!("{{\"{kind}\":{first},"), 1);
-    assert!(PersonDay::from_stored(&twice).unwrap_err().contains("twice"));
-    let missing = stored.replacen("\"activity\":", "\"marketing\":", 1);
-    assert!(PersonDay::from_stored(&missing).unwrap_err().contains("marketing"));
+    let object = || -> serde_json::Map<String, serde_json::Value> { serde_json::from_str(&stored).unwrap() };
+
+    let mut unknown = object();
+    unknown.insert("marketing".into(), serde_json::json!({}));
+    let unknown = serde_json::to_string(&unknown).unwrap();
+    assert!(PersonDay::from_stored(&unknown).unwrap_err().contains("marketing"));
+
+    let support = serde_json::to_string(&object()["support"]).unwrap();
+    let twice = stored.replacen('{', &format!("{{\"support\":{support},"), 1);
+    assert!(PersonDay::from_stored(&twice).unwrap_err().contains("duplicate field `support`"));
+
+    let mut missing = object();
+    missing.remove("activity");
+    let missing = serde_json::to_string(&missing).unwrap();
+    assert!(PersonDay::from_stored(&missing).unwrap_err().contains("activity"));
+
+    let mut broken = object();
+    broken.insert("support".into(), serde_json::json!({"credited": "many"}));
+    let broken = serde_json::to_string(&broken).unwrap();
+    assert!(PersonDay::from_stored(&broken).unwrap_err().contains("support"));
+
     assert!(PersonDay::from_stored("[]").unwrap_err().contains("accumulator day"));
     assert!(PersonDay::from_stored(&stored[1..]).unwrap_err().contains("accumulator day"));
+    assert!(PersonDay::from_stored(&format!("{stored} trailing")).unwrap_err().contains("accumulator day"));
 }
