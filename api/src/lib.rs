@@ -1,5 +1,6 @@
 //! perfledger's HTTP surface (axum): ingest, health, and the auth that guards them.
 
+pub mod admin;
 pub mod auth;
 pub mod ingest;
 pub mod openapi;

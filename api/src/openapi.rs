@@ -57,6 +57,7 @@ pub const BEARER: &str = "bearer";
         crate::performance::reports::peer_comparison,
         crate::performance::reports::drilldown,
         crate::performance::what_if::what_if,
+        crate::admin::void,
     ),
     components(schemas(
         Problem,
@@ -79,12 +80,15 @@ pub const BEARER: &str = "bearer";
         crate::performance::reviews::RequestedReview,
         crate::performance::reviews::AcknowledgedReview,
         WhatIfRequest,
+        VoidRequest,
+        Voided,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "ops", description = "Health, readiness, metrics and this spec: no token needed"),
         (name = "ingest", description = "CRM activity into the event log"),
         (name = "performance", description = "Scorecards, goals and reviews, scoped server-side to what the caller may see"),
+        (name = "admin", description = "Operating the log: voiding an event a projector cannot fold (admins only)"),
     )
 )]
 pub struct ApiDoc;
@@ -182,14 +186,59 @@ pub struct RejectedItem {
     pub error: String,
 }
 
-/// `/healthz`: the database answers; the projectors' lag.
+/// `/healthz`: the database answers; the projectors' lag and state, the
+/// scoring pass's state and this process's background tasks.
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]
 pub struct Health {
-    #[schema(example = "ok")]
+    /// `ok`; `stalled` when a projector or the scoring pass stopped on
+    /// something it cannot fold; `degraded` when a background task is restarting.
+    #[schema(example = "ok", pattern = "^(ok|stalled|degraded)$")]
     pub status: String,
     pub log_head: i64,
     pub projectors: Vec<ProjectorLag>,
+    pub scoring: ScoringHealth,
+    pub tasks: Vec<TaskHealth>,
+}
+
+/// The scoring pass: `running`, or `stalled` on a week it cannot score.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ScoringHealth {
+    #[schema(example = "running", pattern = "^(running|stalled)$")]
+    pub state: String,
+    pub stall: Option<Stall>,
+}
+
+/// Where and why a projector (or the scoring pass) stopped (issue 14).
+/// `perfledger events void --position P` (or `POST /api/v1/admin/events/void`) frees it.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct Stall {
+    pub component: String,
+    /// The log position of the event it cannot fold (a projector).
+    pub position: Option<i64>,
+    /// The week it cannot score (the scoring pass).
+    pub week: Option<chrono::NaiveDate>,
+    pub event_id: Option<String>,
+    pub event_type: Option<String>,
+    pub error: String,
+    pub since: chrono::DateTime<chrono::Utc>,
+    /// How often it failed there.
+    pub attempts: i32,
+}
+
+/// A supervised background task of this process.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct TaskHealth {
+    #[schema(example = "projections")]
+    pub task: String,
+    #[schema(example = "running", pattern = "^(running|restarting|stopped)$")]
+    pub state: String,
+    pub restarts: u64,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// `/readyz` when ready.
@@ -213,6 +262,11 @@ pub struct ProjectorLag {
     pub behind: i64,
     /// Seconds since the oldest unapplied event was recorded; 0 when caught up.
     pub oldest_unprojected_age_s: f64,
+    #[schema(example = "running", pattern = "^(running|stalled)$")]
+    pub state: String,
+    /// Present when it is stalled.
+    #[schema(nullable = false)]
+    pub stall: Option<Stall>,
 }
 
 /// A person's weekly score history, newest week first.
@@ -421,4 +475,33 @@ mod tests {
         assert_eq!(scores["security"][0][BEARER], serde_json::json!([]));
         assert!(scores["responses"]["400"]["content"][PROBLEM_JSON].is_object());
     }
+}
+
+/// `POST /api/v1/admin/events/void`: which event (by `event_id` or by
+/// `position`, not both) and why.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
+pub struct VoidRequest {
+    /// The event's id, as `/healthz` names a stalled projector's event.
+    #[schema(min_length = 1)]
+    pub event_id: Option<String>,
+    /// The event's log position, as `/healthz` shows it.
+    #[schema(minimum = 1)]
+    pub position: Option<i64>,
+    /// Why it is voided; kept in the event and the audit log.
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
+/// A recorded void.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct Voided {
+    pub position: i64,
+    pub event_id: Option<String>,
+    pub event_type: String,
+    /// Projectors that had folded the event before the void; they keep its
+    /// effect until `perfledger replay` rebuilds them without it.
+    pub applied_before_void_by: Vec<String>,
 }

@@ -44,6 +44,11 @@ pub const LOG_HEAD: &str = "perfledger_log_head";
 pub const PROJECTOR_BEHIND: &str = "perfledger_projector_behind";
 /// Age of each projector's oldest unapplied event, refreshed at scrape time.
 pub const PROJECTOR_AGE: &str = "perfledger_projector_oldest_unprojected_age_seconds";
+/// 1 while the projector (or `scoring`) is stalled on something it cannot
+/// fold (issue 14), else 0; refreshed at scrape time.
+pub const PROJECTOR_STALLED: &str = "perfledger_projector_stalled";
+/// Restarts of a supervised background task of this process, by `task`.
+pub const TASK_RESTARTS: &str = "perfledger_task_restarts_total";
 /// 1 when the last scrape could read the database, else 0.
 pub const DATABASE_UP: &str = "perfledger_database_up";
 /// Provider tokens spent on reviews, by `model` and `direction` (`in`/`out`),
@@ -107,6 +112,14 @@ fn describe() {
         PROJECTOR_AGE,
         Unit::Seconds,
         "Age of the oldest event the projector has not applied yet; 0 when caught up."
+    );
+    metrics::describe_gauge!(
+        PROJECTOR_STALLED,
+        "1 while the projector (or scoring) is stalled on an event or week it cannot fold; free it with `perfledger events void`."
+    );
+    metrics::describe_counter!(
+        TASK_RESTARTS,
+        "Restarts of a supervised background task (projections, reviews) after a panic or an error."
     );
     metrics::describe_gauge!(DATABASE_UP, "1 when the last scrape could read the database, else 0.");
     metrics::describe_counter!(REVIEW_TOKENS, "Provider tokens spent on reviews, by model and direction (in, out).");
@@ -197,15 +210,30 @@ async fn ready(State(state): State<AppState>) -> Result<Response, Problem> {
     let lag = perfledger_projections::lag::lag(&state.pool, &perfledger_projections::worker::PROJECTORS)
         .await
         .map_err(|e| unavailable(&e))?;
-    let lagging: Vec<&Lag> = lag.iter().filter(|l| l.behind > max_lag).collect();
-    if lagging.is_empty() {
+    let lagging: Vec<&Lag> = lag.iter().filter(|l| l.behind > max_lag || l.stall.is_some()).collect();
+    let stalls = perfledger_projections::stall::list(&state.pool).await.map_err(|e| unavailable(&e))?;
+    let scoring_stall = stalls.iter().find(|s| s.component == perfledger_projections::stall::SCORING);
+    if lagging.is_empty() && scoring_stall.is_none() {
         let body = serde_json::json!({"status": "ready", "log_head": head, "max_lag": max_lag, "projectors": lag});
         return Ok(Json(body).into_response());
     }
-    let reasons: Vec<String> = lagging
+    let mut reasons: Vec<String> = lagging
         .iter()
-        .map(|l| format!("projector '{}' is {} positions behind the head {}", l.projector, l.behind, l.head))
+        .map(|l| match &l.stall {
+            Some(stall) => format!(
+                "projector '{}' is stalled at position {} (event {}): {}",
+                l.projector,
+                stall.position.unwrap_or_default(),
+                stall.event_id.as_deref().unwrap_or("without an id"),
+                stall.error
+            ),
+            None => format!("projector '{}' is {} positions behind the head {}", l.projector, l.behind, l.head),
+        })
         .collect();
+    if let Some(stall) = scoring_stall {
+        let week = stall.week.map_or_else(|| "?".to_string(), |w| w.to_string());
+        reasons.push(format!("scoring is stalled on the week of {week}: {}", stall.error));
+    }
     let problem = Problem::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "Service Unavailable",
@@ -215,6 +243,7 @@ async fn ready(State(state): State<AppState>) -> Result<Response, Problem> {
     body["log_head"] = head.into();
     body["max_lag"] = max_lag.into();
     body["lagging"] = serde_json::to_value(&lagging).expect("lag always serializes");
+    body["stalls"] = serde_json::to_value(&stalls).expect("stalls always serialize");
     let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     Ok(response)
@@ -243,12 +272,26 @@ async fn metrics(State(state): State<AppState>) -> Response {
             for l in &lag {
                 metrics::gauge!(PROJECTOR_BEHIND, "projector" => l.projector.clone()).set(l.behind as f64);
                 metrics::gauge!(PROJECTOR_AGE, "projector" => l.projector.clone()).set(l.oldest_unprojected_age_s);
+                let stalled = if l.stall.is_some() { 1.0 } else { 0.0 };
+                metrics::gauge!(PROJECTOR_STALLED, "projector" => l.projector.clone()).set(stalled);
+            }
+            match perfledger_projections::stall::list(&state.pool).await {
+                Ok(stalls) => {
+                    let scoring = stalls.iter().any(|s| s.component == perfledger_projections::stall::SCORING);
+                    let value = if scoring { 1.0 } else { 0.0 };
+                    metrics::gauge!(PROJECTOR_STALLED, "projector" => perfledger_projections::stall::SCORING)
+                        .set(value);
+                }
+                Err(e) => tracing::warn!(error = %e, "reading stalls for /metrics failed"),
             }
         }
         Err(e) => {
             tracing::warn!(error = %e, "reading projector lag for /metrics failed");
             metrics::gauge!(DATABASE_UP).set(0.0);
         }
+    }
+    for task in perfledger_projections::supervise::tasks() {
+        metrics::counter!(TASK_RESTARTS, "task" => task.task).absolute(task.restarts);
     }
     if let Err(e) = refresh_review_counters(&state.pool).await {
         tracing::warn!(error = %e, "reading review token counts for /metrics failed");

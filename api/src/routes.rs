@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route(crate::openapi::SPEC_PATH, get(crate::openapi::serve_spec))
         .merge(crate::performance::router())
         .merge(crate::ops::routes())
+        .merge(crate::admin::routes())
         .merge(crate::web::router())
         .fallback(not_found)
         // Last, so it wraps every route above, merged ones included.
@@ -71,5 +72,23 @@ async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>
     let lag = perfledger_projections::lag::lag(&state.pool, &perfledger_projections::worker::PROJECTORS)
         .await
         .map_err(|e| unavailable(&e))?;
-    Ok(Json(serde_json::json!({"status": "ok", "log_head": head, "projectors": lag})))
+    let stalls = perfledger_projections::stall::list(&state.pool).await.map_err(|e| unavailable(&e))?;
+    let scoring = stalls.into_iter().find(|s| s.component == perfledger_projections::stall::SCORING);
+    let tasks = perfledger_projections::supervise::tasks();
+    // Alive either way (this answers); `stalled` or `degraded` says a
+    // projector stopped at an event or a background task is restarting.
+    let status = if lag.iter().any(|l| l.stall.is_some()) || scoring.is_some() {
+        "stalled"
+    } else if tasks.iter().any(|t| t.state == perfledger_projections::supervise::TaskState::Restarting) {
+        "degraded"
+    } else {
+        "ok"
+    };
+    Ok(Json(serde_json::json!({
+        "status": status,
+        "log_head": head,
+        "projectors": lag,
+        "scoring": {"state": if scoring.is_some() { "stalled" } else { "running" }, "stall": scoring},
+        "tasks": tasks,
+    })))
 }

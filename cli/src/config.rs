@@ -42,6 +42,23 @@ pub struct GlobalArgs {
     /// Log filter (tracing EnvFilter syntax), e.g. info or perfledger_store=debug.
     #[arg(long, env = "PERFLEDGER_LOG", default_value = "info", global = true)]
     pub log: String,
+    /// The earliest `occurred_at` accepted (a UTC date); older activity is an item rejection.
+    #[arg(long, env = "PERFLEDGER_EARLIEST_OCCURRED_AT", default_value = "2000-01-01", global = true)]
+    pub earliest_occurred_at: chrono::NaiveDate,
+    /// How many hours after its receipt an `occurred_at` may lie (0–8760).
+    #[arg(long, env = "PERFLEDGER_MAX_FUTURE_HOURS", default_value_t = 24, global = true,
+          value_parser = clap::value_parser!(u32).range(0..=8760))]
+    pub max_future_hours: u32,
+}
+
+impl GlobalArgs {
+    /// The `occurred_at` window every ingest path checks (issue 14).
+    pub fn occurred_window(&self) -> perfledger_domain::validate::OccurredWindow {
+        perfledger_domain::validate::OccurredWindow {
+            earliest: perfledger_domain::period::midnight(self.earliest_occurred_at),
+            ahead: chrono::Duration::hours(i64::from(self.max_future_hours)),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,6 +87,38 @@ pub enum Command {
     Backfill(BackfillArgs),
     /// Rebuild every read model into a scratch schema and compare it with the serving tables; exit 1 on any difference.
     Verify(BackfillArgs),
+    /// Operate on single events of the log: `events void` frees a stalled projector.
+    Events(EventsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EventsArgs {
+    #[command(subcommand)]
+    pub command: EventsCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum EventsCommand {
+    /// Append `log.event_voided` for one event: every projector skips it from
+    /// then on and in every replay. The log itself is never changed.
+    Void(VoidArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["event_id", "position"])))]
+pub struct VoidArgs {
+    /// The event's id (the CRM's `event_id`, as /healthz shows a stalled projector's event).
+    #[arg(long)]
+    pub event_id: Option<String>,
+    /// The event's log position (as /healthz and `project --lag` show it).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
+    pub position: Option<i64>,
+    /// Why it is voided; kept in the event and the audit log.
+    #[arg(long)]
+    pub reason: String,
+    /// Who voids it (default: `cli:` and the login name).
+    #[arg(long, env = "PERFLEDGER_ACTOR")]
+    pub actor: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

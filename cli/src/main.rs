@@ -23,6 +23,7 @@ fn main() -> std::process::ExitCode {
             Command::Replay(args) => commands::rescore::replay(&cli.global, args).await,
             Command::Backfill(args) => commands::rescore::backfill(&cli.global, args).await,
             Command::Verify(args) => commands::rescore::verify(&cli.global, args).await,
+            Command::Events(args) => commands::events::run(&cli.global, args).await,
         }
     });
     match result {

@@ -594,6 +594,21 @@ fn strip_position(message: &str) -> String {
 }
 
 impl ActivityData {
+    /// The timestamp inside `data` (every type has at most one), by field
+    /// name: checked against the receipt window by
+    /// [`crate::validate::OccurredWindow`].
+    pub fn timestamp(&self) -> Option<(&'static str, DateTime<Utc>)> {
+        let (field, value) = match self {
+            ActivityData::TicketOpened(d) => ("sla_due_at", d.sla_due_at),
+            ActivityData::TaskCreated(d) => ("due_at", d.due_at),
+            ActivityData::WorkOrderCreated(d) => ("scheduled_end", d.scheduled_end),
+            _ => return None,
+        };
+        value.map(|v| (field, v))
+    }
+}
+
+impl ActivityData {
     /// Whether this activity brings its entity into existence, so that a
     /// second one for the same id is refused (§1).
     pub fn creates_entity(&self) -> bool {

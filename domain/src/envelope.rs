@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 
 use crate::catalog::ActivityData;
 use crate::event::Activity;
-use crate::validate::{Rejection, MAX_EVENT_ID_CHARS};
+use crate::validate::{id_problem, Rejection, MAX_EVENT_ID_CHARS};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,9 +40,7 @@ pub fn parse_envelope(json: &str) -> Result<Activity, ItemRejection> {
         event_id: Some(event_id.to_string()).filter(|id| !id.is_empty()),
         rejection,
     };
-    let id_chars = event_id.chars().count();
-    if id_chars == 0 || id_chars > MAX_EVENT_ID_CHARS {
-        let reason = format!("must be 1–{MAX_EVENT_ID_CHARS} characters (got {id_chars})");
+    if let Some(reason) = id_problem(&event_id, MAX_EVENT_ID_CHARS) {
         return Err(fail(Rejection::new("event_id", reason), &event_id));
     }
     let occurred_at = parse_timestamp(&raw.occurred_at).map_err(|r| fail(r, &event_id))?;

@@ -301,6 +301,8 @@ pub enum EventBody {
     ReviewFailed(ReviewFailed),
     #[serde(rename = "review.acknowledged")]
     ReviewAcknowledged(ReviewAcknowledged),
+    #[serde(rename = "log.event_voided")]
+    EventVoided(crate::voids::EventVoided),
 }
 
 impl EventBody {
@@ -360,6 +362,7 @@ impl EventBody {
             ReviewGenerated(_) => "review.generated",
             ReviewFailed(_) => "review.failed",
             ReviewAcknowledged(_) => "review.acknowledged",
+            EventVoided(_) => "log.event_voided",
         }
     }
 }
@@ -381,6 +384,7 @@ pub enum DecodeError {
 /// anything that reader gives up on is parsed the plain way, so results and
 /// errors are the same.
 pub fn decode(event_type: &str, event_version: &str, payload: &str) -> Result<LogEvent, DecodeError> {
+    let payload = &*scrub_nul_escapes(payload);
     if event_version != EVENT_VERSION && event_version != TICKET_RESOLVED_VERSION {
         return Err(DecodeError::UnknownVersion(event_version.to_string()));
     }
@@ -401,6 +405,52 @@ pub fn decode(event_type: &str, event_version: &str, payload: &str) -> Result<Lo
             Ok(serde_json::from_value(value)?)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A log written before the input rules (issue 14) may hold `\u0000` in a
+/// string. PostgreSQL's `jsonb` and `text` refuse NUL, so every projector
+/// writing that string would fail on it forever. Every reader sees it as
+/// U+FFFD instead: the same answer on every replay, and nothing to stop on.
+/// Borrows when there is nothing to replace (every event written today).
+pub fn scrub_nul_escapes(payload: &str) -> std::borrow::Cow<'_, str> {
+    const NUL: &str = "\\u0000";
+    if !payload.contains(NUL) {
+        return std::borrow::Cow::Borrowed(payload);
+    }
+    let bytes = payload.as_bytes();
+    let mut out = String::with_capacity(payload.len());
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(found) = payload[from..].find(NUL) {
+        let at = from + found;
+        // An escape only when the backslash is not itself escaped: an odd
+        // run of backslashes ends at `at`.
+        let run = bytes[..=at].iter().rev().take_while(|b| **b == b'\\').count();
+        if run % 2 == 1 {
+            out.push_str(&payload[copied..at]);
+            out.push_str("\\uFFFD");
+            copied = at + NUL.len();
+        }
+        from = at + NUL.len();
+    }
+    out.push_str(&payload[copied..]);
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod scrub_tests {
+    use super::scrub_nul_escapes;
+
+    #[test]
+    fn nul_escapes_become_replacement_characters_and_nothing_else_changes() {
+        assert_eq!(scrub_nul_escapes(r#"{"a":"Eve\u0000Null"}"#), r#"{"a":"Eve\uFFFDNull"}"#);
+        assert!(matches!(scrub_nul_escapes(r#"{"a":"plain"}"#), std::borrow::Cow::Borrowed(_)));
+        // A literal backslash followed by "u0000" is text, not an escape.
+        assert_eq!(scrub_nul_escapes(r#"{"a":"C:\\u0000"}"#), r#"{"a":"C:\\u0000"}"#);
+        assert_eq!(scrub_nul_escapes(r#"["\\\u0000"]"#), r#"["\\\uFFFD"]"#);
+        let value: serde_json::Value = serde_json::from_str(&scrub_nul_escapes(r#"{"a":"x\u0000"}"#)).unwrap();
+        assert_eq!(value["a"], "x\u{FFFD}");
     }
 }
 

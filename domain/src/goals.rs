@@ -116,6 +116,10 @@ pub fn validate_label(label: &str) -> Result<(), Rejection> {
     if n > MAX_LABEL_CHARS {
         return Err(Rejection::new("label", format!("is {n} characters long; at most {MAX_LABEL_CHARS} are allowed")));
     }
+    // One line of text: NUL would fail the goal's row write (issue 14).
+    if let Some(reason) = crate::validate::control_character(label, &[]) {
+        return Err(Rejection::new("label", reason));
+    }
     Ok(())
 }
 

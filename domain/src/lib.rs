@@ -16,6 +16,7 @@ pub mod settings;
 pub mod stored_payload;
 pub mod time;
 pub mod validate;
+pub mod voids;
 
 pub use catalog::{ActivityData, EntityKind, EntityRef};
 pub use envelope::{parse_envelope, parse_envelope_bytes, ItemRejection};

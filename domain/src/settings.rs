@@ -551,6 +551,9 @@ fn model(key: &str, v: &Value) -> Result<Option<String>, Rejection> {
     let expected = format!("expected null or a model id of 1 to {MAX_VLLM_MODEL_CHARS} characters");
     match v {
         Value::Null => Ok(None),
+        Value::String(s) if s.chars().any(char::is_control) => {
+            Err(rejection(key, format!("{expected}; got a string containing control characters")))
+        }
         Value::String(s) if !s.trim().is_empty() && s.chars().count() <= MAX_VLLM_MODEL_CHARS => Ok(Some(s.clone())),
         Value::String(s) if s.trim().is_empty() => Err(rejection(key, format!("{expected}; got a blank string"))),
         _ => Err(rejection(key, format!("{expected}; got {}", given_kind(v)))),
@@ -563,6 +566,9 @@ fn secret(key: &str, v: &Value) -> Result<Option<String>, Rejection> {
         format!("expected null (no key) or a non-empty string of at most {MAX_VLLM_API_KEY_CHARS} characters");
     match v {
         Value::Null => Ok(None),
+        Value::String(s) if s.chars().any(char::is_control) => {
+            Err(rejection(key, format!("{expected}; got a string containing control characters (value not shown)")))
+        }
         Value::String(s) if !s.is_empty() && s.chars().count() <= MAX_VLLM_API_KEY_CHARS => Ok(Some(s.clone())),
         _ => Err(rejection(key, format!("{expected}; got {} (value not shown)", given_kind(v)))),
     }

@@ -5,7 +5,10 @@ use rust_decimal::Decimal;
 
 /// Minutes from `from` to `to` (negative when `to` is earlier), exact to the microsecond.
 pub fn minutes_between(from: DateTime<Utc>, to: DateTime<Utc>) -> Decimal {
-    let micros = (to - from).num_microseconds().unwrap_or(i64::MAX);
+    // Beyond ±292,000 years of microseconds: the far end of the same sign.
+    let delta = to.signed_duration_since(from);
+    let micros =
+        delta.num_microseconds().unwrap_or(if delta < chrono::TimeDelta::zero() { i64::MIN } else { i64::MAX });
     Decimal::from(micros) / Decimal::from(60_000_000)
 }
 

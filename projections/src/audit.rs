@@ -110,6 +110,13 @@ fn entry(body: &EventBody) -> Option<Entry> {
             model: None,
             details: json!({"review_id": a.review_id, "acknowledged_at": a.acknowledged_at}),
         },
+        // Voids (issue 14): who took which event out of the read models, and why.
+        EventBody::EventVoided(v) => Entry {
+            actor: Some(v.actor.clone()),
+            target: format!("event:{}", v.position),
+            model: None,
+            details: json!({"event_id": v.event_id, "event_type": v.event_type, "reason": v.reason}),
+        },
         _ => return None,
     })
 }

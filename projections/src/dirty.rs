@@ -22,11 +22,24 @@ pub async fn mark_weeks(tx: &mut PgConnection, weeks: &[NaiveDate]) -> Result<()
     Ok(())
 }
 
+/// The earliest day an organisation or settings change marks from: the
+/// default start of the `occurred_at` window, 2000-01-01.
+pub const MARK_FLOOR: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(day) => day,
+    None => panic!("2000-01-01 is a date"),
+};
+
 /// Marks every week from the one starting on or containing `from` up to the
 /// current week: an organisation or settings change affects every later
 /// period's state (§3, D10).
+///
+/// Never before [`MARK_FLOOR`]: a log written before the `occurred_at`
+/// window (issue 14) may date a person 0000-01-01, and marking the 105,000
+/// weeks since would stall scoring for a minute on every such event. The
+/// floor is a constant, not the configured window, so every replay marks
+/// the same weeks. Activity before it still marks its own weeks.
 pub async fn mark_weeks_from(tx: &mut PgConnection, from: NaiveDate) -> Result<()> {
-    let first = week_start_of_day(from);
+    let first = week_start_of_day(from.max(MARK_FLOOR));
     let this_week = week_start_of_day(Utc::now().date_naive());
     let last = this_week.max(first);
     sqlx::query(

@@ -15,11 +15,17 @@ pub struct Lag {
     pub behind: i64,
     /// Seconds since the oldest unapplied event was recorded; 0 when caught up.
     pub oldest_unprojected_age_s: f64,
+    /// `running`, or `stalled` when it stopped at an event it cannot fold.
+    pub state: &'static str,
+    /// Where and why it stopped (issue 14); `perfledger events void` frees it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stall: Option<crate::stall::Stall>,
 }
 
 /// The lag of every named projector.
 pub async fn lag(pool: &PgPool, projectors: &[&str]) -> Result<Vec<Lag>> {
     let head = perfledger_store::log::head(pool).await?;
+    let mut stalls = crate::stall::list(pool).await?;
     let mut out = Vec::new();
     for name in projectors {
         let position = crate::runner::checkpoint(pool, name).await?;
@@ -28,6 +34,7 @@ pub async fn lag(pool: &PgPool, projectors: &[&str]) -> Result<Vec<Lag>> {
                 .bind(position + 1)
                 .fetch_optional(pool)
                 .await?;
+        let stall = stalls.iter().position(|s| s.component == *name).map(|i| stalls.swap_remove(i));
         let age = oldest.map_or(0.0, |at| ((Utc::now() - at).num_milliseconds().max(0) as f64) / 1000.0);
         out.push(Lag {
             projector: name.to_string(),
@@ -35,6 +42,8 @@ pub async fn lag(pool: &PgPool, projectors: &[&str]) -> Result<Vec<Lag>> {
             head,
             behind: (head - position).max(0),
             oldest_unprojected_age_s: age,
+            state: if stall.is_some() { "stalled" } else { "running" },
+            stall,
         });
     }
     Ok(out)

@@ -16,6 +16,8 @@ pub mod reviews;
 pub mod runner;
 pub mod scoring;
 pub mod settings;
+pub mod stall;
+pub mod supervise;
 pub mod tail;
 pub mod worker;
 

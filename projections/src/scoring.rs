@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use futures::FutureExt;
 use perfledger_domain::directory::{OrgHistory, OrgState};
 use perfledger_domain::period::midnight;
 use perfledger_domain::scoring::accumulate::PersonDay;
@@ -181,8 +182,54 @@ pub async fn score_dirty_reported(pool: &PgPool, now: DateTime<Utc>, report: Rep
     }
     let context = ScoringContext::load(pool).await?;
     let weeks: Vec<(NaiveDate, Option<i64>)> = dirty.into_iter().map(|(s, v)| (s.date_naive(), Some(v))).collect();
-    score_weeks(pool, &context, &weeks, report).await?;
-    Ok(weeks.into_iter().map(|(w, _)| w).collect())
+    let all = std::panic::AssertUnwindSafe(score_weeks(pool, &context, &weeks, report))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Err(ProjectionError::from_panic(panic)));
+    match all {
+        Ok(_) => {
+            crate::stall::clear(pool, crate::stall::SCORING).await?;
+            Ok(weeks.into_iter().map(|(w, _)| w).collect())
+        }
+        Err(e) if !crate::stall::is_deterministic(&e) => Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "a scoring pass failed; scoring its weeks one at a time");
+            score_each(pool, &context, &weeks).await
+        }
+    }
+}
+
+/// Scores the weeks one by one, so one week that cannot be scored stops
+/// only itself: it stays dirty (retried every round) and the earliest such
+/// week is recorded as the scoring pass's stall (issue 14).
+async fn score_each(
+    pool: &PgPool,
+    context: &ScoringContext,
+    weeks: &[(NaiveDate, Option<i64>)],
+) -> Result<Vec<NaiveDate>> {
+    let mut scored = Vec::with_capacity(weeks.len());
+    let mut failed: Option<(NaiveDate, String)> = None;
+    for &(week, version) in weeks {
+        let result = std::panic::AssertUnwindSafe(score_week(pool, context, week, version))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| Err(ProjectionError::from_panic(panic)));
+        match result {
+            Ok(_) => scored.push(week),
+            Err(e) if !crate::stall::is_deterministic(&e) => return Err(e),
+            Err(e) => {
+                tracing::error!(%week, error = %e, "scoring stalled on this week; it stays dirty");
+                if failed.is_none() {
+                    failed = Some((week, e.to_string()));
+                }
+            }
+        }
+    }
+    match failed {
+        Some((week, error)) => crate::stall::record_week(pool, week, &error).await?,
+        None => crate::stall::clear(pool, crate::stall::SCORING).await?,
+    }
+    Ok(scored)
 }
 
 /// Scores several weeks, [`PARALLEL_WEEKS`] at a time, reporting

@@ -83,6 +83,9 @@ pub struct RoundReport {
     pub head: i64,
     pub weeks_scored: usize,
     pub weeks_closed: usize,
+    /// Projectors and scoring weeks stopped at something they cannot fold
+    /// (`projector_stalls`); 0 when all is well.
+    pub stalled: usize,
 }
 
 /// Catches every projector up to the head, rescores dirty weeks, closes the
@@ -122,6 +125,7 @@ pub async fn run_once_reported(
     round.events += caught.events_read;
     round.head = caught.head;
     round.weeks_scored += crate::scoring::score_dirty_reported(pool, now, report).await?.len();
+    round.stalled = crate::stall::list(pool).await?.len();
     Ok(round)
 }
 

@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use perfledger_domain::aggregates::EntityState;
+use perfledger_domain::validate::OccurredWindow;
 use perfledger_domain::{Activity, EntityKind, EntityRef, ItemRejection, LogEvent};
 use serde::Serialize;
 use sqlx::{PgPool, Row};
@@ -173,11 +174,20 @@ pub struct Ingestor {
     pool: PgPool,
     /// Written into each row's metadata: where the event came from.
     source: &'static str,
+    /// When an accepted activity may have happened, relative to receipt.
+    window: OccurredWindow,
 }
 
 impl Ingestor {
     pub fn new(pool: PgPool, source: &'static str) -> Self {
-        Ingestor { pool, source }
+        Ingestor { pool, source, window: OccurredWindow::default() }
+    }
+
+    /// The same writer with another `occurred_at` window (the
+    /// `--earliest-occurred-at` / `--max-future-hours` settings).
+    pub fn with_window(mut self, window: OccurredWindow) -> Self {
+        self.window = window;
+        self
     }
 
     /// Ingests one batch. Database failures fail the whole batch and write
@@ -217,9 +227,22 @@ impl Ingestor {
         let mut report = IngestReport::default();
         let mut rows: Vec<Planned> = Vec::with_capacity(activities.len());
         let mut seen_in_batch: HashSet<&str> = HashSet::new();
+        // Receipt: the batch's items are checked against one clock reading.
+        let received_at = chrono::Utc::now();
         for (index, item) in items.iter().enumerate() {
-            let outcome = match item {
-                Err(rejected) => Outcome::Rejected(rejected_item(index, rejected)),
+            let in_window = match item {
+                Err(rejected) => Err(rejected_item(index, rejected)),
+                Ok(activity) => {
+                    self.window.check(activity, received_at).map(|()| activity).map_err(|rejection| RejectedItem {
+                        index,
+                        event_id: Some(activity.event_id.clone()),
+                        field: rejection.field.clone(),
+                        error: rejection.to_string(),
+                    })
+                }
+            };
+            let outcome = match in_window {
+                Err(rejected) => Outcome::Rejected(rejected),
                 Ok(activity) => {
                     let id = activity.event_id.as_str();
                     if known.contains(id) || cache.in_flight.contains(id) || seen_in_batch.contains(id) {

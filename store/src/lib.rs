@@ -8,6 +8,7 @@ pub mod db;
 pub mod ingest;
 pub mod log;
 pub mod migrate;
+pub mod voids;
 
 pub use db::{Database, DatabaseConfig};
 pub use ingest::{is_conflict, is_duplicate_event_id, IngestReport, Ingestor, Plan, PlanCache, RejectedItem};

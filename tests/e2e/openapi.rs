@@ -38,6 +38,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/performance/peer-comparison"),
     ("GET", "/api/v1/performance/scores/{person_id}/{week}/{domain}/events"),
     ("POST", "/api/v1/performance/what-if"),
+    ("POST", "/api/v1/admin/events/void"),
 ];
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

@@ -46,7 +46,7 @@ pub struct ImportSummary {
 pub async fn run(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<ExitCode> {
     check_file(&args.file)?;
     let db = super::open_database(global).await?;
-    let ingestor = Ingestor::new(db.pool.clone(), "import");
+    let ingestor = Ingestor::new(db.pool.clone(), "import").with_window(global.occurred_window());
     let result = import_file(&ingestor, &args.file, args.batch as usize, true).await;
     db.close().await;
     let summary = result?;

@@ -6,6 +6,7 @@ mod bench_api;
 mod bench_project;
 mod bench_reviews;
 mod bench_what_if;
+pub mod events;
 pub mod import;
 pub mod migrate;
 pub mod project;

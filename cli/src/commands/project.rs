@@ -23,7 +23,7 @@ async fn project(pool: &sqlx::PgPool, args: &ProjectArgs) -> anyhow::Result<Exit
     if args.lag {
         let lag = perfledger_projections::lag::lag(pool, &PROJECTORS).await?;
         println!("{}", serde_json::to_string_pretty(&lag)?);
-        return Ok(ExitCode::SUCCESS);
+        return report_stalls(pool).await;
     }
     if args.once {
         let mut bars = StepBars::for_projectors("project");
@@ -38,13 +38,40 @@ async fn project(pool: &sqlx::PgPool, args: &ProjectArgs) -> anyhow::Result<Exit
                 "head": report.head,
                 "weeks_scored": report.weeks_scored,
                 "weeks_closed": report.weeks_closed,
+                "stalled": report.stalled,
                 "seconds": started.elapsed().as_secs_f64(),
             })
         );
-        return Ok(ExitCode::SUCCESS);
+        return report_stalls(pool).await;
     }
     let shutdown = crate::shutdown::install().context("cannot install the Ctrl-C and SIGTERM handlers")?;
     eprintln!("projecting; Ctrl-C to stop");
     run_forever(pool.clone(), args.batch_size, Duration::from_secs(args.poll_seconds), shutdown).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says on stderr what is stalled and how to free it; exit code 3 when
+/// anything is, so a script notices (issue 14).
+async fn report_stalls(pool: &sqlx::PgPool) -> anyhow::Result<ExitCode> {
+    let stalls = perfledger_projections::stall::list(pool).await?;
+    for stall in &stalls {
+        match (stall.position, stall.week) {
+            (Some(position), _) => eprintln!(
+                "{} is stalled at position {position} (event {}, {}) since {}: {}\n  free it with: perfledger events void --position {position} --reason \"...\"",
+                stall.component,
+                stall.event_id.as_deref().unwrap_or("without an id"),
+                stall.event_type.as_deref().unwrap_or("unknown type"),
+                stall.since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                stall.error,
+            ),
+            (None, week) => eprintln!(
+                "{} is stalled on week {} since {}: {}",
+                stall.component,
+                week.map_or_else(|| "?".to_string(), |w| w.to_string()),
+                stall.since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                stall.error,
+            ),
+        }
+    }
+    Ok(if stalls.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) })
 }

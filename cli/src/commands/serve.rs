@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use perfledger_api::auth::{Signer, Verifier};
 use perfledger_api::AppState;
+use perfledger_projections::supervise::supervise;
 use perfledger_projections::worker::{run_forever, DEFAULT_BATCH};
 use perfledger_store::{Database, Ingestor};
 use std::time::Duration;
@@ -27,7 +28,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCod
         None => None,
     };
     let db = super::open_database(global).await?;
-    serve(db, verifier, signer, &args, |_| {}).await?;
+    serve(db, verifier, signer, &args, global.occurred_window(), |_| {}).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -38,6 +39,7 @@ pub async fn serve(
     verifier: Verifier,
     signer: Option<Signer>,
     args: &ServeArgs,
+    window: perfledger_domain::validate::OccurredWindow,
     on_ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
     let listen = args.listen;
@@ -53,7 +55,7 @@ pub async fn serve(
     let address = listener.local_addr()?;
     let state = AppState {
         pool: db.pool.clone(),
-        ingestor: Ingestor::new(db.pool.clone(), "http"),
+        ingestor: Ingestor::new(db.pool.clone(), "http").with_window(window),
         verifier,
         demo: args.demo,
         signer,
@@ -70,21 +72,24 @@ pub async fn serve(
     let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
+    // Supervised: a panic or an error is logged, shown on /healthz, and the
+    // worker starts again after a backoff (issue 14); never a silent death.
     let worker = (!args.no_projectors).then(|| {
-        tokio::spawn(run_forever(
-            db.pool.clone(),
-            DEFAULT_BATCH,
-            Duration::from_secs(2),
-            until_stopped(stopped.clone()),
-        ))
+        let pool = db.pool.clone();
+        tokio::spawn(supervise("projections", stopped.clone(), move |rx| {
+            run_forever(pool.clone(), DEFAULT_BATCH, Duration::from_secs(2), until_stopped(rx))
+        }))
     });
     let reviews = (!args.no_review_worker).then(|| {
-        tokio::spawn(perfledger_reviews::worker::run_forever(
-            db.pool.clone(),
-            perfledger_reviews::worker::ProviderSource::from_env(),
-            Duration::from_secs(5),
-            until_stopped(stopped.clone()),
-        ))
+        let pool = db.pool.clone();
+        tokio::spawn(supervise("reviews", stopped.clone(), move |rx| {
+            perfledger_reviews::worker::run_forever(
+                pool.clone(),
+                perfledger_reviews::worker::ProviderSource::from_env(),
+                Duration::from_secs(5),
+                until_stopped(rx),
+            )
+        }))
     });
     println!("perfledger listening on http://{address}");
     if args.demo {
@@ -92,18 +97,9 @@ pub async fn serve(
     }
     on_ready(address);
     let served = axum::serve(listener, app).with_graceful_shutdown(until_stopped(stopped)).await;
-    if let Some(worker) = worker {
-        match worker.await {
-            Ok(Err(e)) => tracing::error!(error = %e, "the projection worker stopped"),
-            Err(e) => tracing::error!(error = %e, "the projection worker panicked"),
-            Ok(Ok(())) => {}
-        }
-    }
-    if let Some(reviews) = reviews {
-        match reviews.await {
-            Ok(Err(e)) => tracing::error!(error = %e, "the review worker stopped"),
-            Err(e) => tracing::error!(error = %e, "the review worker panicked"),
-            Ok(Ok(())) => {}
+    for supervisor in [worker, reviews].into_iter().flatten() {
+        if let Err(e) = supervisor.await {
+            tracing::error!(error = %e, "a worker's supervisor failed");
         }
     }
     db.close().await;

@@ -169,7 +169,7 @@ async fn demo_server(global: &GlobalArgs, mut serve: crate::config::ServeArgs) -
     let token = signer.token("demo-crm", &[], &[INGEST], 86_400);
     // `perfledger demo` always offers the demo sign-in.
     serve.demo = true;
-    crate::commands::serve::serve(db, verifier, Some(signer.clone()), &serve, |address| {
+    crate::commands::serve::serve(db, verifier, Some(signer.clone()), &serve, global.occurred_window(), |address| {
         println!("ingest token (24 h): {token}");
         println!("try: curl -s http://{address}/healthz");
     })

@@ -148,6 +148,7 @@ macro_rules! own_aggregate {
 own_aggregate!(SettingsAggregate, "settings", ChangeSettings);
 own_aggregate!(Goal, "goal", GoalCommandEnvelope);
 own_aggregate!(Period, "period", ClosePeriod);
+own_aggregate!(crate::voids::VoidAggregate, "log", crate::voids::VoidEvent);
 
 // ------------------------------------------------ shared causal-order rules
 

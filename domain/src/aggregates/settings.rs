@@ -46,6 +46,9 @@ impl SettingsAggregate {
                 ),
             ));
         }
+        if let Some(reason) = crate::validate::control_character(&command.actor, &[]) {
+            return Err(Rejection::new("actor", reason));
+        }
         if command.changes.is_empty() {
             return Err(Rejection::new("settings", "expected at least one setting to change; got none"));
         }

@@ -32,7 +32,11 @@ pub struct Task {
 pub(crate) fn accuracy(actual: Option<Decimal>, estimate: Option<Decimal>) -> Option<Decimal> {
     match (actual, estimate) {
         (Some(actual), Some(estimate)) if estimate > Decimal::ZERO => {
-            Some((Decimal::ONE - (actual - estimate).abs() / estimate).max(Decimal::ZERO))
+            // Checked: a tiny estimate and a huge actual from an older log
+            // (before the input ranges) would overflow. A ratio too large to
+            // represent is far above 1, so the accuracy is 0.
+            let ratio = actual.checked_sub(estimate).and_then(|d| d.abs().checked_div(estimate));
+            Some(ratio.map_or(Decimal::ZERO, |r| (Decimal::ONE - r).max(Decimal::ZERO)))
         }
         _ => None,
     }

@@ -208,26 +208,26 @@ fn merge_last_saves(mine: &mut BTreeMap<String, LastSave>, theirs: &BTreeMap<Str
 
 impl SupportAcc {
     fn merge(&mut self, o: &SupportAcc) {
-        self.credited += o.credited;
-        self.resolutions += o.resolutions;
-        self.sla_known += o.sla_known;
-        self.sla_met += o.sla_met;
-        self.resolution_minutes_sum += o.resolution_minutes_sum;
-        self.escalated_resolutions += o.escalated_resolutions;
-        self.ratings += o.ratings;
-        self.rating_sum += o.rating_sum;
+        self.credited = self.credited.saturating_add(o.credited);
+        self.resolutions = self.resolutions.saturating_add(o.resolutions);
+        self.sla_known = self.sla_known.saturating_add(o.sla_known);
+        self.sla_met = self.sla_met.saturating_add(o.sla_met);
+        self.resolution_minutes_sum = self.resolution_minutes_sum.saturating_add(o.resolution_minutes_sum);
+        self.escalated_resolutions = self.escalated_resolutions.saturating_add(o.escalated_resolutions);
+        self.ratings = self.ratings.saturating_add(o.ratings);
+        self.rating_sum = self.rating_sum.saturating_add(o.rating_sum);
     }
 }
 
 impl OperationsAcc {
     fn merge(&mut self, o: &OperationsAcc) {
-        self.credited += o.credited;
-        self.assignments += o.assignments;
-        self.completions += o.completions;
-        self.on_time_known += o.on_time_known;
-        self.on_time += o.on_time;
-        self.effort_accuracy_count += o.effort_accuracy_count;
-        self.effort_accuracy_sum += o.effort_accuracy_sum;
+        self.credited = self.credited.saturating_add(o.credited);
+        self.assignments = self.assignments.saturating_add(o.assignments);
+        self.completions = self.completions.saturating_add(o.completions);
+        self.on_time_known = self.on_time_known.saturating_add(o.on_time_known);
+        self.on_time = self.on_time.saturating_add(o.on_time);
+        self.effort_accuracy_count = self.effort_accuracy_count.saturating_add(o.effort_accuracy_count);
+        self.effort_accuracy_sum = self.effort_accuracy_sum.saturating_add(o.effort_accuracy_sum);
         self.tasks.extend(o.tasks.iter().cloned());
         self.blocked_tasks.extend(o.blocked_tasks.iter().cloned());
     }
@@ -235,24 +235,24 @@ impl OperationsAcc {
 
 impl FieldServiceAcc {
     fn merge(&mut self, o: &FieldServiceAcc) {
-        self.credited += o.credited;
-        self.assignments += o.assignments;
-        self.completions += o.completions;
-        self.delay_count += o.delay_count;
-        self.delay_minutes_sum += o.delay_minutes_sum;
-        self.duration_accuracy_count += o.duration_accuracy_count;
-        self.duration_accuracy_sum += o.duration_accuracy_sum;
-        self.completions_with_notes += o.completions_with_notes;
+        self.credited = self.credited.saturating_add(o.credited);
+        self.assignments = self.assignments.saturating_add(o.assignments);
+        self.completions = self.completions.saturating_add(o.completions);
+        self.delay_count = self.delay_count.saturating_add(o.delay_count);
+        self.delay_minutes_sum = self.delay_minutes_sum.saturating_add(o.delay_minutes_sum);
+        self.duration_accuracy_count = self.duration_accuracy_count.saturating_add(o.duration_accuracy_count);
+        self.duration_accuracy_sum = self.duration_accuracy_sum.saturating_add(o.duration_accuracy_sum);
+        self.completions_with_notes = self.completions_with_notes.saturating_add(o.completions_with_notes);
     }
 }
 
 impl CommunicationAcc {
     fn merge(&mut self, o: &CommunicationAcc) {
-        self.credited += o.credited;
-        self.first_responses += o.first_responses;
-        self.first_response_minutes_sum += o.first_response_minutes_sum;
-        self.resolutions += o.resolutions;
-        self.resolution_minutes_sum += o.resolution_minutes_sum;
+        self.credited = self.credited.saturating_add(o.credited);
+        self.first_responses = self.first_responses.saturating_add(o.first_responses);
+        self.first_response_minutes_sum = self.first_response_minutes_sum.saturating_add(o.first_response_minutes_sum);
+        self.resolutions = self.resolutions.saturating_add(o.resolutions);
+        self.resolution_minutes_sum = self.resolution_minutes_sum.saturating_add(o.resolution_minutes_sum);
         self.sent_channels.extend(o.sent_channels.iter().copied());
         self.credited_channels.extend(o.credited_channels.iter().copied());
     }
@@ -260,15 +260,15 @@ impl CommunicationAcc {
 
 impl SalesAcc {
     fn merge(&mut self, o: &SalesAcc) {
-        self.credited += o.credited;
-        self.won += o.won;
-        self.lost += o.lost;
+        self.credited = self.credited.saturating_add(o.credited);
+        self.won = self.won.saturating_add(o.won);
+        self.lost = self.lost.saturating_add(o.lost);
         for (lead, value) in &o.pipeline {
             self.add_lead(lead, *value);
         }
-        self.quotes_sent += o.quotes_sent;
-        self.quotes_accepted += o.quotes_accepted;
-        self.lead_contacts += o.lead_contacts;
+        self.quotes_sent = self.quotes_sent.saturating_add(o.quotes_sent);
+        self.quotes_accepted = self.quotes_accepted.saturating_add(o.quotes_accepted);
+        self.lead_contacts = self.lead_contacts.saturating_add(o.lead_contacts);
     }
 
     fn add_lead(&mut self, lead: &str, value: Decimal) {
@@ -282,19 +282,19 @@ impl SalesAcc {
 
     /// Σ estimated_value over the distinct leads.
     pub fn pipeline_value(&self) -> Decimal {
-        self.pipeline.values().copied().sum()
+        self.pipeline.values().fold(Decimal::ZERO, |sum, v| sum.saturating_add(*v))
     }
 }
 
 impl DataQualityAcc {
     fn merge(&mut self, o: &DataQualityAcc) {
-        self.credited += o.credited;
+        self.credited = self.credited.saturating_add(o.credited);
         merge_last_saves(&mut self.contacts, &o.contacts);
         merge_last_saves(&mut self.organizations, &o.organizations);
-        self.resolutions += o.resolutions;
-        self.tagged_resolutions += o.tagged_resolutions;
-        self.notes += o.notes;
-        self.note_chars_sum += o.note_chars_sum;
+        self.resolutions = self.resolutions.saturating_add(o.resolutions);
+        self.tagged_resolutions = self.tagged_resolutions.saturating_add(o.tagged_resolutions);
+        self.notes = self.notes.saturating_add(o.notes);
+        self.note_chars_sum = self.note_chars_sum.saturating_add(o.note_chars_sum);
     }
 }
 
@@ -331,8 +331,8 @@ impl PersonDay {
             self.first_position = self.first_position.min(other.first_position);
             self.last_position = self.last_position.max(other.last_position);
         }
-        self.events += other.events;
-        self.sales_events += other.sales_events;
+        self.events = self.events.saturating_add(other.events);
+        self.sales_events = self.sales_events.saturating_add(other.sales_events);
         merge_opt(&mut self.support, &other.support, SupportAcc::merge);
         merge_opt(&mut self.operations, &other.operations, OperationsAcc::merge);
         merge_opt(&mut self.field_service, &other.field_service, FieldServiceAcc::merge);
@@ -483,7 +483,8 @@ pub fn credits(event: &LogEvent) -> Vec<(Uuid, Domain)> {
         | B::ReviewRequested(_)
         | B::ReviewGenerated(_)
         | B::ReviewFailed(_)
-        | B::ReviewAcknowledged(_) => vec![],
+        | B::ReviewAcknowledged(_)
+        | B::EventVoided(_) => vec![],
     };
     let mut unique = Vec::with_capacity(pairs.len());
     for pair in pairs {
@@ -505,34 +506,35 @@ fn fold(day: &mut PersonDay, domain: Domain, position: i64, event: &LogEvent) {
     match domain {
         Domain::Support => {
             let acc = day.support.get_or_insert_with(Default::default);
-            acc.credited += 1;
+            acc.credited = acc.credited.saturating_add(1);
             match &event.body {
                 B::TicketResolved(d) => {
-                    acc.resolutions += 1;
-                    acc.resolution_minutes_sum += fold_fact(d.resolution_minutes);
+                    acc.resolutions = acc.resolutions.saturating_add(1);
+                    acc.resolution_minutes_sum =
+                        acc.resolution_minutes_sum.saturating_add(fold_fact(d.resolution_minutes));
                     if let Some(met) = d.sla_met {
-                        acc.sla_known += 1;
-                        acc.sla_met += u64::from(met);
+                        acc.sla_known = acc.sla_known.saturating_add(1);
+                        acc.sla_met = acc.sla_met.saturating_add(u64::from(met));
                     }
-                    acc.escalated_resolutions += u64::from(d.ever_escalated);
+                    acc.escalated_resolutions = acc.escalated_resolutions.saturating_add(u64::from(d.ever_escalated));
                 }
                 B::TicketRated(d) => {
-                    acc.ratings += 1;
-                    acc.rating_sum += u64::from(d.rating);
+                    acc.ratings = acc.ratings.saturating_add(1);
+                    acc.rating_sum = acc.rating_sum.saturating_add(u64::from(d.rating));
                 }
                 _ => {}
             }
         }
         Domain::Operations => {
             let acc = day.operations.get_or_insert_with(Default::default);
-            acc.credited += 1;
+            acc.credited = acc.credited.saturating_add(1);
             let task_id = match &event.body {
                 B::TaskCreated(d) => {
-                    acc.assignments += 1;
+                    acc.assignments = acc.assignments.saturating_add(1);
                     &d.task_id
                 }
                 B::TaskAssigned(d) => {
-                    acc.assignments += 1;
+                    acc.assignments = acc.assignments.saturating_add(1);
                     &d.task_id
                 }
                 B::TaskBlocked(d) => {
@@ -541,14 +543,14 @@ fn fold(day: &mut PersonDay, domain: Domain, position: i64, event: &LogEvent) {
                 }
                 B::TaskUnblocked(d) | B::TaskCanceled(d) => &d.task_id,
                 B::TaskCompleted(d) => {
-                    acc.completions += 1;
+                    acc.completions = acc.completions.saturating_add(1);
                     if let Some(on_time) = d.on_time {
-                        acc.on_time_known += 1;
-                        acc.on_time += u64::from(on_time);
+                        acc.on_time_known = acc.on_time_known.saturating_add(1);
+                        acc.on_time = acc.on_time.saturating_add(u64::from(on_time));
                     }
                     if let Some(accuracy) = d.effort_accuracy {
-                        acc.effort_accuracy_count += 1;
-                        acc.effort_accuracy_sum += fold_fact(accuracy);
+                        acc.effort_accuracy_count = acc.effort_accuracy_count.saturating_add(1);
+                        acc.effort_accuracy_sum = acc.effort_accuracy_sum.saturating_add(fold_fact(accuracy));
                     }
                     &d.task_id
                 }
@@ -560,27 +562,27 @@ fn fold(day: &mut PersonDay, domain: Domain, position: i64, event: &LogEvent) {
         }
         Domain::FieldService => {
             let acc = day.field_service.get_or_insert_with(Default::default);
-            acc.credited += 1;
+            acc.credited = acc.credited.saturating_add(1);
             match &event.body {
-                B::WorkOrderCreated(_) | B::WorkOrderAssigned(_) => acc.assignments += 1,
+                B::WorkOrderCreated(_) | B::WorkOrderAssigned(_) => acc.assignments = acc.assignments.saturating_add(1),
                 B::WorkOrderCompleted(d) => {
-                    acc.completions += 1;
+                    acc.completions = acc.completions.saturating_add(1);
                     if let Some(delay) = d.delay_minutes {
-                        acc.delay_count += 1;
-                        acc.delay_minutes_sum += fold_fact(delay);
+                        acc.delay_count = acc.delay_count.saturating_add(1);
+                        acc.delay_minutes_sum = acc.delay_minutes_sum.saturating_add(fold_fact(delay));
                     }
                     if let Some(accuracy) = d.duration_accuracy {
-                        acc.duration_accuracy_count += 1;
-                        acc.duration_accuracy_sum += fold_fact(accuracy);
+                        acc.duration_accuracy_count = acc.duration_accuracy_count.saturating_add(1);
+                        acc.duration_accuracy_sum = acc.duration_accuracy_sum.saturating_add(fold_fact(accuracy));
                     }
-                    acc.completions_with_notes += u64::from(d.has_notes);
+                    acc.completions_with_notes = acc.completions_with_notes.saturating_add(u64::from(d.has_notes));
                 }
                 _ => {}
             }
         }
         Domain::Communication => {
             let acc = day.communication.get_or_insert_with(Default::default);
-            acc.credited += 1;
+            acc.credited = acc.credited.saturating_add(1);
             match &event.body {
                 B::ConversationAssigned(d) => {
                     acc.credited_channels.insert(d.channel);
@@ -589,35 +591,37 @@ fn fold(day: &mut PersonDay, domain: Domain, position: i64, event: &LogEvent) {
                     acc.sent_channels.insert(d.channel);
                     acc.credited_channels.insert(d.channel);
                     if let Some(minutes) = d.first_response_minutes {
-                        acc.first_responses += 1;
-                        acc.first_response_minutes_sum += fold_fact(minutes);
+                        acc.first_responses = acc.first_responses.saturating_add(1);
+                        acc.first_response_minutes_sum =
+                            acc.first_response_minutes_sum.saturating_add(fold_fact(minutes));
                     }
                 }
                 B::ConversationResolved(d) => {
                     acc.credited_channels.insert(d.channel);
-                    acc.resolutions += 1;
-                    acc.resolution_minutes_sum += fold_fact(d.resolution_minutes);
+                    acc.resolutions = acc.resolutions.saturating_add(1);
+                    acc.resolution_minutes_sum =
+                        acc.resolution_minutes_sum.saturating_add(fold_fact(d.resolution_minutes));
                 }
                 _ => {}
             }
         }
         Domain::Sales => {
             let acc = day.sales.get_or_insert_with(Default::default);
-            acc.credited += 1;
+            acc.credited = acc.credited.saturating_add(1);
             match &event.body {
                 B::LeadCreated(d) => acc.add_lead(&d.lead_id, d.estimated_value),
                 B::LeadAssigned(d) => acc.add_lead(&d.lead_id, d.estimated_value),
-                B::LeadContacted(_) => acc.lead_contacts += 1,
-                B::LeadWon(_) => acc.won += 1,
-                B::LeadLost(_) => acc.lost += 1,
-                B::QuoteSent(_) => acc.quotes_sent += 1,
-                B::QuoteAccepted(_) => acc.quotes_accepted += 1,
+                B::LeadContacted(_) => acc.lead_contacts = acc.lead_contacts.saturating_add(1),
+                B::LeadWon(_) => acc.won = acc.won.saturating_add(1),
+                B::LeadLost(_) => acc.lost = acc.lost.saturating_add(1),
+                B::QuoteSent(_) => acc.quotes_sent = acc.quotes_sent.saturating_add(1),
+                B::QuoteAccepted(_) => acc.quotes_accepted = acc.quotes_accepted.saturating_add(1),
                 _ => {}
             }
         }
         Domain::DataQuality => {
             let acc = day.data_quality.get_or_insert_with(Default::default);
-            acc.credited += 1;
+            acc.credited = acc.credited.saturating_add(1);
             let save = |filled: &[String], keys: &[&str]| LastSave {
                 occurred_at: event.occurred_at,
                 position,
@@ -633,20 +637,20 @@ fn fold(day: &mut PersonDay, domain: Domain, position: i64, event: &LogEvent) {
                     merge_last_saves(&mut acc.organizations, &BTreeMap::from([(d.organization_id.clone(), s)]));
                 }
                 B::TicketResolved(d) => {
-                    acc.resolutions += 1;
-                    acc.tagged_resolutions += u64::from(d.tag_count > 0);
+                    acc.resolutions = acc.resolutions.saturating_add(1);
+                    acc.tagged_resolutions = acc.tagged_resolutions.saturating_add(u64::from(d.tag_count > 0));
                 }
                 B::ConversationResolved(d) => {
-                    acc.resolutions += 1;
-                    acc.tagged_resolutions += u64::from(d.tag_count > 0);
+                    acc.resolutions = acc.resolutions.saturating_add(1);
+                    acc.tagged_resolutions = acc.tagged_resolutions.saturating_add(u64::from(d.tag_count > 0));
                 }
                 B::TicketCommented(d) => {
-                    acc.notes += 1;
-                    acc.note_chars_sum += u64::from(d.body_chars);
+                    acc.notes = acc.notes.saturating_add(1);
+                    acc.note_chars_sum = acc.note_chars_sum.saturating_add(u64::from(d.body_chars));
                 }
                 B::WorkOrderNoteAdded(d) => {
-                    acc.notes += 1;
-                    acc.note_chars_sum += u64::from(d.body_chars);
+                    acc.notes = acc.notes.saturating_add(1);
+                    acc.note_chars_sum = acc.note_chars_sum.saturating_add(u64::from(d.body_chars));
                 }
                 _ => {}
             }
@@ -683,7 +687,7 @@ pub fn accumulate(days: &mut HashMap<DayKey, PersonDay>, position: i64, event: &
             day.first_position = day.first_position.min(position);
             day.last_position = day.last_position.max(position);
         }
-        day.events += 1;
-        day.sales_events += u64::from(sales);
+        day.events = day.events.saturating_add(1);
+        day.sales_events = day.sales_events.saturating_add(u64::from(sales));
     }
 }

@@ -17,7 +17,7 @@ use crate::catalog::{ConversationChannel, TeamType, CONTACT_KEY_FIELDS, ORGANIZA
 use crate::scoring::accumulate::{
     CommunicationAcc, DataQualityAcc, FieldServiceAcc, LastSave, OperationsAcc, PersonDay, SalesAcc, SupportAcc,
 };
-use crate::scoring::{safe_div, Domain};
+use crate::scoring::{mul, safe_div, Domain};
 use crate::settings::{Settings, WeightMap, WeightSource};
 
 /// A person scored in the period: active at its end, with activity in it.
@@ -139,7 +139,7 @@ struct BaselineValues {
 }
 
 fn mean(sum: Decimal, count: u64) -> Option<Decimal> {
-    (count > 0).then(|| sum / Decimal::from(count))
+    (count > 0).then(|| safe_div(sum, Decimal::from(count)))
 }
 
 impl BaselineValues {
@@ -168,8 +168,8 @@ struct Avg {
 impl Avg {
     fn add(&mut self, value: Option<Decimal>) {
         if let Some(v) = value {
-            self.sum += v;
-            self.n += 1;
+            self.sum = self.sum.saturating_add(v);
+            self.n = self.n.saturating_add(1);
         }
     }
 
@@ -268,7 +268,7 @@ fn metric(
 
 /// `max · safe_div(n, d)`, with a single division.
 fn rate_points(max: u32, n: Decimal, d: Decimal) -> Decimal {
-    safe_div(Decimal::from(max) * n, d)
+    safe_div(mul(Decimal::from(max), n), d)
 }
 
 /// `max · (1 − safe_div(n, d))`, with a single division.
@@ -276,7 +276,7 @@ fn inverse_rate_points(max: u32, n: Decimal, d: Decimal) -> Decimal {
     if d <= Decimal::ZERO {
         Decimal::from(max)
     } else {
-        Decimal::from(max) * (d - n) / d
+        safe_div(mul(Decimal::from(max), d.saturating_sub(n)), d)
     }
 }
 
@@ -313,8 +313,8 @@ fn baseline_points(max: u32, x: Option<Decimal>, team: Option<Decimal>, how: VsT
     };
     let Some(x) = x else { return Decimal::ZERO };
     match how {
-        VsTeam::LowerIsBetter => (max * (team - x) / team).max(Decimal::ZERO),
-        VsTeam::HigherIsBetter => (max * x / team).min(max),
+        VsTeam::LowerIsBetter => safe_div(mul(max, team.saturating_sub(x)), team).max(Decimal::ZERO),
+        VsTeam::HigherIsBetter => safe_div(mul(max, x), team).min(max),
     }
 }
 
@@ -369,8 +369,8 @@ fn field_service_metrics(a: &FieldServiceAcc) -> Vec<MetricScore> {
     let adherence = if a.delay_count == 0 {
         Decimal::ZERO
     } else {
-        let budget = Decimal::from(60) * dec(a.delay_count);
-        (Decimal::from(25) * (budget - a.delay_minutes_sum) / budget).max(Decimal::ZERO)
+        let budget = mul(Decimal::from(60), dec(a.delay_count));
+        safe_div(mul(Decimal::from(25), budget.saturating_sub(a.delay_minutes_sum)), budget).max(Decimal::ZERO)
     };
     vec![
         rate_metric("completion_rate", 30, a.completions, a.assignments, false),
@@ -420,7 +420,7 @@ fn communication_metrics(a: &CommunicationAcc, mine: &BaselineValues, pool: &Poo
 
 fn sales_metrics(a: &SalesAcc, mine: &BaselineValues, team: &BaselineValues) -> Vec<MetricScore> {
     vec![
-        rate_metric("win_rate", 35, a.won, a.won + a.lost, false),
+        rate_metric("win_rate", 35, a.won, a.won.saturating_add(a.lost), false),
         baseline_metric("pipeline_value", 25, mine.pipeline, None, team.pipeline, VsTeam::HigherIsBetter),
         rate_metric("quote_acceptance_rate", 25, a.quotes_accepted, a.quotes_sent, false),
         baseline_metric("lead_contacts", 15, mine.lead_contacts, None, team.lead_contacts, VsTeam::HigherIsBetter),
@@ -430,9 +430,9 @@ fn sales_metrics(a: &SalesAcc, mine: &BaselineValues, team: &BaselineValues) -> 
 /// Completeness: the mean over records of |filled ∩ key| / keys, as
 /// Σ|filled ∩ key| / (keys · #records).
 fn completeness_metric(key: &str, max: u32, saves: &BTreeMap<String, LastSave>, keys: usize) -> MetricScore {
-    let filled: u64 = saves.values().map(|s| u64::from(s.key_fields)).sum();
-    let possible = dec(keys as u64 * saves.len() as u64);
-    let raw = (!saves.is_empty()).then(|| dec(filled) / possible);
+    let filled = saves.values().fold(0u64, |sum, s| sum.saturating_add(u64::from(s.key_fields)));
+    let possible = dec((keys as u64).saturating_mul(saves.len() as u64));
+    let raw = (!saves.is_empty()).then(|| safe_div(dec(filled), possible));
     metric(key, max, raw, Some((dec(filled), possible)), None, rate_points(max, dec(filled), possible))
 }
 
@@ -441,7 +441,7 @@ fn data_quality_metrics(a: &DataQualityAcc) -> Vec<MetricScore> {
     let thoroughness = if a.notes == 0 {
         Decimal::ZERO
     } else {
-        Decimal::from(15) * dec(a.note_chars_sum) / (Decimal::ONE_HUNDRED * dec(a.notes))
+        safe_div(mul(Decimal::from(15), dec(a.note_chars_sum)), mul(Decimal::ONE_HUNDRED, dec(a.notes)))
     };
     vec![
         completeness_metric("contact_completeness", 40, &a.contacts, CONTACT_KEY_FIELDS.len()),
@@ -499,18 +499,18 @@ pub fn score_period(input: &PeriodInput) -> Vec<PersonScore> {
         let sales_activity_ratio = safe_div(dec(day.sales_events), dec(day.events));
         let (weight_map, weight_source) = input.settings.weights_for(team_type, sales_activity_ratio);
         let weight_of = |d: Domain| weight_map.get(&d).copied().unwrap_or(Decimal::ZERO);
-        let total_weight: Decimal = scored.iter().map(|(d, _)| weight_of(*d)).sum();
+        let total_weight = scored.iter().fold(Decimal::ZERO, |sum, (d, _)| sum.saturating_add(weight_of(*d)));
         let mut weighted_sum = Decimal::ZERO;
         let domains: Vec<DomainScore> = scored
             .into_iter()
             .map(|(domain, metrics)| {
-                let raw_score: Decimal = metrics.iter().map(|m| m.points).sum();
+                let raw_score = metrics.iter().fold(Decimal::ZERO, |sum, m| sum.saturating_add(m.points));
                 let w = weight_of(domain);
-                weighted_sum += raw_score * w;
+                weighted_sum = weighted_sum.saturating_add(mul(raw_score, w));
                 DomainScore {
                     domain,
                     raw_score,
-                    weighted_score: safe_div(raw_score * w, total_weight),
+                    weighted_score: safe_div(mul(raw_score, w), total_weight),
                     weight: safe_div(w, total_weight),
                     metrics,
                 }

@@ -75,11 +75,27 @@ pub fn round2(value: Decimal) -> Decimal {
     value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
-/// `safe_div(n, d)` = 0 when d ≤ 0 (§3).
+/// `safe_div(n, d)` = 0 when d ≤ 0 (§3). A quotient too large for
+/// `rust_decimal` saturates at its bound (issue 14: every formula is total,
+/// whatever an older log holds); the points it feeds are clamped anyway.
 pub fn safe_div(n: Decimal, d: Decimal) -> Decimal {
     if d <= Decimal::ZERO {
         Decimal::ZERO
     } else {
-        n / d
+        n.checked_div(d).unwrap_or_else(|| saturated(n.is_sign_negative()))
+    }
+}
+
+/// `a · b`, saturating at `rust_decimal`'s bound instead of panicking.
+pub fn mul(a: Decimal, b: Decimal) -> Decimal {
+    a.checked_mul(b).unwrap_or_else(|| saturated(a.is_sign_negative() != b.is_sign_negative()))
+}
+
+/// The bound a too-large result saturates at.
+fn saturated(negative: bool) -> Decimal {
+    if negative {
+        Decimal::MIN
+    } else {
+        Decimal::MAX
     }
 }
