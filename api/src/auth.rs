@@ -177,6 +177,20 @@ impl Verifier {
         Verifier { key, validation }
     }
 
+    /// Also require `iss` and/or `aud` (`--jwt-issuer`, `--jwt-audience`):
+    /// when set, a token without the matching claim is refused.
+    pub fn with_issuer_audience(mut self, issuer: Option<&str>, audience: Option<&str>) -> Self {
+        if let Some(issuer) = issuer {
+            self.validation.set_issuer(&[issuer]);
+            self.validation.required_spec_claims.insert("iss".into());
+        }
+        if let Some(audience) = audience {
+            self.validation.set_audience(&[audience]);
+            self.validation.required_spec_claims.insert("aud".into());
+        }
+        self
+    }
+
     pub fn verify(&self, token: &str) -> Result<Principal, Problem> {
         Ok(Principal::from(self.verify_claims(token)?))
     }
@@ -186,7 +200,35 @@ impl Verifier {
     pub fn verify_claims(&self, token: &str) -> Result<Claims, Problem> {
         jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map(|data| data.claims)
-            .map_err(|e| unauthorized(format!("the bearer token was refused: {e}")))
+            .map_err(|e| unauthorized(format!("the bearer token was refused: {}", refusal_reason(e.kind()))))
+    }
+}
+
+/// Why a token was refused, in plain words: never the library's error
+/// names (`InvalidToken`, …) nor its parser's messages.
+pub fn refusal_reason(kind: &jsonwebtoken::errors::ErrorKind) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    match kind {
+        ErrorKind::ExpiredSignature => "it has expired (exp)".into(),
+        ErrorKind::ImmatureSignature => "it is not valid yet (nbf)".into(),
+        ErrorKind::InvalidSignature => "its signature does not match this server's key".into(),
+        ErrorKind::InvalidAlgorithm
+        | ErrorKind::MissingAlgorithm
+        | ErrorKind::InvalidAlgorithmName
+        | ErrorKind::UnsupportedAlgorithm => "it is signed with an algorithm this server does not accept".into(),
+        ErrorKind::InvalidIssuer => "its issuer (iss) is not the one this server accepts".into(),
+        ErrorKind::InvalidAudience => "its audience (aud) is not the one this server accepts".into(),
+        ErrorKind::InvalidSubject => "its subject (sub) is not accepted".into(),
+        ErrorKind::MissingRequiredClaim(claim) => match claim.as_str() {
+            "exp" | "sub" | "iss" | "aud" | "nbf" => format!("it lacks the required '{claim}' claim"),
+            _ => "it lacks a required claim".into(),
+        },
+        ErrorKind::InvalidClaimFormat(claim) => match claim.as_str() {
+            "exp" | "sub" | "iss" | "aud" | "nbf" => format!("its '{claim}' claim has the wrong type"),
+            _ => "a claim has the wrong type".into(),
+        },
+        ErrorKind::Json(_) => "its claims are not the expected JSON (sub, exp, roles, permissions)".into(),
+        _ => "it is not a well-formed JWT (three base64url parts: header, claims, signature)".into(),
     }
 }
 
@@ -213,22 +255,40 @@ fn check_secret(secret: &[u8]) -> Result<(), KeyError> {
 pub struct Signer {
     key: EncodingKey,
     algorithm: Algorithm,
+    /// `iss` and `aud` added to every token (`--jwt-issuer`, `--jwt-audience`).
+    issuer: Option<String>,
+    audience: Option<String>,
 }
 
 impl Signer {
     pub fn hs256(secret: &[u8]) -> Result<Self, KeyError> {
         check_secret(secret)?;
         let key = EncodingKey::from_secret(secret).map_err(KeyError::BadSecret)?;
-        Ok(Signer { key, algorithm: Algorithm::HS256 })
+        Ok(Signer { key, algorithm: Algorithm::HS256, issuer: None, audience: None })
     }
 
     pub fn rs256(private_key_pem: &[u8]) -> Result<Self, KeyError> {
         let key = EncodingKey::from_rsa_pem(private_key_pem).map_err(KeyError::BadPrivateKey)?;
-        Ok(Signer { key, algorithm: Algorithm::RS256 })
+        Ok(Signer { key, algorithm: Algorithm::RS256, issuer: None, audience: None })
+    }
+
+    /// Adds `iss` and/or `aud` to every token it mints, so they pass a
+    /// [`Verifier::with_issuer_audience`] configured the same way.
+    pub fn with_issuer_audience(mut self, issuer: Option<&str>, audience: Option<&str>) -> Self {
+        self.issuer = issuer.map(String::from);
+        self.audience = audience.map(String::from);
+        self
     }
 
     pub fn sign(&self, claims: &Claims) -> String {
-        jsonwebtoken::encode(&Header::new(self.algorithm), claims, &self.key).expect("claims always encode")
+        let mut value = serde_json::to_value(claims).expect("claims always serialize");
+        if let Some(issuer) = &self.issuer {
+            value["iss"] = issuer.as_str().into();
+        }
+        if let Some(audience) = &self.audience {
+            value["aud"] = audience.as_str().into();
+        }
+        jsonwebtoken::encode(&Header::new(self.algorithm), &value, &self.key).expect("claims always encode")
     }
 
     /// A token for `subject` valid for `ttl_seconds` from now.
@@ -251,7 +311,7 @@ pub fn grants_unavailable(e: &sqlx::Error) -> Problem {
         ..Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "Service Unavailable",
-            format!("cannot load the caller's grants: {e}"),
+            crate::request_id::internal_failure("cannot load the caller's grants: the database is unavailable", e),
         )
     }
 }
@@ -262,6 +322,15 @@ pub fn grants_unavailable(e: &sqlx::Error) -> Problem {
 /// any scope decision; every other handler takes [`Principal`].
 #[derive(Debug, Clone)]
 pub struct TokenOnly(pub Principal);
+
+/// The token of an `Authorization: Bearer <token>` value. The scheme is
+/// matched without regard to case (RFC 7235 §2.1: `bearer`, `BEARER` too),
+/// separated from the token by spaces.
+pub fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
 
 /// Extracts and verifies `Authorization: Bearer …`.
 impl<S> FromRequestParts<S> for TokenOnly
@@ -278,10 +347,9 @@ where
             .get(axum::http::header::AUTHORIZATION)
             .ok_or_else(|| unauthorized("missing Authorization: Bearer <token> header"))?;
         let value = header.to_str().map_err(|_| unauthorized("the Authorization header is not ASCII"))?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))?;
-        Ok(TokenOnly(verifier.verify(token.trim())?))
+        let token =
+            bearer_token(value).ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))?;
+        Ok(TokenOnly(verifier.verify(token)?))
     }
 }
 
@@ -389,6 +457,47 @@ LbfMlWdVx09C4V5k35SnhDhQuqhvusZdkyJbUjjzZAtDBmusKlhfkz0BFlrcxvyc
         assert!(verifier.verify(&sign(now() - LEEWAY_SECONDS - 60, None)).is_err(), "expired");
         assert!(verifier.verify(&sign(now() + 600, Some(now() + LEEWAY_SECONDS / 2))).is_ok());
         assert!(verifier.verify(&sign(now() + 600, Some(now() + LEEWAY_SECONDS + 60))).is_err(), "not yet valid");
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_matched_in_any_case() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("BEARER   abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("Bearerabc"), None);
+    }
+
+    #[test]
+    fn issuer_and_audience_are_required_when_configured() {
+        let verifier =
+            Verifier::hs256(SECRET).unwrap().with_issuer_audience(Some("https://crm.example"), Some("perfledger"));
+        let plain = Signer::hs256(SECRET).unwrap().token("crm", &[], &["ingest"], 60);
+        let refused = verifier.verify(&plain).unwrap_err();
+        assert_eq!(refused.status, 401);
+        assert!(refused.detail.contains("'iss' claim") || refused.detail.contains("'aud' claim"), "{}", refused.detail);
+        let wrong =
+            Signer::hs256(SECRET).unwrap().with_issuer_audience(Some("https://evil.example"), Some("perfledger"));
+        let refused = verifier.verify(&wrong.token("crm", &[], &[], 60)).unwrap_err();
+        assert!(refused.detail.contains("issuer (iss)"), "{}", refused.detail);
+        let wrong = Signer::hs256(SECRET).unwrap().with_issuer_audience(Some("https://crm.example"), Some("other"));
+        let refused = verifier.verify(&wrong.token("crm", &[], &[], 60)).unwrap_err();
+        assert!(refused.detail.contains("audience (aud)"), "{}", refused.detail);
+        let right =
+            Signer::hs256(SECRET).unwrap().with_issuer_audience(Some("https://crm.example"), Some("perfledger"));
+        assert!(verifier.verify(&right.token("crm", &[], &[], 60)).is_ok());
+    }
+
+    #[test]
+    fn refusals_name_no_library_internals() {
+        let verifier = Verifier::hs256(SECRET).unwrap();
+        for token in ["not-a-jwt", "a.b.c", &Signer::hs256(&[9u8; 40]).unwrap().token("crm", &[], &[], 60)] {
+            let detail = verifier.verify(token).unwrap_err().detail;
+            for internal in ["InvalidToken", "InvalidSignature", "Base64", "Json", "Error(", "kind"] {
+                assert!(!detail.contains(internal), "{detail}");
+            }
+        }
     }
 
     #[test]

@@ -76,6 +76,81 @@ fn check_count(count: usize) -> Result<(), Problem> {
     Ok(())
 }
 
+/// Seconds a refused body is told to wait before retrying.
+pub const BUSY_RETRY_AFTER_SECONDS: u32 = 2;
+
+/// Reads an ingest body within the server's in-flight budget (one semaphore
+/// permit per byte, `ServerLimits::ingest_budget`): a declared
+/// `Content-Length` is reserved whole before a byte is read; a body without
+/// one reserves chunk by chunk as it arrives. When the budget is spent the
+/// answer is 503 with `Retry-After`, never an unbounded buffer. A body that
+/// pauses longer than the header-read timeout between chunks is a 408.
+pub async fn read_body(
+    limits: &crate::server::ServerLimits,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(bytes::Bytes, Vec<tokio::sync::OwnedSemaphorePermit>), Problem> {
+    use futures::StreamExt;
+    let budget = limits.options.ingest_max_inflight_bytes as usize;
+    let limit = MAX_BODY_BYTES.min(budget);
+    let larger_than = |limit: usize| {
+        if limit < MAX_BODY_BYTES {
+            too_large(format!(
+                "the body is larger than the {limit} bytes this server takes in flight (--ingest-max-inflight-mb)"
+            ))
+        } else {
+            too_large(format!("the body is larger than {MAX_BODY_BYTES} bytes"))
+        }
+    };
+    let busy = || Problem {
+        retry_after: Some(BUSY_RETRY_AFTER_SECONDS),
+        ..Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+            format!(
+                "too many event batches are being received at once (at most {budget} bytes in flight); \
+                 retry in {BUSY_RETRY_AFTER_SECONDS} s"
+            ),
+        )
+    };
+    let reserve = |n: usize| {
+        limits.ingest_budget.clone().try_acquire_many_owned(u32::try_from(n).unwrap_or(u32::MAX)).map_err(|_| busy())
+    };
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let mut permits = Vec::new();
+    if let Some(length) = declared {
+        if length > limit {
+            return Err(larger_than(limit));
+        }
+        if length > 0 {
+            permits.push(reserve(length)?);
+        }
+    }
+    let idle = limits.options.header_read_timeout;
+    let mut stream = body.into_data_stream();
+    let mut buffer = bytes::BytesMut::with_capacity(declared.unwrap_or(0));
+    loop {
+        let next = tokio::time::timeout(idle, stream.next()).await.map_err(|_| {
+            Problem::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "Request Timeout",
+                format!("the body paused for more than {} s; send it without pauses", idle.as_secs()),
+            )
+        })?;
+        let Some(chunk) = next else { break };
+        let chunk = chunk.map_err(|_| Problem::bad_request("the body could not be read to its end"))?;
+        if buffer.len() + chunk.len() > limit {
+            return Err(larger_than(limit));
+        }
+        if declared.is_none() && !chunk.is_empty() {
+            permits.push(reserve(chunk.len())?);
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok((buffer.freeze(), permits))
+}
+
 /// Accepts activity from the CRM. Valid items commit; invalid items write
 /// nothing and are reported with their index, event_id and reason.
 #[utoipa::path(post, path = "/api/v1/events", tag = "ingest", operation_id = "ingest_events",
@@ -89,7 +164,8 @@ fn check_count(count: usize) -> Result<(), Problem> {
         (status = 403, description = "The token lacks the `ingest` permission", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 413, description = "More than 10,000 envelopes or 32 MiB", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Content-Type is neither JSON nor NDJSON", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The store is unavailable; nothing was written", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body paused longer than the body-read timeout", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store is unavailable, or too many request bodies are in flight (`Retry-After`); nothing was written", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn post_events(
     State(state): State<AppState>,
@@ -99,15 +175,18 @@ pub async fn post_events(
 ) -> Result<Json<IngestReport>, Problem> {
     principal.require(INGEST)?;
     let framing = Framing::from_headers(&headers)?;
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| too_large(format!("the body is larger than {MAX_BODY_BYTES} bytes")))?;
+    // Held until the batch is written: the body and what is parsed from it
+    // stay in memory that long.
+    let (bytes, _budget) = read_body(&state.limits, &headers, body).await?;
     let items = tokio::task::spawn_blocking(move || parse_batch(framing, &bytes))
         .await
-        .map_err(|e| Problem::internal(format!("parsing the batch failed: {e}")))??;
+        .map_err(|e| Problem::internal_error("parsing the batch failed", &e))??;
     let report = state.ingestor.ingest(&items).await.map_err(|e| {
-        tracing::error!(error = %e, "ingest failed");
-        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", format!("{e}; nothing was written"))
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+            crate::request_id::internal_failure("the store is unavailable; nothing was written", &e),
+        )
     })?;
     crate::ops::count_ingest(&report);
     Ok(Json(report))

@@ -194,7 +194,7 @@ pub fn parse_max_lag(raw: Option<&str>) -> Result<i64, String> {
 }
 
 fn unavailable(e: &dyn std::fmt::Display) -> Problem {
-    Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", format!("database unavailable: {e}"))
+    Problem::database_unavailable(e)
 }
 
 /// Readiness: 200 when the database answers and every projector is at most

@@ -12,11 +12,14 @@ pub struct Problem {
     pub title: &'static str,
     pub status: u16,
     pub detail: String,
+    /// For 503: seconds until a retry may succeed, sent as `Retry-After`.
+    #[serde(skip)]
+    pub retry_after: Option<u32>,
 }
 
 impl Problem {
     pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
-        Problem { type_uri: "about:blank", title, status: status.as_u16(), detail: detail.into() }
+        Problem { type_uri: "about:blank", title, status: status.as_u16(), detail: detail.into(), retry_after: None }
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -34,6 +37,22 @@ impl Problem {
     pub fn internal(detail: impl Into<String>) -> Self {
         Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", detail)
     }
+
+    /// 503 for a database failure: the error goes to the log with the
+    /// request id, the body names only the id (`crate::request_id`).
+    pub fn database_unavailable(error: &dyn std::fmt::Display) -> Self {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+            crate::request_id::internal_failure("the database is unavailable", error),
+        )
+    }
+
+    /// 500 for an internal failure: `reason` in plain words and the request
+    /// id; the error itself only in the log.
+    pub fn internal_error(reason: &str, error: &dyn std::fmt::Display) -> Self {
+        Problem::internal(crate::request_id::internal_failure(reason, error))
+    }
 }
 
 impl IntoResponse for Problem {
@@ -44,6 +63,9 @@ impl IntoResponse for Problem {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }

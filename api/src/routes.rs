@@ -20,6 +20,8 @@ pub struct AppState {
     pub demo: bool,
     /// Mints the demo sign-in tokens (HS256 only); `None` without a secret.
     pub signer: Option<Signer>,
+    /// Timeouts, cookie flags and the ingest memory budget (`crate::server`).
+    pub limits: crate::server::ServerLimits,
 }
 
 impl FromRef<AppState> for Verifier {
@@ -29,6 +31,7 @@ impl FromRef<AppState> for Verifier {
 }
 
 pub fn router(state: AppState) -> Router {
+    let request_timeout = state.limits.options.request_timeout;
     Router::new()
         .route("/healthz", get(health))
         .route("/api/v1/events", post(crate::ingest::post_events))
@@ -40,6 +43,13 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         // Last, so it wraps every route above, merged ones included.
         .layer(axum::middleware::from_fn(crate::ops::track_requests))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            crate::server::request_timeout(request_timeout, request, next)
+        }))
+        // Outside the latency tracking: every answer (404s, timeouts, 503s
+        // included) carries the security headers and the request id.
+        .layer(axum::middleware::from_fn(crate::security::headers))
+        .layer(axum::middleware::from_fn(crate::request_id::assign))
         .with_state(state)
 }
 
@@ -65,9 +75,7 @@ async fn not_found(headers: axum::http::HeaderMap, uri: axum::http::Uri) -> axum
     (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
 ))]
 async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, Problem> {
-    let unavailable = |e: &dyn std::fmt::Display| {
-        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", format!("database unavailable: {e}"))
-    };
+    let unavailable = |e: &dyn std::fmt::Display| Problem::database_unavailable(e);
     let head = perfledger_store::log::head(&state.pool).await.map_err(|e| unavailable(&e))?;
     let lag = perfledger_projections::lag::lag(&state.pool, &perfledger_projections::worker::PROJECTORS)
         .await

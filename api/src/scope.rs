@@ -149,8 +149,14 @@ impl ApiProblem {
             problem_types::UNAVAILABLE,
             "Service Unavailable",
             None,
-            format!("the database failed: {e}"),
+            crate::request_id::internal_failure("the database is unavailable", e),
         )
+    }
+
+    /// 500 for an internal failure: `reason` in plain words and the request
+    /// id; the error itself only in the log.
+    pub fn internal_error(reason: &str, error: &dyn std::fmt::Display) -> Self {
+        ApiProblem::internal(crate::request_id::internal_failure(reason, error))
     }
 }
 
@@ -163,7 +169,7 @@ impl From<Problem> for ApiProblem {
             reason: p.detail.clone(),
             detail: p.detail,
             field: None,
-            retry_after: None,
+            retry_after: p.retry_after,
         }
     }
 }

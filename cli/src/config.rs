@@ -39,6 +39,12 @@ pub struct GlobalArgs {
     /// RSA public key (PEM) for RS256 bearer tokens.
     #[arg(long, env = "PERFLEDGER_JWT_PUBLIC_KEY_FILE", global = true)]
     pub jwt_public_key_file: Option<PathBuf>,
+    /// Required `iss` claim: when set, tokens without this issuer get 401 (tokens minted by perfledger carry it).
+    #[arg(long, env = "PERFLEDGER_JWT_ISSUER", global = true)]
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` claim: when set, tokens without this audience get 401 (tokens minted by perfledger carry it).
+    #[arg(long, env = "PERFLEDGER_JWT_AUDIENCE", global = true)]
+    pub jwt_audience: Option<String>,
     /// Log filter (tracing EnvFilter syntax), e.g. info or perfledger_store=debug.
     #[arg(long, env = "PERFLEDGER_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -246,6 +252,49 @@ pub struct ServeArgs {
     /// Do not run the review worker (flagged runs and review jobs) in this process.
     #[arg(long, env = "PERFLEDGER_NO_REVIEW_WORKER")]
     pub no_review_worker: bool,
+    /// The address people open, e.g. https://perf.example.com: when it is
+    /// https, the session cookie is marked Secure.
+    #[arg(long, env = "PERFLEDGER_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+    /// Longest a request may take until its answer starts (503 after it).
+    #[arg(long, env = "PERFLEDGER_REQUEST_TIMEOUT_SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub request_timeout_seconds: u64,
+    /// Longest a client may take to send a request's headers, and the
+    /// longest pause between two parts of its body; then the connection is closed.
+    #[arg(long, env = "PERFLEDGER_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub header_read_timeout_seconds: u64,
+    /// Request-body bytes in flight across concurrent POST /api/v1/events
+    /// requests, in MiB; past it, 503 with Retry-After.
+    #[arg(long, env = "PERFLEDGER_INGEST_MAX_INFLIGHT_MB", default_value_t = 128,
+          value_parser = clap::value_parser!(u32).range(1..=4_095))]
+    pub ingest_max_inflight_mb: u32,
+}
+
+impl ServeArgs {
+    /// The server options these flags set.
+    pub fn server_options(&self) -> perfledger_api::ServerOptions {
+        perfledger_api::ServerOptions {
+            secure_cookies: self.public_url.as_deref().is_some_and(|url| url.starts_with("https://")),
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_seconds),
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout_seconds),
+            ingest_max_inflight_bytes: self.ingest_max_inflight_mb.saturating_mul(1024 * 1024),
+        }
+    }
+}
+
+/// `--public-url`: an absolute http or https URL.
+pub fn parse_public_url(text: &str) -> Result<String, String> {
+    let text = text.trim().trim_end_matches('/');
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or_else(|| format!("'{text}' is not an http:// or https:// URL, e.g. https://perf.example.com"))?;
+    if rest.is_empty() || rest.contains(char::is_whitespace) {
+        return Err(format!("'{text}' has no host, e.g. https://perf.example.com"));
+    }
+    Ok(text.to_string())
 }
 
 #[derive(Debug, Clone, Args)]

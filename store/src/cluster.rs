@@ -3,8 +3,24 @@
 //! server binaries installed on the machine, listening on a Unix socket only.
 //!
 //! Layout under the data dir: `pg/` (the cluster), `run/` (the socket),
-//! `pg.log` (the server log). As root, the cluster runs as the `postgres`
-//! system user, since `initdb` refuses root.
+//! `pg.log` (the server log), `pg.password` (the superuser's password). As
+//! root, the cluster runs as the `postgres` system user, since `initdb`
+//! refuses root.
+//!
+//! The cluster is private to the user perfledger runs as (issue 14):
+//! - the socket directory `run/` is mode 0700, owned by the server's user,
+//!   so no other local user can even reach the socket;
+//! - `pg_hba.conf` takes only Unix-socket connections, with `scram-sha-256`
+//!   password authentication; the password is 32 random bytes (hex) from
+//!   the OS, created with the cluster, kept in `pg.password` (mode 0600) and
+//!   put in the connection options and URL perfledger builds (never logged:
+//!   [`Secret`] hides it from `Debug`).
+//! - A cluster created by an older build (trust, no `pg.password`) is
+//!   upgraded on the next start by this process: a password is generated
+//!   and set in single-user mode (`postgres --single`, the server being
+//!   stopped), then `pg_hba.conf` is rewritten. `pg_hba.conf` is rewritten to
+//!   the private form on every start, so a hand edit back to `trust` does not
+//!   survive. A cluster another process already runs is attached to as it is.
 
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
@@ -13,6 +29,37 @@ use std::process::{Command, Output};
 
 use nix::unistd::{Gid, Uid, User};
 use sqlx::postgres::PgConnectOptions;
+
+/// The superuser's password, under the data dir (mode 0600).
+pub const PASSWORD_FILE: &str = "pg.password";
+/// What perfledger writes to `pg_hba.conf` on every start.
+const PG_HBA: &str = "# Written by perfledger on every start: only Unix-socket connections, with the password in\n\
+                      # ../pg.password (the socket directory is mode 0700).\n\
+                      local all all scram-sha-256\n";
+
+/// A password that `Debug` does not print.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(********)")
+    }
+}
+
+/// 32 random bytes from the OS, as hex (safe in a URL and a SQL literal).
+fn generate_password() -> std::io::Result<Secret> {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(Secret(bytes.iter().map(|b| format!("{b:02x}")).collect()))
+}
 
 /// PostgreSQL's socket file name for the default port.
 const SOCKET_FILE: &str = ".s.PGSQL.5432";
@@ -46,6 +93,8 @@ pub enum ClusterError {
     Stop(String),
     #[error("cannot run {program}: {reason}")]
     Spawn { program: String, reason: String },
+    #[error("the cluster's password file {path}: {reason}")]
+    Password { path: PathBuf, reason: String },
 }
 
 /// Server settings that trade durability for speed, for throwaway test clusters.
@@ -72,6 +121,8 @@ pub struct EmbeddedCluster {
     bin_dir: PathBuf,
     run_as: Option<(Uid, Gid)>,
     owned: bool,
+    /// The superuser's password (`pg.password`); `None` only while starting.
+    password: Option<Secret>,
 }
 
 impl EmbeddedCluster {
@@ -109,19 +160,62 @@ impl EmbeddedCluster {
                 nix::unistd::chown(dir.as_path(), Some(uid), Some(gid)).map_err(|e| not_writable(e.to_string()))?;
             }
         }
-        let cluster = EmbeddedCluster { data_dir, pgdata, socket_dir, bin_dir, run_as, owned: false };
+        // The socket's directory is the server user's alone (module docs).
+        std::fs::set_permissions(&socket_dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| not_writable(e.to_string()))?;
+        let mut cluster =
+            EmbeddedCluster { data_dir, pgdata, socket_dir, bin_dir, run_as, owned: false, password: None };
         cluster.init_if_needed()?;
         cluster.start_server(options)
     }
 
-    fn init_if_needed(&self) -> Result<(), ClusterError> {
+    fn password_path(&self) -> PathBuf {
+        self.data_dir.join(PASSWORD_FILE)
+    }
+
+    /// The password in `pg.password`, or `None` when there is no such file.
+    fn read_password(&self) -> Result<Option<Secret>, ClusterError> {
+        let path = self.password_path();
+        match std::fs::read_to_string(&path) {
+            Ok(text) if !text.trim().is_empty() => Ok(Some(Secret(text.trim().to_string()))),
+            Ok(_) => {
+                Err(ClusterError::Password { path, reason: "it is empty; delete it to generate a new one".into() })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(ClusterError::Password { path, reason: e.to_string() }),
+        }
+    }
+
+    /// Writes `pg.password` (0600, owned by the server's user).
+    fn write_password(&self, password: &Secret) -> Result<(), ClusterError> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = self.password_path();
+        let failed = |e: &dyn std::fmt::Display| ClusterError::Password { path: path.clone(), reason: e.to_string() };
+        let _ = std::fs::remove_file(&path);
+        let mut file =
+            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).map_err(|e| failed(&e))?;
+        file.write_all(format!("{}\n", password.expose()).as_bytes()).map_err(|e| failed(&e))?;
+        file.sync_all().map_err(|e| failed(&e))?;
+        if let Some((uid, gid)) = self.run_as {
+            nix::unistd::chown(path.as_path(), Some(uid), Some(gid)).map_err(|e| failed(&e))?;
+        }
+        Ok(())
+    }
+
+    fn init_if_needed(&mut self) -> Result<(), ClusterError> {
         if self.pgdata.join("PG_VERSION").exists() {
+            self.password = self.read_password()?;
             return Ok(());
         }
         if self.pgdata.exists() && std::fs::read_dir(&self.pgdata).map(|mut d| d.next().is_some()).unwrap_or(true) {
             return Err(ClusterError::NotACluster(self.pgdata.clone()));
         }
         tracing::info!(pgdata = %self.pgdata.display(), "initialising the embedded PostgreSQL cluster");
+        let password = generate_password()
+            .map_err(|e| ClusterError::Password { path: self.password_path(), reason: e.to_string() })?;
+        self.write_password(&password)?;
+        let pwfile = format!("--pwfile={}", self.password_path().display());
         let output = self.run(
             "initdb",
             &[
@@ -129,8 +223,9 @@ impl EmbeddedCluster {
                 self.pgdata.as_os_str(),
                 "-U".as_ref(),
                 "postgres".as_ref(),
-                "--auth-local=trust".as_ref(),
+                "--auth-local=scram-sha-256".as_ref(),
                 "--auth-host=reject".as_ref(),
+                pwfile.as_ref(),
                 "-E".as_ref(),
                 "UTF8".as_ref(),
                 "--locale=C".as_ref(),
@@ -140,7 +235,44 @@ impl EmbeddedCluster {
         if !output.status.success() {
             return Err(ClusterError::Initdb(tail(&output)));
         }
+        self.password = Some(password);
         Ok(())
+    }
+
+    /// A cluster from an older build has no password: set one in
+    /// single-user mode (the server is stopped), then keep it.
+    fn set_password_if_missing(&mut self) -> Result<(), ClusterError> {
+        if self.password.is_some() {
+            return Ok(());
+        }
+        tracing::info!("the embedded cluster has no password yet (an older build made it): setting one");
+        let password = generate_password()
+            .map_err(|e| ClusterError::Password { path: self.password_path(), reason: e.to_string() })?;
+        let sql = format!("ALTER ROLE postgres PASSWORD '{}';\n", password.expose());
+        let output = self.run_with_input(
+            "postgres",
+            &[
+                "--single".as_ref(),
+                "-D".as_ref(),
+                self.pgdata.as_os_str(),
+                "-c".as_ref(),
+                "exit_on_error=true".as_ref(),
+                "postgres".as_ref(),
+            ],
+            sql.as_bytes(),
+        )?;
+        if !output.status.success() {
+            return Err(ClusterError::Start { log: self.pgdata.clone(), tail: tail(&output) });
+        }
+        self.write_password(&password)?;
+        self.password = Some(password);
+        Ok(())
+    }
+
+    /// `pg_hba.conf` in its private form (module docs).
+    fn write_pg_hba(&self) -> Result<(), ClusterError> {
+        let path = self.pgdata.join("pg_hba.conf");
+        std::fs::write(&path, PG_HBA).map_err(|e| ClusterError::NotWritable { path, reason: e.to_string() })
     }
 
     fn start_server(mut self, options: ClusterOptions) -> Result<Self, ClusterError> {
@@ -149,9 +281,11 @@ impl EmbeddedCluster {
             tracing::info!(pgdata = %self.pgdata.display(), "attaching to the PostgreSQL cluster already running there");
             return Ok(self);
         }
+        self.set_password_if_missing()?;
+        self.write_pg_hba()?;
         let mut settings = format!(
-            "-c listen_addresses='' -c unix_socket_directories='{}' -c shared_buffers=256MB -c max_connections=200 \
-             -c max_wal_size=4GB -c checkpoint_timeout=15min",
+            "-c listen_addresses='' -c unix_socket_directories='{}' -c unix_socket_permissions=0700 \
+             -c shared_buffers=256MB -c max_connections=200 -c max_wal_size=4GB -c checkpoint_timeout=15min",
             self.socket_dir.display()
         );
         if !options.durable {
@@ -187,14 +321,26 @@ impl EmbeddedCluster {
         Ok(self)
     }
 
-    /// Connect options for database `db` over the Unix socket, as superuser `postgres`.
+    /// Connect options for database `db` over the Unix socket, as superuser
+    /// `postgres` with the cluster's password.
     pub fn connect_options(&self, db: &str) -> PgConnectOptions {
-        PgConnectOptions::new().socket(&self.socket_dir).username("postgres").database(db)
+        let options = PgConnectOptions::new().socket(&self.socket_dir).username("postgres").database(db);
+        match &self.password {
+            Some(password) => options.password(password.expose()),
+            None => options,
+        }
     }
 
     /// A URL for the same connection, for child processes (`DATABASE_URL`).
+    /// It carries the password: never log it.
     pub fn database_url(&self, db: &str) -> String {
-        format!("postgres://postgres@localhost/{db}?host={}", self.socket_dir.display())
+        let password = self.password.as_ref().map(|p| format!(":{}", p.expose())).unwrap_or_default();
+        format!("postgres://postgres{password}@localhost/{db}?host={}", self.socket_dir.display())
+    }
+
+    /// The socket directory (mode 0700).
+    pub fn socket_dir(&self) -> &Path {
+        &self.socket_dir
     }
 
     /// Whether this process started the server (and so stops it).
@@ -230,6 +376,31 @@ impl EmbeddedCluster {
         }
         tracing::info!("embedded PostgreSQL stopped");
         Ok(())
+    }
+
+    /// Runs a server binary with `input` on its standard input.
+    fn run_with_input(&self, program: &str, args: &[&std::ffi::OsStr], input: &[u8]) -> Result<Output, ClusterError> {
+        use std::io::Write;
+        let path = self.bin_dir.join(program);
+        let spawn_failed =
+            |e: std::io::Error| ClusterError::Spawn { program: path.display().to_string(), reason: e.to_string() };
+        let mut command = Command::new(&path);
+        command
+            .args(args)
+            .current_dir(&self.data_dir)
+            .env_remove("PGDATA")
+            .env("LC_ALL", "C")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if let Some((uid, gid)) = self.run_as {
+            command.uid(uid.as_raw()).gid(gid.as_raw()).env("HOME", &self.data_dir);
+        }
+        let mut child = command.spawn().map_err(spawn_failed)?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(input).map_err(spawn_failed)?;
+        }
+        child.wait_with_output().map_err(spawn_failed)
     }
 
     /// Runs a server binary, as the `postgres` user when we are root.

@@ -77,3 +77,57 @@ fn missing_binaries_are_one_clear_line() {
     assert!(!err.contains('\n'), "{err}");
     assert!(err.contains("initdb"), "{err}");
 }
+
+/// Issue 14: the socket directory is the server user's alone (0700) and a
+/// connection without the password is refused (scram-sha-256, no trust).
+#[tokio::test]
+async fn the_cluster_is_private_to_its_user() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::Builder::new().prefix("plc-").tempdir_in("/tmp").unwrap();
+    let cluster = start(dir.path());
+    let socket_dir = std::fs::metadata(cluster.socket_dir()).unwrap();
+    assert_eq!(socket_dir.permissions().mode() & 0o777, 0o700);
+    let server_user = if nix::unistd::Uid::effective().is_root() {
+        nix::unistd::User::from_name("postgres").unwrap().unwrap().uid.as_raw()
+    } else {
+        nix::unistd::Uid::effective().as_raw()
+    };
+    assert_eq!(socket_dir.uid(), server_user, "owned by the user the server runs as");
+    let password_file = std::fs::metadata(dir.path().join(perfledger_store::cluster::PASSWORD_FILE)).unwrap();
+    assert_eq!(password_file.permissions().mode() & 0o777, 0o600);
+    let hba = std::fs::read_to_string(dir.path().join("pg/pg_hba.conf")).unwrap();
+    assert!(!hba.lines().any(|l| !l.trim_start().starts_with('#') && l.contains("trust")), "{hba}");
+
+    let without_password = cluster.connect_options("postgres").password("");
+    let refused = sqlx::PgConnection::connect_with(&without_password).await;
+    assert!(refused.is_err(), "a connection without the password is refused");
+    let wrong = sqlx::PgConnection::connect_with(&cluster.connect_options("postgres").password("guess")).await;
+    assert!(wrong.is_err(), "a wrong password is refused");
+    assert_eq!(query_one(&cluster, "SELECT 5::bigint").await, 5);
+    let url = cluster.database_url("postgres");
+    let by_url = sqlx::PgConnection::connect(&url).await.expect("the URL carries the password");
+    by_url.close().await.unwrap();
+    assert!(!format!("{cluster:?}").contains(std::fs::read_to_string(dir.path().join("pg.password")).unwrap().trim()));
+}
+
+/// A cluster made by an older build (trust, no password file) gets a
+/// password and scram on its next start, and keeps its data.
+#[tokio::test]
+async fn an_older_trust_cluster_is_made_private_on_start() {
+    let dir = tempfile::Builder::new().prefix("plc-").tempdir_in("/tmp").unwrap();
+    let mut cluster = start(dir.path());
+    let mut conn = sqlx::PgConnection::connect_with(&cluster.connect_options("postgres")).await.unwrap();
+    sqlx::raw_sql("CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)").execute(&mut conn).await.unwrap();
+    sqlx::raw_sql("ALTER ROLE postgres PASSWORD NULL").execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+    cluster.stop().unwrap();
+    // What an older build left: trust for local connections, no password.
+    std::fs::write(dir.path().join("pg/pg_hba.conf"), "local all all trust\n").unwrap();
+    std::fs::remove_file(dir.path().join("pg.password")).unwrap();
+
+    let upgraded = start(dir.path());
+    assert!(dir.path().join("pg.password").exists());
+    assert_eq!(query_one(&upgraded, "SELECT sum(n)::bigint FROM kept").await, 7);
+    let refused = sqlx::PgConnection::connect_with(&upgraded.connect_options("postgres").password("")).await;
+    assert!(refused.is_err(), "no more trust");
+}

@@ -36,6 +36,12 @@ impl TestApp {
     }
 
     async fn spawn_with(demo: bool) -> TestApp {
+        Self::spawn_with_options(demo, perfledger_api::ServerOptions::default()).await
+    }
+
+    /// The real router and server loop with the given limits (timeouts,
+    /// Secure cookies, the ingest budget).
+    pub async fn spawn_with_options(demo: bool, options: perfledger_api::ServerOptions) -> TestApp {
         let db = perfledger_tests::fresh_database().await;
         let state = AppState {
             pool: db.pool.clone(),
@@ -43,10 +49,15 @@ impl TestApp {
             verifier: Verifier::hs256(SECRET.as_bytes()).unwrap(),
             demo,
             signer: Some(Signer::hs256(SECRET.as_bytes()).unwrap()),
+            limits: perfledger_api::ServerLimits::new(options),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, perfledger_api::router(state)).await.unwrap() });
+        let header_read_timeout = state.limits.options.header_read_timeout;
+        let app = perfledger_api::router(state);
+        tokio::spawn(async move {
+            perfledger_api::server::serve(listener, app, header_read_timeout, std::future::pending()).await.unwrap()
+        });
         TestApp { db, address, client: reqwest::Client::new(), signer: Signer::hs256(SECRET.as_bytes()).unwrap() }
     }
 

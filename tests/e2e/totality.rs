@@ -5,7 +5,7 @@
 //! scoring pass — and every case ends with no panic, nothing stalled and
 //! every projector at the head.
 //!
-//! `PERFLEDGER_TOTALITY_CASES` sets the number of cases (default 1,500;
+//! `PERFLEDGER_TOTALITY_CASES` sets the number of cases (default 2,500;
 //! `docs/reliability.md` records a longer run).
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,50 +33,42 @@ fn person() -> impl Strategy<Value = &'static str> {
 /// values, and beyond (refused).
 fn hours() -> impl Strategy<Value = String> {
     prop_oneof![
-        Just("0".to_string()),
-        Just("0.000001".to_string()),
-        Just("100000".to_string()),
-        Just("99999.999999".to_string()),
-        (0u32..200).prop_map(|h| format!("{h}.5")),
-        Just("100000.000001".to_string()),
-        Just("0.0000000000000000000000000001".to_string()),
-        Just("79228162514264337593543950335".to_string()),
+        1 => Just("0".to_string()),
+        1 => Just("0.000001".to_string()),
+        1 => Just("100000".to_string()),
+        1 => Just("99999.999999".to_string()),
+        8 => (0u32..200).prop_map(|h| format!("{h}.5")),
+        1 => Just("100000.000001".to_string()),
+        1 => Just("0.0000000000000000000000000001".to_string()),
+        1 => Just("79228162514264337593543950335".to_string()),
     ]
 }
 
 fn amount() -> impl Strategy<Value = String> {
     prop_oneof![
-        Just("0".to_string()),
-        Just("0.0001".to_string()),
-        Just("1000000000000000".to_string()),
-        (0u64..10_000_000).prop_map(|v| format!("{v}.25")),
-        Just("1000000000000000.0001".to_string()),
-        Just("70000000000000000000000000000".to_string()),
+        1 => Just("0".to_string()),
+        1 => Just("0.0001".to_string()),
+        1 => Just("1000000000000000".to_string()),
+        8 => (0u64..10_000_000).prop_map(|v| format!("{v}.25")),
+        1 => Just("1000000000000000.0001".to_string()),
+        1 => Just("70000000000000000000000000000".to_string()),
     ]
 }
 
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
-        "[a-zA-Z ]{1,30}",
-        Just("é".repeat(200)),
-        Just("tab\tand\nnewline".to_string()),
-        Just("nul\u{0}inside".to_string()),
-        Just("x".repeat(2001)),
-    ]
-}
-
-fn id() -> impl Strategy<Value = String> {
-    prop_oneof![
-        8 => "[A-D]",
-        1 => Just("Ü-".repeat(50)),
-        1 => Just("has\u{A0}nbsp".to_string()),
+        12 => "[a-zA-Z ]{1,30}",
+        1 => Just("é".repeat(200)),
+        1 => Just("tab\tand\nnewline".to_string()),
+        1 => Just("nul\u{0}inside".to_string()),
+        1 => Just("x".repeat(2001)),
     ]
 }
 
 /// A time: mostly the last three weeks, sometimes the window's ends.
 fn when() -> impl Strategy<Value = String> {
     prop_oneof![
-        10 => (0i64..21 * 24 * 60).prop_map(|m| (Utc::now() - Duration::minutes(m)).to_rfc3339()),
+        40 => (0i64..21 * 24 * 60).prop_map(|m| (Utc::now() - Duration::minutes(m)).to_rfc3339()),
         1 => Just("2000-01-01T00:00:00Z".to_string()),
         1 => Just((Utc::now() + Duration::hours(23)).to_rfc3339()),
         1 => Just("1999-12-31T23:59:59Z".to_string()),
@@ -85,141 +77,218 @@ fn when() -> impl Strategy<Value = String> {
     ]
 }
 
-/// One envelope body of any catalog type, `(type, data)`.
-fn activity() -> impl Strategy<Value = (&'static str, Value)> {
-    let org = prop_oneof![
-        (person(), text(), proptest::option::of(text()), any::<bool>()).prop_map(|(p, name, title, active)| (
-            "person.upserted",
-            json!({"person_id": p, "display_name": name, "title": title, "is_active": active})
-        )),
-        (person(), proptest::collection::vec("[a-z:]{1,12}", 0..3)).prop_map(|(p, roles)| (
-            "person.permissions_set",
-            json!({"person_id": p, "roles": roles, "permissions": ["reports"]})
-        )),
-        (text(), any::<bool>()).prop_map(|(name, active)| (
-            "team.upserted",
-            json!({"team_id": TEAM, "name": name, "team_type": "support", "is_active": active})
-        )),
-        (person(), prop::sample::select(vec!["member", "lead", "manager"]), any::<bool>()).prop_map(|(p, role, a)| (
-            "team.member_set",
-            json!({"team_id": TEAM, "person_id": p, "role": role, "is_active": a})
-        )),
-    ];
-    let support = prop_oneof![
-        (id(), proptest::option::of(person()), when()).prop_map(|(t, p, due)| (
-            "ticket.opened",
-            json!({"ticket_id": t, "assignee_person_id": p, "sla_due_at": due, "reference": "#1"})
-        )),
-        (id(), person()).prop_map(|(t, p)| ("ticket.assigned", json!({"ticket_id": t, "person_id": p}))),
-        (id(), text()).prop_map(|(t, r)| ("ticket.escalated", json!({"ticket_id": t, "reason": r}))),
-        (id(), proptest::collection::vec("[a-z]{1,8}", 0..4))
-            .prop_map(|(t, tags)| ("ticket.tagged", json!({"ticket_id": t, "tags": tags}))),
-        (id(), person(), prop_oneof![Just(0u64), Just(10_000_000), Just(10_000_001), Just(4_294_967_295)]).prop_map(
-            |(t, p, n)| (
-                "ticket.commented",
-                json!({"ticket_id": t, "person_id": p, "body_chars": n, "internal": false})
-            )
-        ),
-        (id(), text()).prop_map(|(t, s)| ("ticket.resolved", json!({"ticket_id": t, "summary": s}))),
-        id().prop_map(|t| ("ticket.reopened", json!({"ticket_id": t}))),
-        (id(), 0u32..7).prop_map(|(t, r)| ("ticket.rated", json!({"ticket_id": t, "rating": r}))),
-    ];
-    let work = prop_oneof![
-        (id(), proptest::option::of(person()), when(), proptest::option::of(hours())).prop_map(|(k, p, due, h)| (
-            "task.created",
-            json!({"task_id": k, "project_id": "P-1", "assignee_person_id": p, "due_at": due, "estimate_hours": h})
-        )),
-        (id(), person()).prop_map(|(k, p)| ("task.assigned", json!({"task_id": k, "person_id": p}))),
-        id().prop_map(|k| ("task.blocked", json!({"task_id": k}))),
-        id().prop_map(|k| ("task.unblocked", json!({"task_id": k}))),
-        (id(), proptest::option::of(hours()))
-            .prop_map(|(k, h)| ("task.completed", json!({"task_id": k, "actual_hours": h}))),
-        (id(), proptest::option::of(person()), when(), proptest::option::of(hours())).prop_map(|(w, p, end, m)| (
-            "work_order.created",
-            json!({"work_order_id": w, "assignee_person_id": p, "scheduled_end": end, "estimated_duration_minutes": m})
-        )),
-        (id(), person()).prop_map(|(w, p)| ("work_order.assigned", json!({"work_order_id": w, "person_id": p}))),
-        id().prop_map(|w| ("work_order.started", json!({"work_order_id": w}))),
-        (id(), person(), 0u32..200).prop_map(|(w, p, n)| (
-            "work_order.note_added",
-            json!({"work_order_id": w, "person_id": p, "body_chars": n})
-        )),
-        (id(), text()).prop_map(|(w, s)| ("work_order.completed", json!({"work_order_id": w, "summary": s}))),
-    ];
-    let inbox = prop_oneof![
-        (id(), prop::sample::select(vec!["email", "whatsapp", "sms"]))
-            .prop_map(|(c, ch)| ("conversation.opened", json!({"conversation_id": c, "channel": ch}))),
-        (id(), person()).prop_map(|(c, p)| ("conversation.assigned", json!({"conversation_id": c, "person_id": p}))),
-        id().prop_map(|c| ("conversation.message_received", json!({"conversation_id": c}))),
-        (id(), person())
-            .prop_map(|(c, p)| ("conversation.message_sent", json!({"conversation_id": c, "person_id": p}))),
-        (id(), text()).prop_map(|(c, s)| ("conversation.resolved", json!({"conversation_id": c, "summary": s}))),
-    ];
-    let sales = prop_oneof![
-        (id(), person(), amount())
-            .prop_map(|(l, p, v)| ("lead.created", json!({"lead_id": l, "owner_person_id": p, "estimated_value": v}))),
-        (id(), person()).prop_map(|(l, p)| ("lead.assigned", json!({"lead_id": l, "person_id": p}))),
-        (id(), person())
-            .prop_map(|(l, p)| ("lead.contacted", json!({"lead_id": l, "person_id": p, "channel": "phone"}))),
-        id().prop_map(|l| ("lead.won", json!({"lead_id": l}))),
-        (id(), text()).prop_map(|(l, r)| ("lead.lost", json!({"lead_id": l, "reason": r}))),
-        (id(), person(), amount())
-            .prop_map(|(q, p, t)| ("quote.sent", json!({"quote_id": q, "owner_person_id": p, "total": t}))),
-        id().prop_map(|q| ("quote.accepted", json!({"quote_id": q}))),
-        (id(), person(), proptest::collection::vec("[a-z_]{1,12}", 0..8))
-            .prop_map(|(c, p, f)| ("contact.saved", json!({"contact_id": c, "editor_person_id": p, "filled": f}))),
-    ];
-    prop_oneof![org, support, work, inbox, sales]
+type Body = (&'static str, Value);
+
+/// One entity's life: an event that creates it, then events about it in
+/// any order (some out of causal order, which the aggregates refuse by
+/// name). The entity id is set per case when the envelopes are built.
+fn entity() -> BoxedStrategy<Vec<Body>> {
+    fn life(create: BoxedStrategy<Body>, follow: BoxedStrategy<Body>) -> BoxedStrategy<Vec<Body>> {
+        (create, proptest::collection::vec(follow, 0..6))
+            .prop_map(|(first, rest)| std::iter::once(first).chain(rest).collect())
+            .boxed()
+    }
+    let org = proptest::collection::vec(
+        prop_oneof![
+            (person(), text(), proptest::option::of(text()), any::<bool>()).prop_map(|(p, name, title, active)| (
+                "person.upserted",
+                json!({"person_id": p, "display_name": name, "title": title, "is_active": active})
+            )),
+            (person(), proptest::collection::vec("[a-z:]{1,12}", 0..3)).prop_map(|(p, roles)| (
+                "person.permissions_set",
+                json!({"person_id": p, "roles": roles, "permissions": ["reports"]})
+            )),
+            (text(), any::<bool>()).prop_map(|(name, active)| (
+                "team.upserted",
+                json!({"team_id": TEAM, "name": name, "team_type": "support", "is_active": active})
+            )),
+            (person(), prop::sample::select(vec!["member", "lead", "manager"]), any::<bool>()).prop_map(
+                |(p, role, a)| (
+                    "team.member_set",
+                    json!({"team_id": TEAM, "person_id": p, "role": role, "is_active": a})
+                )
+            ),
+        ],
+        1..3,
+    )
+    .boxed();
+    let ticket = life(
+        (proptest::option::of(person()), when())
+            .prop_map(|(p, due)| {
+                ("ticket.opened", json!({"assignee_person_id": p, "sla_due_at": due, "reference": "#1"}))
+            })
+            .boxed(),
+        prop_oneof![
+            person().prop_map(|p| ("ticket.assigned", json!({"person_id": p}))),
+            text().prop_map(|r| ("ticket.escalated", json!({"reason": r}))),
+            proptest::collection::vec("[a-z]{1,8}", 0..4).prop_map(|tags| ("ticket.tagged", json!({"tags": tags}))),
+            (person(), prop_oneof![Just(0u64), Just(10_000_000), Just(10_000_001), Just(4_294_967_295)])
+                .prop_map(|(p, n)| ("ticket.commented", json!({"person_id": p, "body_chars": n, "internal": false}))),
+            text().prop_map(|s| ("ticket.resolved", json!({"summary": s}))),
+            Just(("ticket.reopened", json!({}))),
+            (0u32..7).prop_map(|r| ("ticket.rated", json!({"rating": r}))),
+        ]
+        .boxed(),
+    );
+    let task = life(
+        (proptest::option::of(person()), when(), proptest::option::of(hours()))
+            .prop_map(|(p, due, h)| {
+                (
+                    "task.created",
+                    json!({"project_id": "P-1", "assignee_person_id": p, "due_at": due, "estimate_hours": h}),
+                )
+            })
+            .boxed(),
+        prop_oneof![
+            person().prop_map(|p| ("task.assigned", json!({"person_id": p}))),
+            Just(("task.blocked", json!({}))),
+            Just(("task.unblocked", json!({}))),
+            proptest::option::of(hours()).prop_map(|h| ("task.completed", json!({"actual_hours": h}))),
+        ]
+        .boxed(),
+    );
+    let work_order = life(
+        (proptest::option::of(person()), when(), proptest::option::of(hours()))
+            .prop_map(|(p, end, m)| {
+                (
+                    "work_order.created",
+                    json!({"assignee_person_id": p, "scheduled_end": end, "estimated_duration_minutes": m}),
+                )
+            })
+            .boxed(),
+        prop_oneof![
+            person().prop_map(|p| ("work_order.assigned", json!({"person_id": p}))),
+            Just(("work_order.started", json!({}))),
+            (person(), 0u32..200)
+                .prop_map(|(p, n)| ("work_order.note_added", json!({"person_id": p, "body_chars": n}))),
+            text().prop_map(|s| ("work_order.completed", json!({"summary": s}))),
+        ]
+        .boxed(),
+    );
+    let conversation = life(
+        prop::sample::select(vec!["email", "whatsapp", "sms"])
+            .prop_map(|ch| ("conversation.opened", json!({"channel": ch})))
+            .boxed(),
+        prop_oneof![
+            person().prop_map(|p| ("conversation.assigned", json!({"person_id": p}))),
+            Just(("conversation.message_received", json!({}))),
+            person().prop_map(|p| ("conversation.message_sent", json!({"person_id": p}))),
+            text().prop_map(|s| ("conversation.resolved", json!({"summary": s}))),
+        ]
+        .boxed(),
+    );
+    let lead = life(
+        (person(), amount())
+            .prop_map(|(p, v)| ("lead.created", json!({"owner_person_id": p, "estimated_value": v})))
+            .boxed(),
+        prop_oneof![
+            person().prop_map(|p| ("lead.assigned", json!({"person_id": p}))),
+            person().prop_map(|p| ("lead.contacted", json!({"person_id": p, "channel": "phone"}))),
+            Just(("lead.won", json!({}))),
+            text().prop_map(|r| ("lead.lost", json!({"reason": r}))),
+        ]
+        .boxed(),
+    );
+    let quote = life(
+        (person(), amount()).prop_map(|(p, t)| ("quote.sent", json!({"owner_person_id": p, "total": t}))).boxed(),
+        prop_oneof![Just(("quote.accepted", json!({}))), Just(("quote.rejected", json!({})))].boxed(),
+    );
+    let contact = (person(), proptest::collection::vec("[a-z_]{1,12}", 0..8))
+        .prop_map(|(p, f)| vec![("contact.saved", json!({"editor_person_id": p, "filled": f}))])
+        .boxed();
+    prop_oneof![org, ticket, task, work_order, conversation, lead, quote, contact].boxed()
+}
+
+/// The id field of each entity kind's events.
+fn id_field(type_name: &str) -> Option<&'static str> {
+    Some(match type_name.split('.').next()? {
+        "ticket" => "ticket_id",
+        "task" => "task_id",
+        "work_order" => "work_order_id",
+        "conversation" => "conversation_id",
+        "lead" => "lead_id",
+        "quote" => "quote_id",
+        "contact" => "contact_id",
+        _ => return None,
+    })
+}
+
+/// The people and the team every case refers to.
+async fn seed_organisation(ingestor: &Ingestor) {
+    let at = (Utc::now() - Duration::days(30)).to_rfc3339();
+    let mut items = vec![json!({"event_id": "seed-team", "type": "team.upserted", "occurred_at": at,
+        "data": {"team_id": TEAM, "name": "Support", "team_type": "support", "is_active": true}})];
+    for (i, p) in PEOPLE.iter().enumerate() {
+        items.push(json!({"event_id": format!("seed-p{i}"), "type": "person.upserted", "occurred_at": at,
+            "data": {"person_id": p, "display_name": format!("Person {i}"), "is_active": true}}));
+        items.push(json!({"event_id": format!("seed-m{i}"), "type": "team.member_set", "occurred_at": at,
+            "data": {"team_id": TEAM, "person_id": p, "role": "member", "is_active": true}}));
+    }
+    let parsed: Vec<_> = items.iter().map(|i| parse_envelope_bytes(i.to_string().as_bytes())).collect();
+    let report = ingestor.ingest(&parsed).await.unwrap();
+    assert_eq!(report.accepted, items.len(), "{report:?}");
 }
 
 #[test]
 fn arbitrary_catalog_events_never_stop_a_projector() {
+    // proptest's nested strategies are deep in a debug build: a roomy stack.
+    std::thread::Builder::new()
+        .stack_size(64 * 1024 * 1024)
+        .spawn(run_cases)
+        .unwrap()
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+}
+
+fn run_cases() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let db = runtime.block_on(perfledger_tests::fresh_database());
     let ingestor = Ingestor::new(db.pool.clone(), "proptest");
-    let cases = std::env::var("PERFLEDGER_TOTALITY_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(1_500);
+    runtime.block_on(seed_organisation(&ingestor));
+    let cases = std::env::var("PERFLEDGER_TOTALITY_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(2_500);
     let case = AtomicU64::new(0);
-    let (mut accepted, mut rejected) = (0u64, 0u64);
+    let (accepted, rejected) = (AtomicU64::new(0), AtomicU64::new(0));
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     let started = std::time::Instant::now();
-    let result = runner.run(&proptest::collection::vec((activity(), when()), 1..12), |items| {
-        // Each case its own entities: the case number prefixes every id.
-        let n = case.fetch_add(1, Ordering::Relaxed);
-        let lines: Vec<String> = items
-            .iter()
-            .enumerate()
-            .map(|(i, ((type_name, data), at))| {
-                let mut data = data.clone();
-                for key in
-                    ["ticket_id", "task_id", "work_order_id", "conversation_id", "lead_id", "quote_id", "contact_id"]
-                {
-                    if let Some(Value::String(id)) = data.get(key) {
-                        data[key] = json!(format!("c{n}-{id}"));
+    let result =
+        runner.run(&proptest::collection::vec((entity(), proptest::collection::vec(when(), 8)), 1..5), |groups| {
+            // Each case its own entities: the case and group number are the id.
+            let n = case.fetch_add(1, Ordering::Relaxed);
+            let mut lines = Vec::new();
+            for (g, (events, times)) in groups.iter().enumerate() {
+                for (i, (type_name, data)) in events.iter().enumerate() {
+                    let mut data = data.clone();
+                    if let Some(field) = id_field(type_name) {
+                        data[field] = json!(format!("c{n}-g{g}"));
                     }
+                    let at = &times[i % times.len()];
+                    lines.push(
+                    json!({"event_id": format!("c{n}-{g}-{i}"), "type": type_name, "occurred_at": at, "data": data})
+                        .to_string(),
+                );
                 }
-                json!({"event_id": format!("c{n}-{i}"), "type": type_name, "occurred_at": at, "data": data}).to_string()
-            })
-            .collect();
-        let parsed: Vec<_> = lines.iter().map(|l| parse_envelope_bytes(l.as_bytes())).collect();
-        let (report, round, lag) = runtime.block_on(async {
-            let report = ingestor.ingest(&parsed).await.expect("a batch of bad items is never a failed batch");
-            let round = run_once(&db.pool, DEFAULT_BATCH, Utc::now(), &mut |_, _| {})
-                .await
-                .expect("a round never fails on data");
-            let lag = perfledger_projections::lag::lag(&db.pool, &PROJECTORS).await.unwrap();
-            (report, round, lag)
+            }
+            let parsed: Vec<_> = lines.iter().map(|l| parse_envelope_bytes(l.as_bytes())).collect();
+            let (report, round, lag) = runtime.block_on(async {
+                let report = ingestor.ingest(&parsed).await.expect("a batch of bad items is never a failed batch");
+                let round = run_once(&db.pool, DEFAULT_BATCH, Utc::now(), &mut |_, _| {})
+                    .await
+                    .expect("a round never fails on data");
+                let lag = perfledger_projections::lag::lag(&db.pool, &PROJECTORS).await.unwrap();
+                (report, round, lag)
+            });
+            for item in &report.rejected {
+                prop_assert!(!item.field.is_empty(), "a rejection names its field: {item:?}");
+            }
+            accepted.fetch_add(report.accepted as u64, Ordering::Relaxed);
+            rejected.fetch_add(report.rejected.len() as u64, Ordering::Relaxed);
+            prop_assert_eq!(round.stalled, 0, "nothing stalls: {:?}", lines);
+            for l in lag {
+                prop_assert_eq!(l.position, l.head, "{} is at the head", l.projector);
+            }
+            Ok(())
         });
-        for item in &report.rejected {
-            prop_assert!(!item.field.is_empty(), "a rejection names its field: {item:?}");
-        }
-        accepted += report.accepted as u64;
-        rejected += report.rejected.len() as u64;
-        prop_assert_eq!(round.stalled, 0, "nothing stalls: {:?}", lines);
-        for l in lag {
-            prop_assert_eq!(l.position, l.head, "{} is at the head", l.projector);
-        }
-        Ok(())
-    });
+    let (accepted, rejected) = (accepted.into_inner(), rejected.into_inner());
     eprintln!(
         "{cases} cases: {accepted} events accepted, {rejected} refused by name, in {:.1}s",
         started.elapsed().as_secs_f64()

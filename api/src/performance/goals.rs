@@ -259,7 +259,7 @@ async fn run(
     };
     execute::<Goal>(pool, &goal_id.to_string(), envelope).await.map_err(|e| match e {
         CommandError::Rejected(r) => ApiProblem::rejected(&r.field, r.reason),
-        CommandError::Store(e) => ApiProblem::internal(format!("the event store failed: {e}")),
+        CommandError::Store(e) => ApiProblem::internal_error("the event store failed", &e),
     })
 }
 
@@ -274,7 +274,7 @@ pub async fn load_goal(pool: &PgPool, goal_id: Uuid) -> Result<Option<GoalState>
     let mut goal = Goal::default();
     for payload in payloads {
         let event: LogEvent = serde_json::from_value(payload)
-            .map_err(|e| ApiProblem::internal(format!("a stored goal event does not parse: {e}")))?;
+            .map_err(|e| ApiProblem::internal_error("a stored goal event does not parse", &e))?;
         goal.evolve(&event);
     }
     Ok(goal.state().cloned())

@@ -79,10 +79,7 @@ pub(crate) fn query_problem(e: QueryError) -> ApiProblem {
     match e {
         QueryError::Invalid(e) => field_problem(e),
         QueryError::Database(e) => ApiProblem::database(&e),
-        other => {
-            tracing::error!(error = %other, "a performance query failed");
-            ApiProblem::internal("the query failed; the server log has the details")
-        }
+        other => ApiProblem::internal_error("the query failed", &other),
     }
 }
 

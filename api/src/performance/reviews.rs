@@ -77,13 +77,13 @@ fn not_configured(reason: &str) -> ApiProblem {
 }
 
 fn store_failed(e: String) -> ApiProblem {
-    ApiProblem::internal(format!("the event store failed: {e}"))
+    ApiProblem::internal_error("the event store failed", &e)
 }
 
 async fn settings_now(pool: &PgPool) -> Result<Settings, ApiProblem> {
     let history = perfledger_projections::settings::load_history_fresh(pool)
         .await
-        .map_err(|e| ApiProblem::internal(format!("the settings cannot be read: {e}")))?;
+        .map_err(|e| ApiProblem::internal_error("the settings cannot be read", &e))?;
     Ok(history.in_force_at(Utc::now().date_naive()))
 }
 
@@ -104,7 +104,7 @@ async fn load_review(pool: &PgPool, aggregate_id: &str) -> Result<ReviewState, A
     let mut state = ReviewState { review: Review::default(), current_requested_at: None };
     for payload in payloads {
         let event: LogEvent = serde_json::from_str(&payload)
-            .map_err(|e| ApiProblem::internal(format!("a review event cannot be read: {e}")))?;
+            .map_err(|e| ApiProblem::internal_error("a review event cannot be read", &e))?;
         if matches!(event.body, perfledger_domain::EventBody::ReviewRequested(_)) {
             state.current_requested_at = Some(event.occurred_at);
         }

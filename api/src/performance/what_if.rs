@@ -77,6 +77,6 @@ pub async fn what_if(
         Ok(report) => Ok(Json(report)),
         Err(WhatIfError::Invalid(r)) => Err(ApiProblem::invalid_body("weights", r.to_string())),
         Err(WhatIfError::Database(e)) => Err(ApiProblem::database(&e)),
-        Err(WhatIfError::Projection(e)) => Err(ApiProblem::internal(e.to_string())),
+        Err(WhatIfError::Projection(e)) => Err(ApiProblem::internal_error("the what-if failed", &e)),
     }
 }

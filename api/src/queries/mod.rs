@@ -64,10 +64,7 @@ impl QueryError {
     pub fn to_problem(&self) -> Problem {
         match self {
             QueryError::Invalid(e) => e.to_problem(),
-            other => {
-                tracing::error!(error = %other, "a performance query failed");
-                Problem::internal("the query failed; the server log has the details")
-            }
+            other => Problem::internal_error("the query failed", other),
         }
     }
 }

@@ -106,9 +106,7 @@ async fn week_scores(pool: &PgPool, person_id: Uuid, week: NaiveDate) -> Result<
     .await?;
     let mut domains = BTreeMap::new();
     for (domain, score, metrics) in rows {
-        let domain = Domain::from_str(&domain).map_err(|e| {
-            PageError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("a stored score: {e}"))
-        })?;
+        let domain = Domain::from_str(&domain).map_err(|e| PageError::internal("a stored score cannot be read", &e))?;
         domains.insert(domain, DomainBreakdown { score, metrics: stored_metrics(domain, &metrics) });
     }
     Ok(PeriodScores { composite, domains })
@@ -219,9 +217,8 @@ pub async fn goals(pool: &PgPool, person_id: Uuid) -> Result<Vec<GoalRow>, PageE
     .await?;
     rows.into_iter()
         .map(|(id, domain, metric_key, label, target_value, current_value, comparison, deadline, status)| {
-            let domain = Domain::from_str(&domain).map_err(|e| {
-                PageError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("a stored goal: {e}"))
-            })?;
+            let domain =
+                Domain::from_str(&domain).map_err(|e| PageError::internal("a stored goal cannot be read", &e))?;
             Ok(GoalRow { id, domain, metric_key, label, target_value, current_value, comparison, deadline, status })
         })
         .collect()

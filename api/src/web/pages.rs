@@ -65,6 +65,12 @@ impl PageError {
     pub fn not_found(message: impl Into<String>) -> Self {
         PageError::new(StatusCode::NOT_FOUND, message)
     }
+
+    /// 500: `reason` in plain words and the request id; the error itself
+    /// only in the log (`crate::request_id`).
+    pub fn internal(reason: &str, error: &dyn std::fmt::Display) -> Self {
+        PageError::new(StatusCode::INTERNAL_SERVER_ERROR, crate::request_id::internal_failure(reason, error))
+    }
 }
 
 impl From<ApiProblem> for PageError {

@@ -361,9 +361,7 @@ async fn person_page(
     let can_generate = !self_view
         && reach(&user.principal) != Reach::SelfOnly
         && (person != user.person_id || user.principal.is_admin());
-    let scores_html = cards.render().map_err(|e| {
-        PageError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("the score cards failed to render: {e}"))
-    })?;
+    let scores_html = cards.render().map_err(|e| PageError::internal("the score cards failed to render", &e))?;
     let title = if self_view { "My Performance".to_string() } else { header.name.clone() };
     let nav = if self_view { Nav::MyPerformance } else { Nav::TeamPerformance };
     ok(&PersonPage {

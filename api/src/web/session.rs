@@ -14,6 +14,16 @@
 //! - Signing in by form refuses cross-site posts (`Sec-Fetch-Site:
 //!   cross-site`, or an `Origin` other than the request's host), so another
 //!   site cannot sign a browser into a session of its choosing.
+//! - The sign-in link `GET /auth/session?token=` stays a link (the CRM and
+//!   the README hand it out, typed or pasted into the address bar), but only
+//!   a navigation the browser calls `Sec-Fetch-Site: none` (typed, pasted,
+//!   a bookmark) or `same-origin` signs in. `cross-site` and `same-site`
+//!   (a link or redirect from another site, an `<img>`) are refused with a
+//!   403 page, so another site cannot sign a browser in as its own account
+//!   (login CSRF). Without `Sec-Fetch-Site` (an old browser, curl), an
+//!   `Origin` or `Referer` naming another host is refused likewise.
+//! - The cookie is `Secure` when the server knows its public URL is https
+//!   (`--public-url`); the demo on http://127.0.0.1 keeps a plain cookie.
 //! - Demo mode (`AppState::demo`, off unless `--demo`): `/auth/demo` lists the
 //!   seeded people; signing in as one mints a one-hour token whose `sub` is
 //!   the person (roles and permissions come from their projected grants).
@@ -66,10 +76,13 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// `Set-Cookie` for the session: HttpOnly, SameSite=Lax, the whole site,
-/// for as long as the token lives.
-fn session_cookie(token: &str, max_age: u64) -> HeaderValue {
-    HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}"))
-        .expect("a JWT is a valid cookie value")
+/// for as long as the token lives; `Secure` behind an https public URL.
+fn session_cookie(token: &str, max_age: u64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .expect("a JWT is a valid cookie value")
 }
 
 fn clear_session_cookie() -> HeaderValue {
@@ -167,7 +180,7 @@ fn unavailable(e: &sqlx::Error) -> Response {
         &ErrorPage::new(
             Layout::anonymous("Service Unavailable"),
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("The database failed: {e}"),
+            crate::request_id::internal_failure("The database is unavailable", e),
         ),
     )
 }
@@ -192,9 +205,43 @@ pub struct TokenForm {
     token: Option<String>,
 }
 
-/// `GET /auth/session?token=JWT`: sets the session cookie, 303 to `/`.
-pub async fn session_from_query(State(state): State<AppState>, Query(form): Query<TokenForm>) -> Response {
+/// `GET /auth/session?token=JWT`: sets the session cookie, 303 to `/`;
+/// refused when another site sent the browser here (module docs).
+pub async fn session_from_query(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(form): Query<TokenForm>,
+) -> Response {
+    if !link_opened_here(&headers) {
+        return render(
+            StatusCode::FORBIDDEN,
+            &ErrorPage::new(
+                Layout::anonymous("Forbidden"),
+                StatusCode::FORBIDDEN,
+                "A sign-in link opened from another site was refused. Paste the link into the address bar, \
+                 or paste the token at /auth/sign-in.",
+            ),
+        );
+    }
     start_session(&state, form.token.as_deref())
+}
+
+/// Whether a sign-in link was opened by the person rather than sent by
+/// another site: `Sec-Fetch-Site` is `none` or `same-origin`; without that
+/// header, no `Origin` or `Referer` names another host.
+pub fn link_opened_here(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.to_str().unwrap_or_default().to_ascii_lowercase().as_str(), "none" | "same-origin");
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
+    let foreign = |value: Option<&HeaderValue>| {
+        value.and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty() && *v != "null").is_some_and(|url| {
+            let rest = url.split_once("://").map(|(_, rest)| rest).unwrap_or(url);
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default().to_ascii_lowercase();
+            Some(authority) != host
+        })
+    };
+    !foreign(headers.get(header::ORIGIN)) && !foreign(headers.get(header::REFERER))
 }
 
 /// `POST /auth/session` (form field `token`): the same, for the sign-in form.
@@ -253,7 +300,9 @@ fn start_session(state: &AppState, token: Option<&str>) -> Response {
     };
     let max_age = exp.saturating_sub(jsonwebtoken::get_current_timestamp()).max(60);
     let mut response = Redirect::to("/").into_response();
-    response.headers_mut().append(header::SET_COOKIE, session_cookie(token, max_age));
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, session_cookie(token, max_age, state.limits.options.secure_cookies));
     response
 }
 
@@ -385,6 +434,32 @@ mod tests {
         assert!(same(&a, &a.clone()));
         assert!(!same(&a, &csrf_token("token-b")));
         assert!(!same(&a, &a[..63]));
+    }
+
+    #[test]
+    fn sign_in_links_from_other_sites_are_refused() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            map.insert(header::HOST, HeaderValue::from_static("perf.example:8080"));
+            for (name, value) in pairs {
+                map.insert(*name, HeaderValue::from_static(value));
+            }
+            map
+        };
+        assert!(link_opened_here(&headers(&[("sec-fetch-site", "none")])));
+        assert!(link_opened_here(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(!link_opened_here(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(!link_opened_here(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(link_opened_here(&headers(&[])), "curl, an old browser");
+        assert!(link_opened_here(&headers(&[("referer", "http://perf.example:8080/auth/sign-in")])));
+        assert!(!link_opened_here(&headers(&[("referer", "https://evil.example/page")])));
+        assert!(!link_opened_here(&headers(&[("origin", "https://evil.example")])));
+    }
+
+    #[test]
+    fn the_cookie_is_secure_only_behind_https() {
+        assert!(session_cookie("t", 60, true).to_str().unwrap().ends_with("; Secure"));
+        assert!(!session_cookie("t", 60, false).to_str().unwrap().contains("Secure"));
     }
 
     #[test]

@@ -335,9 +335,7 @@ pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Qu
                 );
             }
         }
-        let table_html = table.render().map_err(|e| {
-            PageError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("the table failed to render: {e}"))
-        })?;
+        let table_html = table.render().map_err(|e| PageError::internal("the table failed to render", &e))?;
         ok(&TeamPage {
             layout: user.layout(format!("Team Performance · {team_name}"), Nav::TeamPerformance),
             teams,

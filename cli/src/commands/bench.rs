@@ -222,11 +222,15 @@ async fn bench_http(pool: &PgPool, data: &Path, work: &Path) -> anyhow::Result<f
         verifier: Verifier::hs256(secret.as_bytes())?,
         demo: false,
         signer: None,
+        limits: perfledger_api::ServerLimits::default(),
     };
     let token = Signer::hs256(secret.as_bytes())?.token("bench", &[], &[INGEST], 3_600);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/api/v1/events", listener.local_addr()?);
-    let server = tokio::spawn(async move { axum::serve(listener, perfledger_api::router(state)).await });
+    let server = tokio::spawn(async move {
+        let timeout = state.limits.options.header_read_timeout;
+        perfledger_api::server::serve(listener, perfledger_api::router(state), timeout, std::future::pending()).await
+    });
 
     let client = reqwest::Client::new();
     let started = Instant::now();

@@ -121,10 +121,14 @@ async fn measure(db: &Scratch, data: &Path, args: &ApiBenchArgs) -> anyhow::Resu
         verifier: Verifier::hs256(secret.as_bytes())?,
         demo: false,
         signer: None,
+        limits: perfledger_api::ServerLimits::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let server = tokio::spawn(async move { axum::serve(listener, perfledger_api::router(state)).await });
+    let server = tokio::spawn(async move {
+        let timeout = state.limits.options.header_read_timeout;
+        perfledger_api::server::serve(listener, perfledger_api::router(state), timeout, std::future::pending()).await
+    });
 
     let signer = Signer::hs256(secret.as_bytes())?;
     let ttl = args.seconds * 3 + 600;

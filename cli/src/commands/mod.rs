@@ -37,13 +37,14 @@ pub async fn open_database(global: &GlobalArgs) -> anyhow::Result<Database> {
 
 /// The token verifier from PERFLEDGER_JWT_SECRET or PERFLEDGER_JWT_PUBLIC_KEY_FILE.
 pub fn verifier(global: &GlobalArgs) -> anyhow::Result<Option<Verifier>> {
+    let (issuer, audience) = (global.jwt_issuer.as_deref(), global.jwt_audience.as_deref());
     if let Some(secret) = &global.jwt_secret {
-        return Ok(Some(Verifier::hs256(secret.as_bytes())?));
+        return Ok(Some(Verifier::hs256(secret.as_bytes())?.with_issuer_audience(issuer, audience)));
     }
     if let Some(path) = &global.jwt_public_key_file {
         let pem = std::fs::read(path)
             .with_context(|| format!("cannot read PERFLEDGER_JWT_PUBLIC_KEY_FILE {}", path.display()))?;
-        return Ok(Some(Verifier::rs256(&pem)?));
+        return Ok(Some(Verifier::rs256(&pem)?.with_issuer_audience(issuer, audience)));
     }
     Ok(None)
 }
@@ -54,5 +55,6 @@ pub fn signer(global: &GlobalArgs) -> anyhow::Result<Signer> {
         .jwt_secret
         .as_ref()
         .context("minting tokens needs PERFLEDGER_JWT_SECRET (--jwt-secret); RS256 tokens are minted by the CRM")?;
-    Ok(Signer::hs256(secret.as_bytes())?)
+    Ok(Signer::hs256(secret.as_bytes())?
+        .with_issuer_audience(global.jwt_issuer.as_deref(), global.jwt_audience.as_deref()))
 }

@@ -59,7 +59,9 @@ pub async fn serve(
         verifier,
         demo: args.demo,
         signer,
+        limits: perfledger_api::ServerLimits::new(args.server_options()),
     };
+    let header_read_timeout = state.limits.options.header_read_timeout;
     let app = perfledger_api::router(state);
     // Handlers first: a Ctrl-C right after the address is printed still stops cleanly.
     let shutdown = crate::shutdown::install().context("cannot install the Ctrl-C and SIGTERM handlers")?;
@@ -96,7 +98,9 @@ pub async fn serve(
         println!("demo sign-in: http://{address}/auth/demo");
     }
     on_ready(address);
-    let served = axum::serve(listener, app).with_graceful_shutdown(until_stopped(stopped)).await;
+    // hyper's own connection loop rather than axum::serve: it has the
+    // header-read timeout (slowloris); the request timeout is in the router.
+    let served = perfledger_api::server::serve(listener, app, header_read_timeout, until_stopped(stopped)).await;
     for supervisor in [worker, reviews].into_iter().flatten() {
         if let Err(e) = supervisor.await {
             tracing::error!(error = %e, "a worker's supervisor failed");

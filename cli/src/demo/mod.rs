@@ -138,8 +138,9 @@ async fn enable_rules_reviews(pool: &sqlx::PgPool) -> anyhow::Result<()> {
 
 async fn demo_server(global: &GlobalArgs, mut serve: crate::config::ServeArgs) -> anyhow::Result<ExitCode> {
     let secret = demo_secret(global)?;
-    let verifier = Verifier::hs256(secret.as_bytes())?;
-    let signer = Signer::hs256(secret.as_bytes())?;
+    let (issuer, audience) = (global.jwt_issuer.as_deref(), global.jwt_audience.as_deref());
+    let verifier = Verifier::hs256(secret.as_bytes())?.with_issuer_audience(issuer, audience);
+    let signer = Signer::hs256(secret.as_bytes())?.with_issuer_audience(issuer, audience);
     let db = crate::commands::open_database(global).await?;
     let head = perfledger_store::log::head(&db.pool).await?;
     if head == 0 {
