@@ -155,8 +155,11 @@ pub async fn read_body(
 /// nothing and are reported with their index, event_id and reason.
 #[utoipa::path(post, path = "/api/v1/events", tag = "ingest", operation_id = "ingest_events",
     security(("bearer" = [])),
-    request_body(description = "Up to 10,000 envelopes: a JSON array (`application/json`) or one per line (`application/x-ndjson`)",
-        content((Vec<Object> = "application/json"), (String = "application/x-ndjson"))),
+    request_body(description = "Up to 10,000 envelopes: a JSON array (`application/json`) or one per line (`application/x-ndjson`). \
+        Any JSON value is a well-formed item: each is checked on its own, and one that is not a valid envelope \
+        (not an object, a missing or wrong field) is listed in the answer's `rejected`, with its index and reason, \
+        while the valid items commit. Only a body that is not a batch at all is refused (400).",
+        content((Vec<serde_json::Value> = "application/json"), (String = "application/x-ndjson"))),
     responses(
         (status = 200, description = "Valid items committed; invalid ones listed with their index and reason", body = crate::openapi::IngestReport),
         (status = 400, description = "The body is not a batch of envelopes", body = crate::openapi::Problem, content_type = "application/problem+json"),

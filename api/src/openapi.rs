@@ -74,6 +74,7 @@ pub const BEARER: &str = "bearer";
         Goal,
         CreateGoal,
         UpdateGoal,
+        CancelStatus,
         GenerateReview,
         ReviewList,
         crate::queries::reviews::ReviewRow,
@@ -83,7 +84,7 @@ pub const BEARER: &str = "bearer";
         VoidRequest,
         Voided,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &BodyRules),
     tags(
         (name = "ops", description = "Health, readiness, metrics and this spec: no token needed"),
         (name = "ingest", description = "CRM activity into the event log"),
@@ -107,6 +108,76 @@ impl Modify for BearerAuth {
                 .to_string(),
         );
         components.add_security_scheme(BEARER, SecurityScheme::Http(http));
+    }
+}
+
+/// What the derived body schemas cannot say by themselves, filled in from
+/// the code's own rules so the two cannot part:
+/// - `CreateGoal.metric_key`: one of the keys `domain::goals` accepts for
+///   some domain (`composite`, a domain name or a domain's metric); whether
+///   it belongs to the goal's `domain` is a rule across two fields (422).
+/// - `target_value` (both goal bodies): a JSON number or a decimal string
+///   (the dashboards post strings), at least 0 and below 10^10.
+/// - `WhatIfRequest.weights`: an object with at least one entry.
+struct BodyRules;
+
+/// `target_value` as the goal handlers read it (`goals::decimal_field`).
+fn target_value_schema(nullable: bool) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    let mut one_of = OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Number).minimum(Some(0.0)).exclusive_maximum(Some(1e10)))
+        .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some(crate::performance::goals::DECIMAL_PATTERN)));
+    if nullable {
+        one_of = one_of.item(ObjectBuilder::new().schema_type(Type::Null));
+    }
+    one_of
+        .description(Some(
+            "A JSON number or a decimal string (`\"12.5\"`), at least 0 and below 10000000000, with at most 2 \
+             decimals (422 otherwise; the schema cannot state the decimals)",
+        ))
+        .into()
+}
+
+impl Modify for BodyRules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+        use utoipa::openapi::RefOr;
+        let Some(components) = openapi.components.as_mut() else { return };
+        fn object<'a>(
+            components: &'a mut utoipa::openapi::Components,
+            name: &str,
+        ) -> &'a mut utoipa::openapi::schema::Object {
+            match components.schemas.get_mut(name) {
+                Some(RefOr::T(Schema::Object(object))) => object,
+                _ => panic!("the spec has a {name} object schema"),
+            }
+        }
+        let create = object(components, "CreateGoal");
+        use perfledger_domain::scoring::{formulas::METRIC_KEYS, Domain};
+        let mut keys = vec![perfledger_domain::goals::COMPOSITE_METRIC_KEY];
+        keys.extend(Domain::ALL.iter().map(|d| d.as_str()));
+        for (_, key, _) in METRIC_KEYS {
+            if !keys.contains(key) {
+                keys.push(key);
+            }
+        }
+        create.properties.insert(
+            "metric_key".to_string(),
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(keys))
+                .description(Some(
+                    "`composite`, the domain's own name (its domain score) or one of the domain's metrics; a key \
+                     of another domain is refused (422)",
+                ))
+                .into(),
+        );
+        create.properties.insert("target_value".to_string(), target_value_schema(false));
+        object(components, "UpdateGoal").properties.insert("target_value".to_string(), target_value_schema(true));
+        match object(components, "WhatIfRequest").properties.get_mut("weights") {
+            Some(RefOr::T(Schema::Object(weights))) => weights.min_properties = Some(1),
+            _ => panic!("WhatIfRequest has a weights object"),
+        }
     }
 }
 
@@ -385,46 +456,64 @@ pub enum GoalStatus {
     Canceled,
 }
 
-/// A new goal, for the caller or (managers, admins) for `person_id`.
+/// A new goal, for the caller or (managers, admins) for `person_id`. Other
+/// fields are refused (422).
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct CreateGoal {
     /// Whose goal; the caller when absent.
     pub person_id: Option<Uuid>,
     pub domain: GoalDomain,
+    /// Filled in by [`BodyRules`].
     pub metric_key: String,
     /// 1–200 characters, not only whitespace.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub label: String,
-    /// A JSON number or a decimal string.
+    /// Filled in by [`BodyRules`].
     pub target_value: f64,
     pub comparison: GoalComparison,
+    /// Today (UTC) or later (422 for a day in the past).
     pub deadline: NaiveDate,
 }
 
-/// Changes to a goal, or `{"status": "canceled"}` alone to cancel it.
+/// Changes to a goal, or `{"status": "canceled"}` alone to cancel it: a
+/// body with `status` and any other field, even `null`, is refused (422), as
+/// are fields not listed here. `null` is the same as leaving a field out.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UpdateGoal {
     /// 1–200 characters, not only whitespace.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub label: Option<String>,
-    /// A JSON number or a decimal string.
+    /// Filled in by [`BodyRules`].
     pub target_value: Option<f64>,
     pub comparison: Option<GoalComparison>,
+    /// Today (UTC) or later (422 for a day in the past).
     pub deadline: Option<NaiveDate>,
     /// Only `canceled` may be set, and only alone.
-    #[schema(example = "canceled")]
-    pub status: Option<String>,
+    pub status: Option<CancelStatus>,
 }
 
-/// Generate a review for a managed person.
+/// The one status a client may set.
 #[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum CancelStatus {
+    Canceled,
+}
+
+/// Generate a review for a managed person. Other fields are refused (422).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct GenerateReview {
     /// Whose review (required).
     pub person_id: Uuid,
     /// One ISO week that has ended (`2026-W45`, `last_week`); the last closed week when absent.
+    /// `this_week`, `last_month` and weeks that have not ended are refused (422).
+    #[schema(pattern = "^(this_week|last_week|last_month|[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3]))$")]
     pub period: Option<String>,
     /// Admins only: a new review past the cooldown, superseding the current one (kept in history).
     pub force: Option<bool>,
@@ -438,19 +527,23 @@ pub struct ReviewList {
     pub items: Vec<crate::queries::reviews::ReviewRow>,
 }
 
-/// A what-if proposal (admins).
+/// A what-if proposal (admins): `period` or `last_weeks`, exactly one of
+/// them (422 otherwise). Other fields are refused (422).
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct WhatIfRequest {
     /// A weight map (`{"support": 30, …}`) for `team_type` (or the default
-    /// map), or settings changes (`{"domain_weights_support": {…}}`).
+    /// map), or settings changes (`{"domain_weights_support": {…}}`); at
+    /// least one entry. Unknown keys and weights the settings rules refuse
+    /// are 422s naming `weights`.
     #[schema(value_type = Object)]
     pub weights: Value,
     /// operations, support, field_service, sales or other.
     #[schema(pattern = "^(operations|support|field_service|sales|other)$")]
     pub team_type: Option<String>,
-    /// One ISO week, e.g. `2026-W20`; or `last_weeks`.
-    #[schema(pattern = "^[0-9]{4}-W[0-9]{2}$")]
+    /// One ISO week, e.g. `2026-W20` (W53 only in a year that has one); or `last_weeks`.
+    #[schema(pattern = "^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$")]
     pub period: Option<String>,
     /// The last N complete weeks (1–104).
     #[schema(minimum = 1, maximum = 104)]

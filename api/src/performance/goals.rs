@@ -110,7 +110,7 @@ pub async fn list(State(state): State<AppState>, principal: Principal, uri: Uri)
         (status = 403, description = "The caller may not see this person (also for unknown ids, unless admin)", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such person (admins only; everyone else gets 403)", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The body is invalid, or the goal rules refuse it", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body breaks the schema, or a goal rule the schema cannot state: a `metric_key` of another `domain`, a `deadline` in the past, a `target_value` with more than 2 decimals. The problem names the `field` and the `reason`", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -172,7 +172,7 @@ pub async fn create_goal(
         (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller may not act on this goal (also for unknown ids, unless admin)", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such goal (admins only)", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The body is invalid, or the goal rules refuse it", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body breaks the schema, or a rule the schema cannot state: `status` together with another field, a `deadline` in the past, a `target_value` with more than 2 decimals, a change that changes nothing, a goal that is no longer active. The problem names the `field` and the `reason`", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update(
@@ -201,6 +201,8 @@ pub async fn update_goal(
     let status = string_field(map, "status")?;
     let command = match status.as_deref() {
         Some("canceled") => {
+            // Exactly `{"status": "canceled"}`: another field, even null,
+            // is refused rather than ignored (the spec says so).
             if map.len() > 1 {
                 return Err(ApiProblem::invalid_body("status", "cancel alone: give no other field with status"));
             }
@@ -216,7 +218,7 @@ pub async fn update_goal(
             actor_person_id: Some(me),
             label: string_field(map, "label")?,
             target_value: decimal_field(map, "target_value")?,
-            comparison: if map.contains_key("comparison") {
+            comparison: if present(map, "comparison").is_some() {
                 Some(enum_field(map, "comparison", "lte, gte")?)
             } else {
                 None
@@ -347,16 +349,68 @@ fn enum_field<T: serde::de::DeserializeOwned>(
         .map_err(|_| ApiProblem::invalid_body(field, format!("'{}' is not one of: {expected}", shorten(&text))))
 }
 
-/// A decimal given as a JSON number or a string; the type comes from the
-/// command (the goal rules check sign, scale and size).
+/// The decimal strings `target_value` accepts (the spec's pattern): digits,
+/// optionally a fraction, with surrounding whitespace.
+pub const DECIMAL_PATTERN: &str = r"^\s*[0-9]+(\.[0-9]+)?\s*$";
+
+/// Does `text` (trimmed) match [`DECIMAL_PATTERN`]?
+fn is_decimal_text(text: &str) -> bool {
+    let (whole, fraction) = match text.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (text, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && fraction.is_none_or(digits)
+}
+
+/// A decimal given as a JSON number or a string of [`DECIMAL_PATTERN`]; the
+/// type comes from the command (the goal rules check sign, scale and size).
 fn decimal_field<T: FromStr>(map: &Map<String, Value>, field: &str) -> Result<Option<T>, ApiProblem> {
     let text = match present(map, field) {
         None => return Ok(None),
+        // serde_json writes a tiny float in exponent form (`5e-324`), which
+        // no decimal parser reads; in the spec's range (0 to 10^10) only a
+        // number with far more than 2 decimals is written so.
+        Some(Value::Number(n)) if n.to_string().contains(['e', 'E']) => {
+            return Err(ApiProblem::rejected(field, format!("may have at most 2 decimals (got {n})")));
+        }
         Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) => s.trim().to_string(),
+        Some(Value::String(s)) => {
+            let text = s.trim();
+            if !is_decimal_text(text) {
+                return Err(ApiProblem::invalid_body(
+                    field,
+                    format!("'{}' is not a decimal number (digits, optionally a fraction: 12.5)", shorten(text)),
+                ));
+            }
+            text.to_string()
+        }
         Some(_) => return Err(ApiProblem::invalid_body(field, "must be a number")),
     };
     text.parse()
         .map(Some)
         .map_err(|_| ApiProblem::invalid_body(field, format!("'{}' is not a decimal number", shorten(&text))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_strings_are_digits_with_an_optional_fraction() {
+        for good in ["0", "12", "12.5", "007.25"] {
+            assert!(is_decimal_text(good), "{good}");
+        }
+        for bad in ["", ".5", "5.", "-1", "+1", "1e3", "1_000", "1.2.3", "NaN"] {
+            assert!(!is_decimal_text(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_tiny_json_number_is_refused_for_its_decimals() {
+        let map: Map<String, Value> = serde_json::from_str(r#"{"target_value": 5e-324}"#).unwrap();
+        let problem = decimal_field::<f64>(&map, "target_value").unwrap_err();
+        assert_eq!((problem.status, problem.field.as_deref()), (422, Some("target_value")));
+        assert!(problem.reason.starts_with("may have at most 2 decimals"), "{}", problem.reason);
+    }
 }

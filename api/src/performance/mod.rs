@@ -80,10 +80,16 @@ pub(crate) fn query_params(uri: &Uri, allowed: &[&str]) -> Result<HashMap<String
     Ok(params)
 }
 
-/// An optional UUID parameter; an empty value counts as absent.
+/// An optional UUID parameter. Given, it must be a UUID: an empty value is
+/// refused like any other non-UUID (the spec says `format: uuid`), so
+/// `?team_id=` never silently widens a report to "all teams".
 pub(crate) fn uuid_param(params: &HashMap<String, String>, field: &str) -> Result<Option<Uuid>, ApiProblem> {
-    match params.get(field).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+    match params.get(field).map(|v| v.trim()) {
         None => Ok(None),
+        Some("") => Err(ApiProblem::invalid_parameter(
+            field,
+            "is empty; give a UUID, or leave the parameter out for the default",
+        )),
         Some(text) => Uuid::parse_str(text)
             .map(Some)
             .map_err(|_| ApiProblem::invalid_parameter(field, format!("'{}' is not a UUID", shorten(text)))),
@@ -137,5 +143,25 @@ pub(crate) fn shorten(text: &str) -> String {
         text.to_string()
     } else {
         format!("{}…", text.chars().take(MAX).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_given_uuid_parameter_must_be_a_uuid_even_when_empty() {
+        assert_eq!(uuid_param(&params(&[]), "team_id").unwrap(), None);
+        let id = Uuid::new_v4();
+        assert_eq!(uuid_param(&params(&[("team_id", &id.to_string())]), "team_id").unwrap(), Some(id));
+        for bad in ["", "  ", "x"] {
+            let problem = uuid_param(&params(&[("team_id", bad)]), "team_id").unwrap_err();
+            assert_eq!((problem.status, problem.field.as_deref()), (400, Some("team_id")), "{bad:?}");
+        }
     }
 }

@@ -93,11 +93,11 @@ fn period_param(params: &HashMap<String, String>) -> Result<Period, ApiProblem> 
     Period::from_params(&raw, Utc::now().date_naive()).map_err(field_problem)
 }
 
-/// `offset`: a non-negative integer, 0 when absent.
+/// `offset`: an integer from 0 to `i64::MAX` (the spec's int64), 0 when absent.
 fn offset_param(params: &HashMap<String, String>) -> Result<u64, ApiProblem> {
     let Some(text) = params.get("offset") else { return Ok(0) };
-    text.trim().parse().map_err(|_| {
-        ApiProblem::invalid_parameter("offset", format!("'{}' is not a non-negative integer", shorten(text)))
+    text.trim().parse::<i64>().ok().and_then(|n| u64::try_from(n).ok()).ok_or_else(|| {
+        ApiProblem::invalid_parameter("offset", format!("'{}' is not an integer from 0 to {}", shorten(text), i64::MAX))
     })
 }
 
@@ -179,11 +179,13 @@ struct LeaderboardParams {
 fn leaderboard_params(params: &HashMap<String, String>) -> Result<LeaderboardParams, ApiProblem> {
     let period = period_param(params)?;
     let team_id = uuid_param(params, "team_id")?;
-    let sort = match params.get("sort").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    // Given, a parameter must be valid: an empty `sort=` or `order=` is
+    // refused, not read as "the default" (the spec's patterns say so).
+    let sort = match params.get("sort").map(|s| s.trim()) {
         Some(text) => LeaderboardSort::from_str(text).map_err(field_problem)?,
         None => LeaderboardSort::Composite,
     };
-    let order = match params.get("order").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    let order = match params.get("order").map(|s| s.trim()) {
         Some(text) => SortOrder::from_str(text).map_err(field_problem)?,
         None => sort.default_order(),
     };
@@ -208,9 +210,9 @@ async fn leaderboard_query(
 #[utoipa::path(get, path = "/api/v1/performance/leaderboard", tag = "performance", operation_id = "leaderboard",
     security(("bearer" = [])),
     params(
-        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W[0-9]{2})$", description = "`this_week` (the default), `last_week`, `last_month` or an ISO week such as `2026-W45`; not with from/to"),
-        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD), with `to`; at most 366 days"),
-        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive), with `from`"),
+        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3]))$", description = "`this_week` (the default), `last_week`, `last_month` or an ISO week such as `2026-W45` (W53 only in a year that has one); not together with `from`/`to` (400)"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD); only together with `to`, not with `period`, and not after `to` (400)"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive); only together with `from`; the range spans at most 366 days (400)"),
         ("team_id" = Option<uuid::Uuid>, Query, description = "Only people scored with this scoring team; only narrows what the caller may see"),
         ("sort" = Option<String>, Query, pattern = "^(composite|name|support|operations|field_service|communication|sales|data_quality)$", description = "`composite` (the default), `name` or a domain: `support`, `operations`, `field_service`, `communication`, `sales`, `data_quality`"),
         ("order" = Option<String>, Query, pattern = "^(asc|desc)$", description = "`asc` or `desc`; the default is desc for scores, asc for names"),
@@ -219,7 +221,7 @@ async fn leaderboard_query(
     ),
     responses(
         (status = 200, description = "One page of the leaderboard the caller may see", body = crate::queries::Page<crate::queries::LeaderboardRow>),
-        (status = 400, description = "A query parameter is unknown, repeated or invalid", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A query parameter is unknown, repeated or invalid; or the period parameters break a rule the schema cannot state: `period` together with `from`/`to`, `from` or `to` alone, `from` after `to`, a range over 366 days, or week 53 of a year without one. The problem names the `field` and the `reason`", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Neither admin nor the manager of an active team, or a team_id the caller does not manage", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such team (admins only)", body = crate::openapi::Problem, content_type = "application/problem+json"),
@@ -309,16 +311,16 @@ fn next_offset(page: &Page<LeaderboardRow>) -> Option<u64> {
 #[utoipa::path(get, path = "/api/v1/performance/leaderboard.csv", tag = "performance", operation_id = "leaderboard_csv",
     security(("bearer" = [])),
     params(
-        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W[0-9]{2})$", description = "`this_week` (the default), `last_week`, `last_month` or an ISO week such as `2026-W45`; not with from/to"),
-        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD), with `to`; at most 366 days"),
-        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive), with `from`"),
+        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3]))$", description = "`this_week` (the default), `last_week`, `last_month` or an ISO week such as `2026-W45` (W53 only in a year that has one); not together with `from`/`to` (400)"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD); only together with `to`, not with `period`, and not after `to` (400)"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive); only together with `from`; the range spans at most 366 days (400)"),
         ("team_id" = Option<uuid::Uuid>, Query, description = "Only people scored with this scoring team; only narrows what the caller may see"),
         ("sort" = Option<String>, Query, pattern = "^(composite|name|support|operations|field_service|communication|sales|data_quality)$", description = "`composite` (the default), `name` or a domain: `support`, `operations`, `field_service`, `communication`, `sales`, `data_quality`"),
         ("order" = Option<String>, Query, pattern = "^(asc|desc)$", description = "`asc` or `desc`; the default is desc for scores, asc for names"),
     ),
     responses(
         (status = 200, description = "Every visible leaderboard row as CSV, streamed; cells starting with =, +, - or @ are escaped", body = String, content_type = "text/csv"),
-        (status = 400, description = "A query parameter is unknown, repeated or invalid", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A query parameter is unknown, repeated or invalid; or the period parameters break a rule the schema cannot state: `period` together with `from`/`to`, `from` or `to` alone, `from` after `to`, a range over 366 days, or week 53 of a year without one. The problem names the `field` and the `reason`", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Neither admin nor the manager of an active team, or a team_id the caller does not manage", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such team (admins only)", body = crate::openapi::Problem, content_type = "application/problem+json"),
@@ -370,13 +372,13 @@ pub async fn leaderboard_csv(
     security(("bearer" = [])),
     params(
         ("team_id" = uuid::Uuid, Query, description = "The team"),
-        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W[0-9]{2})$", description = "`this_week` (the default), `last_week`, `last_month` or an ISO week such as `2026-W45`; not with from/to"),
-        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD), with `to`; at most 366 days"),
-        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive), with `from`"),
+        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3]))$", description = "`this_week` (the default), `last_week`, `last_month` or an ISO week such as `2026-W45` (W53 only in a year that has one); not together with `from`/`to` (400)"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD); only together with `to`, not with `period`, and not after `to` (400)"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive); only together with `from`; the range spans at most 366 days (400)"),
     ),
     responses(
         (status = 200, description = "The team's averages, top performer, needs-coaching count, reviews generated and distribution", body = crate::queries::TeamSummary),
-        (status = 400, description = "A query parameter is unknown, repeated or invalid", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A query parameter is unknown, repeated or invalid; or the period parameters break a rule the schema cannot state: `period` together with `from`/`to`, `from` or `to` alone, `from` after `to`, a range over 366 days, or week 53 of a year without one. The problem names the `field` and the `reason`", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller may not see this team (also for unknown ids, unless admin)", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such team (admins only)", body = crate::openapi::Problem, content_type = "application/problem+json"),
@@ -413,13 +415,13 @@ pub async fn team_summary(
 #[utoipa::path(get, path = "/api/v1/performance/peer-comparison", tag = "performance", operation_id = "peer_comparison",
     security(("bearer" = [])),
     params(
-        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W[0-9]{2})$", description = "`this_week` (the default), `last_week`, `last_month` or an ISO week such as `2026-W45`; not with from/to"),
-        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD), with `to`; at most 366 days"),
-        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive), with `from`"),
+        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3]))$", description = "`this_week` (the default), `last_week`, `last_month` or an ISO week such as `2026-W45` (W53 only in a year that has one); not together with `from`/`to` (400)"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD); only together with `to`, not with `period`, and not after `to` (400)"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive); only together with `from`; the range spans at most 366 days (400)"),
     ),
     responses(
         (status = 200, description = "The caller's anonymised standing in their scoring team, or why it is suppressed", body = crate::queries::PeerComparison),
-        (status = 400, description = "A query parameter is unknown, repeated or invalid", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A query parameter is unknown, repeated or invalid; or the period parameters break a rule the schema cannot state: `period` together with `from`/`to`, `from` or `to` alone, `from` after `to`, a range over 366 days, or week 53 of a year without one. The problem names the `field` and the `reason`", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller may not use self-service", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 500, description = "The query failed (details in the server log)", body = crate::openapi::Problem, content_type = "application/problem+json"),
@@ -468,14 +470,14 @@ pub fn week_param(text: &str) -> Result<NaiveDate, ApiProblem> {
     security(("bearer" = [])),
     params(
         ("person_id" = uuid::Uuid, Path, description = "Whose score"),
-        ("week" = String, Path, pattern = "^([0-9]{4}-W[0-9]{2}|[0-9]{4}-[0-9]{2}-[0-9]{2})$", description = "An ISO week (`2026-W20`) or the date of its Monday (`2026-05-11`)"),
+        ("week" = String, Path, pattern = "^([0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$", description = "An ISO week (`2026-W20`; W53 only in a year that has one) or the date of its Monday (`2026-05-11`; a real date, and a Monday: else 400)"),
         ("domain" = String, Path, pattern = "^(support|operations|field_service|communication|sales|data_quality)$", description = "`support`, `operations`, `field_service`, `communication`, `sales` or `data_quality`"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Page size (default 100)"),
         ("offset" = Option<i64>, Query, minimum = 0, description = "Items to skip (default 0)"),
     ),
     responses(
         (status = 200, description = "One page of the events behind the score, in log order", body = crate::queries::Page<crate::queries::EventRow>),
-        (status = 400, description = "A path segment or query parameter is invalid", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A path segment or query parameter is invalid, including a week or date the pattern allows but the calendar does not (week 53 of a year without one, 2026-02-30, a day that is not a Monday); the problem names the `field` and the `reason`", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller may not see this person (also for unknown ids, unless admin)", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such score (or, for admins, no such person)", body = crate::openapi::Problem, content_type = "application/problem+json"),
@@ -532,6 +534,21 @@ mod tests {
         let q = query_problem(QueryError::Corrupt("x".into()));
         assert_eq!(q.status, 500);
         assert!(!q.reason.contains('x'), "internals stay in the log: {}", q.reason);
+    }
+
+    #[test]
+    fn offsets_are_int64_and_sort_and_order_may_not_be_empty() {
+        let params = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        assert_eq!(offset_param(&params(&[("offset", "9223372036854775807")])).unwrap(), i64::MAX as u64);
+        for bad in ["9223372036854775808", "-1", ""] {
+            assert_eq!(offset_param(&params(&[("offset", bad)])).unwrap_err().status, 400, "{bad}");
+        }
+        for field in ["sort", "order"] {
+            let problem = leaderboard_params(&params(&[(field, "")])).err().expect("an empty value is refused");
+            assert_eq!(problem.field.as_deref(), Some(field));
+        }
     }
 
     #[test]

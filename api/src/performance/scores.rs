@@ -106,14 +106,14 @@ pub struct DomainScore {
     security(("bearer" = [])),
     params(
         ("person_id" = Option<uuid::Uuid>, Query, description = "Whose data; the caller when absent. Never widens what the caller may see"),
-        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W[0-9]{2})$", description = "`this_week`, `last_week`, `last_month` or an ISO week such as `2026-W45`; not with from/to"),
-        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD), with `to`; at most 366 days"),
-        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive), with `from`"),
+        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3]))$", description = "`this_week`, `last_week`, `last_month` or an ISO week such as `2026-W45` (W53 only in a year that has one); not together with `from`/`to` (400)"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD); only together with `to`, not with `period`, and not after `to` (400)"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive); only together with `from`; the range spans at most 366 days (400)"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Weeks to return, newest first (default 52)"),
     ),
     responses(
         (status = 200, description = "The score history, newest week first", body = crate::openapi::ScoreHistory),
-        (status = 400, description = "A query parameter is unknown, repeated or invalid", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A query parameter is unknown, repeated or invalid; or the period parameters break a rule the schema cannot state: `period` together with `from`/`to`, `from` or `to` alone, `from` after `to`, a range over 366 days, or week 53 of a year without one. The problem names the `field` and the `reason`", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The caller may not see this person (also for unknown ids, unless admin)", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such person (admins only; everyone else gets 403)", body = crate::openapi::Problem, content_type = "application/problem+json"),

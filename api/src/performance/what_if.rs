@@ -24,7 +24,7 @@ use crate::scope::ApiProblem;
         (status = 200, description = "The proposal scored next to the settings in force; nothing was written", body = Object),
         (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only admins may run what-if", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The body is invalid (the field and the reason are named)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body breaks the schema, or a rule the schema cannot state: both or neither of `period` and `last_weeks`, week 53 of a year without one, `weights` the settings rules refuse (unknown keys, values out of range). The problem names the `field` and the `reason`", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn what_if(
@@ -47,8 +47,7 @@ pub async fn what_if(
             ApiProblem::invalid_body("team_type", "expected operations, support, field_service, sales or other")
         })?),
     };
-    let changes =
-        proposed_changes(weights, team_type).map_err(|r| ApiProblem::invalid_body("weights", r.to_string()))?;
+    let changes = proposed_changes(weights, team_type).map_err(|r| ApiProblem::invalid_body("weights", r.reason))?;
     let weeks = match (field("period"), field("last_weeks")) {
         (Some(_), Some(_)) => return Err(ApiProblem::invalid_body("period", "give period or last_weeks, not both")),
         (Some(Value::String(p)), None) => {
