@@ -468,7 +468,11 @@ pub struct CreateGoal {
     /// Filled in by [`BodyRules`].
     pub metric_key: String,
     /// 1–200 characters, not only whitespace.
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub label: String,
     /// Filled in by [`BodyRules`].
     pub target_value: f64,
@@ -485,7 +489,11 @@ pub struct CreateGoal {
 #[allow(dead_code)]
 pub struct UpdateGoal {
     /// 1–200 characters, not only whitespace.
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub label: Option<String>,
     /// Filled in by [`BodyRules`].
     pub target_value: Option<f64>,
@@ -582,8 +590,13 @@ pub struct VoidRequest {
     /// The event's log position, as `/healthz` shows it.
     #[schema(minimum = 1)]
     pub position: Option<i64>,
-    /// Why it is voided; kept in the event and the audit log.
-    #[schema(min_length = 1, max_length = 2000)]
+    /// Why it is voided; kept in the event and the audit log. Not blank; no
+    /// control characters but tab and line breaks.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub reason: String,
 }
 
@@ -594,7 +607,8 @@ pub struct Voided {
     pub position: i64,
     pub event_id: Option<String>,
     pub event_type: String,
-    /// Projectors that had folded the event before the void; they keep its
-    /// effect until `perfledger replay` rebuilds them without it.
+    /// Projectors that had folded the event before the void: on their next
+    /// round they fold the log again without it (the reviews projector keeps
+    /// it until `perfledger replay`: its rows drive provider calls).
     pub applied_before_void_by: Vec<String>,
 }

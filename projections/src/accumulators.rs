@@ -30,6 +30,18 @@ impl Projector for AccumulatorProjector {
         NAME
     }
 
+    async fn reset(&mut self, tx: &mut PgConnection) -> Result<bool> {
+        sqlx::query("DELETE FROM metric_accumulators").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM period_corrections").execute(&mut *tx).await?;
+        // Closing is folded from period.closed again; the scoring pass's own
+        // columns (scored_people, last_scored_at) are rewritten when the
+        // refolded weeks are scored.
+        sqlx::query("UPDATE scoring_periods SET status = 'open', closed_at = NULL, corrections = 0")
+            .execute(&mut *tx)
+            .await?;
+        Ok(true)
+    }
+
     async fn apply(&mut self, tx: &mut PgConnection, events: &[Decoded]) -> Result<()> {
         let t0 = std::time::Instant::now();
         let mut closed = closed_weeks(tx).await?;

@@ -127,6 +127,11 @@ impl Projector for AuditProjector {
         NAME
     }
 
+    async fn reset(&mut self, tx: &mut PgConnection) -> Result<bool> {
+        sqlx::query("DELETE FROM audit_log").execute(&mut *tx).await?;
+        Ok(true)
+    }
+
     async fn apply(&mut self, tx: &mut PgConnection, events: &[Decoded]) -> Result<()> {
         for d in events {
             let Some(e) = entry(&d.event.body) else { continue };

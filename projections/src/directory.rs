@@ -22,6 +22,16 @@ impl Projector for DirectoryProjector {
         NAME
     }
 
+    async fn reset(&mut self, tx: &mut PgConnection) -> Result<bool> {
+        sqlx::query("DELETE FROM directory_people").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM directory_teams").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM directory_memberships").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM directory_scoring_teams").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM directory_grants").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM directory_history").execute(&mut *tx).await?;
+        Ok(true)
+    }
+
     async fn apply(&mut self, tx: &mut PgConnection, events: &[Decoded]) -> Result<()> {
         let mut earliest: Option<DateTime<Utc>> = None;
         for d in events {

@@ -19,6 +19,11 @@ impl Projector for GoalsProjector {
         NAME
     }
 
+    async fn reset(&mut self, tx: &mut PgConnection) -> Result<bool> {
+        sqlx::query("DELETE FROM agent_performance_goals").execute(&mut *tx).await?;
+        Ok(true)
+    }
+
     async fn apply(&mut self, tx: &mut PgConnection, events: &[Decoded]) -> Result<()> {
         for d in events {
             let at = d.event.occurred_at;

@@ -58,6 +58,12 @@ pub trait Projector: Send + Sync {
     /// The checkpoint name; stable, it is stored.
     fn name(&self) -> &'static str;
     async fn apply(&mut self, tx: &mut PgConnection, events: &[Decoded]) -> Result<()>;
+    /// Deletes every row this projector wrote, so it can fold the log again
+    /// from position 0 (after a void of an event it had folded). `false`
+    /// when it cannot be reset in place (its rows drive side effects).
+    async fn reset(&mut self, _tx: &mut PgConnection) -> Result<bool> {
+        Ok(false)
+    }
 }
 
 /// Decodes stored rows, upcasting old versions (D5).
@@ -450,7 +456,12 @@ impl Runner {
     /// batch; a projector that stalls leaves the catch-up, the others go on.
     pub async fn catch_up_reported(&mut self, report: Report<'_>) -> Result<CatchUp> {
         let target = head(&self.pool).await?;
-        let voided = std::sync::Arc::new(crate::stall::voided_positions(&self.pool).await?);
+        let voids = crate::stall::voided_positions(&self.pool).await?;
+        let voided: std::sync::Arc<std::collections::BTreeSet<i64>> =
+            std::sync::Arc::new(voids.keys().copied().collect());
+        if !voids.is_empty() {
+            self.refold_where_voided(&voids).await?;
+        }
         let mut active = self.active(&voided);
         let mut from = i64::MAX;
         for (projector, active) in self.projectors.iter().zip(&active) {
@@ -494,6 +505,46 @@ impl Runner {
         .await?;
         caught.stalled = self.stalled.len();
         Ok(caught)
+    }
+
+    /// Resets every projector that folded a voided event before the void
+    /// existed, so it folds the log again without it: the void is honoured
+    /// whether a projector meets the event before it or after (D20). The
+    /// check is repeated under the checkpoint's row lock, so two workers
+    /// reset a projector once.
+    async fn refold_where_voided(&mut self, voids: &std::collections::BTreeMap<i64, i64>) -> Result<()> {
+        for projector in &mut self.projectors {
+            if crate::stall::folded_before_void(voids, checkpoint(&self.pool, projector.name()).await?).is_none() {
+                continue;
+            }
+            let mut tx = self.pool.begin().await?;
+            let position: i64 =
+                sqlx::query_scalar("SELECT position FROM projector_checkpoints WHERE projector = $1 FOR UPDATE")
+                    .bind(projector.name())
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let Some(event) = crate::stall::folded_before_void(voids, position) else { continue };
+            if !projector.reset(&mut tx).await? {
+                tracing::warn!(
+                    projector = projector.name(),
+                    event,
+                    "this projector folded a voided event before the void and cannot refold in place; \
+                     `perfledger replay` rebuilds it without the event"
+                );
+                continue;
+            }
+            sqlx::query("UPDATE projector_checkpoints SET position = 0, updated_at = now() WHERE projector = $1")
+                .bind(projector.name())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            tracing::warn!(
+                projector = projector.name(),
+                event,
+                "folding the log again without a voided event it had folded"
+            );
+        }
+        Ok(())
     }
 
     /// Reads and decodes the batch after `position` on a task of its own.

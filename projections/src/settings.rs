@@ -22,6 +22,11 @@ impl Projector for SettingsProjector {
         NAME
     }
 
+    async fn reset(&mut self, tx: &mut PgConnection) -> Result<bool> {
+        sqlx::query("DELETE FROM settings_history").execute(&mut *tx).await?;
+        Ok(true)
+    }
+
     async fn apply(&mut self, tx: &mut PgConnection, events: &[Decoded]) -> Result<()> {
         for d in events {
             if let EventBody::SettingsChanged(change) = &d.event.body {

@@ -5,7 +5,7 @@
 //! (`log.event_voided`), which every projector then skips, live and on
 //! replay alike.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use perfledger_domain::voids::EVENT_VOIDED;
@@ -131,26 +131,35 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Stall>> {
     .await?)
 }
 
-/// The positions voided so far, read from the log itself (so a replay
-/// knows every void, also the ones after the event they void). A void
-/// whose payload cannot be read voids nothing and is logged.
-pub async fn voided_positions(pool: &PgPool) -> Result<BTreeSet<i64>> {
+/// The positions voided so far, each with the position of its void, read
+/// from the log itself (so a replay knows every void, also the ones after
+/// the event they void). A void whose payload cannot be read voids nothing
+/// and is logged.
+pub async fn voided_positions(pool: &PgPool) -> Result<BTreeMap<i64, i64>> {
     let rows: Vec<(i64, String, String)> = sqlx::query_as(
         "SELECT global_position, event_version, payload::text FROM events WHERE event_type = $1 ORDER BY 1",
     )
     .bind(EVENT_VOIDED)
     .fetch_all(pool)
     .await?;
-    let mut voided = BTreeSet::new();
+    let mut voided = BTreeMap::new();
     for (position, version, payload) in rows {
         match perfledger_domain::event::decode(EVENT_VOIDED, &version, &payload) {
             Ok(event) => {
                 if let perfledger_domain::EventBody::EventVoided(v) = event.body {
-                    voided.insert(v.position);
+                    voided.entry(v.position).or_insert(position);
                 }
             }
             Err(e) => tracing::error!(position, error = %e, "a void cannot be read; it voids nothing"),
         }
     }
     Ok(voided)
+}
+
+/// Whether a projector at `checkpoint` folded a voided event before its
+/// void existed: it is past the event and not yet past the void. (In a
+/// replay from 0 it never is: every void is known before the event is
+/// met.) Such a projector refolds from position 0 without the event.
+pub fn folded_before_void(voids: &BTreeMap<i64, i64>, checkpoint: i64) -> Option<i64> {
+    voids.iter().find(|(event, void)| **event <= checkpoint && checkpoint < **void).map(|(event, _)| *event)
 }

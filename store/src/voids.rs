@@ -27,8 +27,9 @@ pub struct Voided {
     pub event_id: Option<String>,
     pub event_type: String,
     /// Projectors whose checkpoint had passed the event without stopping on
-    /// it: they folded it before the void, and keep its effect until the
-    /// read models are rebuilt (`perfledger replay`), which skips it.
+    /// it: they folded it before the void. On their next round they delete
+    /// their rows and fold the log again without it (the reviews projector,
+    /// whose rows drive provider calls, keeps it until `perfledger replay`).
     pub applied_before_void_by: Vec<String>,
 }
 

@@ -505,6 +505,11 @@ async fn a_projector_that_fails_on_one_event_stops_right_before_it_and_the_other
     let people: i64 =
         sqlx::query_scalar("SELECT count(*) FROM directory_people").fetch_one(&app.db.pool).await.unwrap();
     assert_eq!(people, 41);
+    let boom_named: i64 = sqlx::query_scalar("SELECT count(*) FROM directory_people WHERE display_name = 'Boom'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(boom_named, 1, "the real directory folded the event before the void");
 
     // Voided, the event is skipped by the fragile ones and they reach the head.
     perfledger_store::voids::void_event(
@@ -526,6 +531,18 @@ async fn a_projector_that_fails_on_one_event_stops_right_before_it_and_the_other
     let stalls: i64 =
         sqlx::query_scalar("SELECT count(*) FROM projector_stalls").fetch_one(&app.db.pool).await.unwrap();
     assert_eq!(stalls, 0);
+    // The projectors that had folded it before the void fold the log again
+    // without it: honoured after meeting the event as well as before.
+    let named: i64 = sqlx::query_scalar("SELECT count(*) FROM directory_people WHERE display_name = 'Boom'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(named, 0, "the voided hire is gone from the directory");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM directory_people").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(count, 40);
+    run_once(&app.db.pool, DEFAULT_BATCH, Utc::now(), &mut |_, _| {}).await.unwrap();
+    let report = verify(&app.db.pool, DEFAULT_BATCH, &mut |_| {}).await.unwrap();
+    assert!(report.identical, "a live void equals a rebuild that skips the event: {report:?}");
 }
 
 #[tokio::test]

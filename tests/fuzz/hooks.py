@@ -65,6 +65,14 @@ DOCUMENTED = {
         (422, "status", r"goal '[0-9a-f-]+' is (canceled|achieved|missed); only an active goal can be \w+"),
         (422, "goal_id", r"goal '[0-9a-f-]+' would not change: .*"),
     ],
+    # Which event: one of two fields (not expressible), and the log's state:
+    # a position is voided once and a void cannot be voided.
+    "POST /api/v1/admin/events/void": [
+        (422, "position", r"give event_id or position, not both"),
+        (422, "event_id", r"give event_id or position"),
+        (422, "event_id", r"the event at position [0-9]+ is already voided"),
+        (422, "event_id", r"is itself a void; a void cannot be voided"),
+    ],
     "POST /api/v1/performance/what-if": [
         (422, "period", r"give period or last_weeks, not both"),
         (422, "period", r"give period \(an ISO week\) or last_weeks"),

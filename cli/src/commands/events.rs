@@ -27,7 +27,7 @@ pub async fn run(global: &GlobalArgs, args: EventsArgs) -> anyhow::Result<ExitCo
             println!("{}", serde_json::to_string_pretty(&voided)?);
             if !voided.applied_before_void_by.is_empty() {
                 eprintln!(
-                    "note: {} had folded the event before it was voided; `perfledger replay` rebuilds them without it",
+                    "note: {} had folded the event before it was voided; they fold the log again without it on their next round (reviews: run `perfledger replay`)",
                     voided.applied_before_void_by.join(", ")
                 );
             }

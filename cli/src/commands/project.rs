@@ -45,8 +45,21 @@ async fn project(pool: &sqlx::PgPool, args: &ProjectArgs) -> anyhow::Result<Exit
         return report_stalls(pool).await;
     }
     let shutdown = crate::shutdown::install().context("cannot install the Ctrl-C and SIGTERM handlers")?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
     eprintln!("projecting; Ctrl-C to stop");
-    run_forever(pool.clone(), args.batch_size, Duration::from_secs(args.poll_seconds), shutdown).await?;
+    // Supervised as in `serve`: a panic or an error is logged and the worker
+    // starts again after a backoff, never a silent death (issue 14).
+    let (pool, batch, poll) = (pool.clone(), args.batch_size, Duration::from_secs(args.poll_seconds));
+    perfledger_projections::supervise::supervise("projections", stopped, move |mut rx| {
+        run_forever(pool.clone(), batch, poll, async move {
+            let _ = rx.wait_for(|s| *s).await;
+        })
+    })
+    .await;
     Ok(ExitCode::SUCCESS)
 }
 
