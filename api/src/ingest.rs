@@ -158,7 +158,8 @@ pub async fn read_body(
     request_body(description = "Up to 10,000 envelopes: a JSON array (`application/json`) or one per line (`application/x-ndjson`). \
         Any JSON value is a well-formed item: each is checked on its own, and one that is not a valid envelope \
         (not an object, a missing or wrong field) is listed in the answer's `rejected`, with its index and reason, \
-        while the valid items commit. Only a body that is not a batch at all is refused (400).",
+        while the valid items commit. Only a body that is not a batch at all is refused (400). \
+        A valid item is an `Envelope` (see the schema for every field's limits: ids, text, numbers, the `occurred_at` window).",
         content((Vec<serde_json::Value> = "application/json"), (String = "application/x-ndjson"))),
     responses(
         (status = 200, description = "Valid items committed; invalid ones listed with their index and reason", body = crate::openapi::IngestReport),

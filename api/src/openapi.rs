@@ -83,6 +83,7 @@ pub const BEARER: &str = "bearer";
         WhatIfRequest,
         VoidRequest,
         Voided,
+        Envelope,
     )),
     modifiers(&BearerAuth, &BodyRules),
     tags(
@@ -612,3 +613,41 @@ pub struct Voided {
     /// it until `perfledger replay`: its rows drive provider calls).
     pub applied_before_void_by: Vec<String>,
 }
+
+/// One item of `POST /api/v1/events` as it is accepted (events-and-metrics.md
+/// §1–2; docs/scoring.md "Input limits"). Every field is bounded, so every
+/// accepted event can be projected; a field outside its limit is an item
+/// rejection naming it, never a failed batch.
+///
+/// Limits of `data` by field: entity ids (`ticket_id`, `task_id`,
+/// `project_id`, …) 1–100 visible characters or plain spaces;
+/// `display_name`, `title`, team `name` 1–200 characters and `reference`,
+/// `priority`, `channel`, tags, `filled`, roles and permissions 1–100, none
+/// with control characters; `summary` and `reason` at most 2,000
+/// characters, control characters but tab, line feed and carriage return
+/// refused; lists at most 100 items; `estimate_hours` and `actual_hours`
+/// 0–100,000 with at most 6 decimal places; `estimated_duration_minutes`
+/// 0–6,000,000 with at most 6; `estimated_value` and `total` 0–10^15 with
+/// at most 4; `body_chars` 0–10,000,000; `rating` 1–5; `sla_due_at`,
+/// `due_at`, `scheduled_end` from the earliest accepted time to 3,660 days
+/// after receipt.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct Envelope {
+    /// The sender's id, unique per event: a repeat is a duplicate. 1–200
+    /// visible characters or plain spaces (no control characters, other
+    /// spaces or invisible formatting characters).
+    #[schema(min_length = 1, max_length = 200)]
+    pub event_id: String,
+    /// A catalog type, e.g. `ticket.resolved`.
+    #[schema(rename = "type", example = "ticket.opened")]
+    pub type_name: String,
+    /// RFC 3339 with an offset; from `PERFLEDGER_EARLIEST_OCCURRED_AT`
+    /// (default 2000-01-01T00:00:00Z) to the time of receipt plus
+    /// `PERFLEDGER_MAX_FUTURE_HOURS` (default 24 h).
+    pub occurred_at: DateTime<Utc>,
+    /// The type's fields (limits above).
+    pub data: Object,
+}
+
+type Object = serde_json::Map<String, Value>;
