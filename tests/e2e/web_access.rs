@@ -419,6 +419,23 @@ async fn actions_answer_303_with_a_flash_naming_the_outcome() {
     let page = flash_page(flash_cookie(&bad), "/agent/my-performance", member.clone()).await;
     assert!(page.contains("data-testid=\"flash\""), "{page}");
     assert!(page.contains("metric_key: &#39;vibes&#39; is not a metric") || page.contains("metric_key:"), "{page}");
+    // A NUL in the label (issue 14, defect 6): refused by name, never a 500.
+    let nul = post(
+        "/agent/my-performance/goals".into(),
+        vec![
+            ("domain", "support".into()),
+            ("metric_key", "composite".into()),
+            ("label", "Faster\u{0}".into()),
+            ("target_value", "70".into()),
+            ("comparison", "gte".into()),
+            ("deadline", "2099-01-01".into()),
+        ],
+        member.clone(),
+    )
+    .await;
+    assert_eq!(nul.status(), 303);
+    let page = flash_page(flash_cookie(&nul), "/agent/my-performance", member.clone()).await;
+    assert!(page.contains("control characters"), "{page}");
     // Acknowledging goes through the Review aggregate. This world wrote its
     // review row straight into the read model, so the log has no such review:
     // the aggregate refuses and the flash names the reason.
