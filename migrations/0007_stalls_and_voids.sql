@@ -29,3 +29,8 @@ CREATE INDEX events_voids ON events (global_position) WHERE event_type = 'log.ev
 ALTER TABLE agent_performance_goals
     ALTER COLUMN target_value TYPE numeric,
     ALTER COLUMN current_value TYPE numeric;
+
+-- A half-built replay (perfledger_build) from an older build lacks
+-- projector_stalls, which a build now carries and swaps in: it is dropped,
+-- and the next `perfledger replay` starts at position 0.
+DROP SCHEMA IF EXISTS perfledger_build CASCADE;

@@ -148,8 +148,13 @@ fn event(n: usize, body: EventBody, day: u32) -> LogEvent {
     }
 }
 
+/// 2,000 cases in the suite; `PERFLEDGER_TOTALITY_CASES` for a longer run.
+fn cases() -> u32 {
+    std::env::var("PERFLEDGER_TOTALITY_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(2_000)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn extreme_stored_facts_fold_store_and_score_within_bounds(

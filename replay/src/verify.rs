@@ -45,7 +45,8 @@ pub const READ_MODELS: &[&str] = &[
 const REBUILD_PARALLEL_WEEKS: usize = 4;
 
 /// Tables the rebuild needs but that hold process state, not facts.
-const WORK_TABLES: &[&str] = &["projector_checkpoints", "scoring_dirty", "scheduler_checkpoints", "review_jobs"];
+const WORK_TABLES: &[&str] =
+    &["projector_checkpoints", "scoring_dirty", "scheduler_checkpoints", "review_jobs", "projector_stalls"];
 
 /// Columns left out of the comparison: wall-clock times of when a row was
 /// written, a week's scoring `generation` (drawn from a sequence each time it

@@ -338,6 +338,14 @@ async fn a_poison_event_stalls_loudly_and_a_void_frees_every_projector() {
     let stderr = String::from_utf8_lossy(&lag.stderr);
     assert!(stderr.contains("stalled at position") && stderr.contains("events void"), "{stderr}");
 
+    // `verify` rebuilds into its own schema: it stops at the same event, finds
+    // the same read models, and leaves the serving side's stalls alone.
+    let report = verify(&app.db.pool, DEFAULT_BATCH, &mut |_| {}).await.unwrap();
+    assert!(report.identical, "{report:?}");
+    let stalls: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM projector_stalls").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(stalls, perfledger_projections::worker::PROJECTORS.len() as i64);
+
     // Only an admin may void, and a reason is required.
     let void = |token: String, body: Value| {
         app.client.post(app.url("/api/v1/admin/events/void")).bearer_auth(token).json(&body).send()
