@@ -395,7 +395,8 @@ impl Runner {
             let Some((projector, outcome)) = outcome else { continue };
             match outcome {
                 Outcome::Applied(applied) => {
-                    if let Some((position, reason)) = &batch.undecodable {
+                    let unread = batch.undecodable.as_ref().filter(|(position, _)| applied.checkpoint < *position);
+                    if let Some((position, reason)) = unread {
                         // Everything before the unreadable event is applied;
                         // the event itself stops every projector.
                         self.stall(projector, *position, &format!("the event cannot be read: {reason}")).await?;
