@@ -1,5 +1,6 @@
-//! Command-line flags. Every option also reads a `PERFLEDGER_*` environment
-//! variable (or `DATABASE_URL`), named in `--help`.
+//! Command-line flags. Every long flag also reads a `PERFLEDGER_*` environment
+//! variable (or `DATABASE_URL`), named in `--help`; the test at the end of
+//! this file walks every subcommand and fails on a flag without one.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -87,8 +88,10 @@ pub enum Command {
     Settings(SettingsArgs),
     /// Score periods under proposed weights without writing anything (D10).
     WhatIf(WhatIfArgs),
-    /// Rebuild every read model from position 0, blue-green; or rescore a range of weeks.
+    /// Rebuild every read model from position 0, blue-green (`--from-week`/`--to-week`: an alias of `rescore`).
     Replay(ReplayArgs),
+    /// Rescore a range of ISO weeks from the accumulators (after catching the projectors up); idempotent.
+    Rescore(RescoreArgs),
     /// Score every week that has activity but was never scored.
     Backfill(BackfillArgs),
     /// Rebuild every read model into a scratch schema and compare it with the serving tables; exit 1 on any difference.
@@ -114,13 +117,13 @@ pub enum EventsCommand {
 #[command(group(clap::ArgGroup::new("target").required(true).args(["event_id", "position"])))]
 pub struct VoidArgs {
     /// The event's id (the CRM's `event_id`, as /healthz shows a stalled projector's event).
-    #[arg(long)]
+    #[arg(long, env = "PERFLEDGER_VOID_EVENT_ID")]
     pub event_id: Option<String>,
     /// The event's log position (as /healthz and `project --lag` show it).
-    #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, env = "PERFLEDGER_VOID_POSITION", value_parser = clap::value_parser!(i64).range(1..))]
     pub position: Option<i64>,
     /// Why it is voided; kept in the event and the audit log.
-    #[arg(long)]
+    #[arg(long, env = "PERFLEDGER_VOID_REASON")]
     pub reason: String,
     /// Who voids it (default: `cli:` and the login name).
     #[arg(long, env = "PERFLEDGER_ACTOR")]
@@ -129,23 +132,38 @@ pub struct VoidArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ReplayArgs {
-    /// First ISO week to rescore, e.g. 2026-W10 (with --to-week: rescore only that range).
-    #[arg(long, requires = "to_week", conflicts_with_all = ["resume", "restart", "dry_run"])]
+    /// Alias of `rescore --from-week`: first ISO week to rescore, e.g. 2026-W10 (with --to-week: rescore only that range, no rebuild).
+    #[arg(long, env = "PERFLEDGER_REPLAY_FROM_WEEK", requires = "to_week",
+          conflicts_with_all = ["resume", "restart", "dry_run"])]
     pub from_week: Option<String>,
-    /// Last ISO week to rescore (inclusive), e.g. 2026-W20.
-    #[arg(long, requires = "from_week")]
+    /// Alias of `rescore --to-week`: last ISO week to rescore (inclusive), e.g. 2026-W20.
+    #[arg(long, env = "PERFLEDGER_REPLAY_TO_WEEK", requires = "from_week")]
     pub to_week: Option<String>,
     /// Continue a replay that was interrupted (killed, crashed) from its checkpoints.
-    #[arg(long, conflicts_with = "restart")]
+    #[arg(long, env = "PERFLEDGER_REPLAY_RESUME", conflicts_with = "restart")]
     pub resume: bool,
     /// Throw away an interrupted replay and start again from position 0.
-    #[arg(long)]
+    #[arg(long, env = "PERFLEDGER_REPLAY_RESTART")]
     pub restart: bool,
     /// Build the new version and compare it with the serving one, without switching.
-    #[arg(long)]
+    #[arg(long, env = "PERFLEDGER_REPLAY_DRY_RUN")]
     pub dry_run: bool,
     /// Events per projector batch while rebuilding (bigger than a catch-up's: each accumulator row is written fewer times).
     #[arg(long, env = "PERFLEDGER_REPLAY_BATCH", default_value_t = perfledger_projections::worker::REBUILD_BATCH,
+          value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+    pub batch_size: i64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RescoreArgs {
+    /// First ISO week to rescore, e.g. 2026-W10.
+    #[arg(long, env = "PERFLEDGER_RESCORE_FROM_WEEK")]
+    pub from_week: String,
+    /// Last ISO week to rescore (inclusive), e.g. 2026-W20.
+    #[arg(long, env = "PERFLEDGER_RESCORE_TO_WEEK")]
+    pub to_week: String,
+    /// Events per projector batch while catching up before the rescore.
+    #[arg(long, env = "PERFLEDGER_PROJECT_BATCH", default_value_t = 20_000,
           value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
     pub batch_size: i64,
 }
@@ -162,32 +180,33 @@ pub struct BackfillArgs {
 #[command(group(clap::ArgGroup::new("range").required(true).args(["period", "last_weeks"])))]
 pub struct WhatIfArgs {
     /// JSON file: a weight map ({"support": 30, …}) or settings changes ({"domain_weights_support": {…}}).
-    #[arg(long)]
+    #[arg(long, env = "PERFLEDGER_WHAT_IF_WEIGHTS")]
     pub weights: std::path::PathBuf,
     /// The team type the weight map is for (operations, support, field_service, sales, other); only its people are reported.
-    #[arg(long)]
+    #[arg(long, env = "PERFLEDGER_WHAT_IF_TEAM_TYPE")]
     pub team_type: Option<String>,
     /// One ISO week, e.g. 2026-W20.
-    #[arg(long)]
+    #[arg(long, env = "PERFLEDGER_WHAT_IF_PERIOD")]
     pub period: Option<String>,
     /// The last N complete weeks (1–104).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=104))]
+    #[arg(long, env = "PERFLEDGER_WHAT_IF_LAST_WEEKS", value_parser = clap::value_parser!(u32).range(1..=104))]
     pub last_weeks: Option<u32>,
     /// How many of the biggest changes to list.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    #[arg(long, env = "PERFLEDGER_WHAT_IF_TOP", default_value_t = 20,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub top: u64,
     /// Print the full report as JSON instead of a table.
-    #[arg(long)]
+    #[arg(long, env = "PERFLEDGER_WHAT_IF_JSON")]
     pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ProjectArgs {
     /// Catch up to the head, score every period with events, close ended weeks, and exit.
-    #[arg(long, conflicts_with = "lag")]
+    #[arg(long, env = "PERFLEDGER_PROJECT_ONCE", conflicts_with = "lag")]
     pub once: bool,
     /// Print each projector's lag as JSON and exit.
-    #[arg(long)]
+    #[arg(long, env = "PERFLEDGER_PROJECT_LAG")]
     pub lag: bool,
     /// Events per batch (one transaction per projector per batch).
     #[arg(long, env = "PERFLEDGER_PROJECT_BATCH", default_value_t = 20_000,
@@ -212,10 +231,10 @@ pub enum SettingsCommand {
         /// One setting's key; all settings when omitted.
         key: Option<String>,
         /// The day whose settings to show (default: today).
-        #[arg(long)]
+        #[arg(long, env = "PERFLEDGER_SETTINGS_AT")]
         at: Option<chrono::NaiveDate>,
         /// Show secret values instead of ********.
-        #[arg(long)]
+        #[arg(long, env = "PERFLEDGER_SETTINGS_REVEAL_SECRETS")]
         reveal_secrets: bool,
     },
     /// Record a settings change (an event): `set KEY VALUE`, VALUE as JSON.
@@ -489,5 +508,59 @@ mod ttl_tests {
         for bad in ["", "0", "h", "1w", "-5", "1.5h", "366d"] {
             assert!(parse_ttl(bad).is_err(), "{bad} must be refused");
         }
+    }
+}
+
+#[cfg(test)]
+mod env_tests {
+    use std::collections::BTreeMap;
+
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Flags that need no environment variable: clap's own.
+    const EXEMPT: &[&str] = &["help", "version"];
+
+    /// Every long flag of every (sub)command, with the command path it is on.
+    fn flags(command: &clap::Command, path: &str, out: &mut Vec<(String, clap::Arg)>) {
+        for arg in command.get_arguments() {
+            if !arg.is_positional() && arg.get_long().is_some() {
+                out.push((path.to_string(), arg.clone()));
+            }
+        }
+        for sub in command.get_subcommands() {
+            flags(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_long_flag_has_a_perfledger_env_var() {
+        let mut command = Cli::command();
+        command.build();
+        let mut all = Vec::new();
+        flags(&command, "perfledger", &mut all);
+        assert!(all.len() > 50, "the walk found the flags ({})", all.len());
+        let mut missing = Vec::new();
+        // One variable, one meaning: a variable shared by several commands names the same flag.
+        let mut by_env: BTreeMap<String, String> = BTreeMap::new();
+        for (path, arg) in &all {
+            let long = arg.get_long().expect("a long flag");
+            if EXEMPT.contains(&long) {
+                continue;
+            }
+            let Some(env) = arg.get_env() else {
+                missing.push(format!("{path} --{long}"));
+                continue;
+            };
+            let env = env.to_string_lossy().into_owned();
+            assert!(
+                env.starts_with("PERFLEDGER_") || env == "DATABASE_URL",
+                "{path} --{long}: {env} is not a PERFLEDGER_* variable"
+            );
+            let previous = by_env.entry(env.clone()).or_insert_with(|| long.to_string());
+            assert_eq!(previous, long, "{env} is read by --{previous} and by {path} --{long}");
+        }
+        assert!(missing.is_empty(), "flags without an environment variable: {missing:?}");
     }
 }

@@ -21,6 +21,7 @@ fn main() -> std::process::ExitCode {
             Command::Settings(args) => commands::settings::run(&cli.global, args).await,
             Command::WhatIf(args) => commands::what_if::run(&cli.global, args).await,
             Command::Replay(args) => commands::rescore::replay(&cli.global, args).await,
+            Command::Rescore(args) => commands::rescore::rescore(&cli.global, args).await,
             Command::Backfill(args) => commands::rescore::backfill(&cli.global, args).await,
             Command::Verify(args) => commands::rescore::verify(&cli.global, args).await,
             Command::Events(args) => commands::events::run(&cli.global, args).await,

@@ -7,6 +7,7 @@ mod api_reports;
 mod browser;
 mod cli_errors;
 mod cluster;
+mod crate_rules;
 mod edges;
 mod global_order;
 mod import;

@@ -1540,6 +1540,35 @@ async fn backfill_and_range_rescoring_are_idempotent() {
     assert!(stderr(&bad).contains("--from-week: '2026-46' is not an ISO week"), "{}", stderr(&bad));
 }
 
+/// `rescore --from-week --to-week` is the command; `replay --from-week
+/// --to-week` its alias: the same report, the same rows, the same refusals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rescore_is_the_command_replay_from_week_its_alias() {
+    let db = fresh_database().await;
+    ingest(&db.pool, &two_weeks()).await;
+    succeeds(&perfledger(&db, &["backfill"]), "backfill");
+    let w1 = snapshot(&db.pool, S, "2026-11-02").await.expect("backfill scored week 1");
+    let w2 = snapshot(&db.pool, S, "2026-11-09").await.expect("backfill scored week 2");
+
+    let out = perfledger(&db, &["rescore", "--from-week", "2026-W44", "--to-week", "2026-W46"]);
+    succeeds(&out, "rescore a range");
+    let rescored: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(rescored, json!({"weeks_rescored": 3, "weeks": ["2026-W44", "2026-W45", "2026-W46"]}));
+    let out = perfledger(&db, &["replay", "--from-week", "2026-W44", "--to-week", "2026-W46"]);
+    succeeds(&out, "the alias");
+    let aliased: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(aliased, rescored, "the alias reports what rescore reports");
+    assert_eq!(snapshot(&db.pool, S, "2026-11-02").await, Some(w1));
+    assert_eq!(snapshot(&db.pool, S, "2026-11-09").await, Some(w2));
+
+    let bad = perfledger(&db, &["rescore", "--from-week", "2026-W46", "--to-week", "2026-W45"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("--from-week: 2026-W46 is after --to-week 2026-W45"), "{}", stderr(&bad));
+    let bad = perfledger(&db, &["rescore", "--from-week", "2026-W45"]);
+    assert!(!bad.status.success(), "--to-week is required");
+    assert!(stderr(&bad).contains("--to-week"), "{}", stderr(&bad));
+}
+
 // ------------------------------------------------------------------ 8. verify
 
 /// `verify` rebuilds every read model from the log into a scratch schema and

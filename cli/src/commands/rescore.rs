@@ -1,6 +1,7 @@
-//! `perfledger replay --from-week W --to-week W` and `perfledger backfill`:
-//! targeted, idempotent rescoring (issue 4); `perfledger verify`: rebuild
-//! and compare. Each prints JSON.
+//! `perfledger rescore --from-week W --to-week W` (alias: `replay
+//! --from-week W --to-week W`) and `perfledger backfill`: targeted,
+//! idempotent rescoring (issue 4); `perfledger verify`: rebuild and compare;
+//! `perfledger replay`: the blue-green rebuild. Each prints JSON.
 
 use std::process::ExitCode;
 
@@ -8,20 +9,36 @@ use chrono::Utc;
 use perfledger_domain::period::{iso_week_label, parse_iso_week};
 use serde_json::json;
 
-use crate::config::{BackfillArgs, GlobalArgs, ReplayArgs};
+use crate::config::{BackfillArgs, GlobalArgs, ReplayArgs, RescoreArgs};
 use crate::progress::StepBars;
 
+/// `perfledger replay`: the rebuild, or with `--from-week`/`--to-week` the
+/// alias of `perfledger rescore`.
 pub async fn replay(global: &GlobalArgs, args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let (Some(from_week), Some(to_week)) = (&args.from_week, &args.to_week) else {
         return rebuild(global, args).await;
     };
+    rescore_range(global, from_week, to_week, args.batch_size).await
+}
+
+/// `perfledger rescore --from-week W --to-week W`.
+pub async fn rescore(global: &GlobalArgs, args: RescoreArgs) -> anyhow::Result<ExitCode> {
+    rescore_range(global, &args.from_week, &args.to_week, args.batch_size).await
+}
+
+async fn rescore_range(
+    global: &GlobalArgs,
+    from_week: &str,
+    to_week: &str,
+    batch_size: i64,
+) -> anyhow::Result<ExitCode> {
     let first = parse_iso_week(from_week).map_err(|e| anyhow::anyhow!("--from-week: {e}"))?;
     let last = parse_iso_week(to_week).map_err(|e| anyhow::anyhow!("--to-week: {e}"))?;
     if first > last {
         anyhow::bail!("--from-week: {from_week} is after --to-week {to_week}");
     }
     let db = super::open_database(global).await?;
-    let result = perfledger_replay::rescore::rescore_weeks(&db.pool, args.batch_size, first, last, Utc::now()).await;
+    let result = perfledger_replay::rescore::rescore_weeks(&db.pool, batch_size, first, last, Utc::now()).await;
     db.close().await;
     let weeks = result?;
     let labels: Vec<String> = weeks.iter().map(|w| iso_week_label(*w)).collect();
