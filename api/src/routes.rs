@@ -24,6 +24,41 @@ pub struct AppState {
     pub limits: crate::server::ServerLimits,
 }
 
+impl AppState {
+    /// The one way to build the state (serve, the benches, the tests): the
+    /// database and the token verifier; everything else has a default and a
+    /// `with_*` to change it.
+    pub fn new(pool: PgPool, verifier: Verifier) -> Self {
+        AppState {
+            ingestor: Ingestor::new(pool.clone(), "http"),
+            pool,
+            verifier,
+            demo: false,
+            signer: None,
+            limits: crate::server::ServerLimits::default(),
+        }
+    }
+
+    /// The `occurred_at` window ingest checks (`--earliest-occurred-at`, `--max-future-hours`).
+    pub fn with_window(mut self, window: perfledger_domain::validate::OccurredWindow) -> Self {
+        self.ingestor = self.ingestor.with_window(window);
+        self
+    }
+
+    /// The signer of demo sign-ins (HS256); `demo` turns `/auth/demo` on.
+    pub fn with_signer(mut self, signer: Option<Signer>, demo: bool) -> Self {
+        self.signer = signer;
+        self.demo = demo;
+        self
+    }
+
+    /// Timeouts, cookie flags and the ingest memory budget.
+    pub fn with_limits(mut self, options: crate::server::ServerOptions) -> Self {
+        self.limits = crate::server::ServerLimits::new(options);
+        self
+    }
+}
+
 impl FromRef<AppState> for Verifier {
     fn from_ref(state: &AppState) -> Verifier {
         state.verifier.clone()

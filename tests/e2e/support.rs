@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 
 use perfledger_api::auth::{Signer, Verifier};
 use perfledger_api::AppState;
-use perfledger_store::Ingestor;
 use perfledger_tests::TestDb;
 use serde_json::{json, Value};
 
@@ -43,14 +42,9 @@ impl TestApp {
     /// Secure cookies, the ingest budget).
     pub async fn spawn_with_options(demo: bool, options: perfledger_api::ServerOptions) -> TestApp {
         let db = perfledger_tests::fresh_database().await;
-        let state = AppState {
-            pool: db.pool.clone(),
-            ingestor: Ingestor::new(db.pool.clone(), "http"),
-            verifier: Verifier::hs256(SECRET.as_bytes()).unwrap(),
-            demo,
-            signer: Some(Signer::hs256(SECRET.as_bytes()).unwrap()),
-            limits: perfledger_api::ServerLimits::new(options),
-        };
+        let state = AppState::new(db.pool.clone(), Verifier::hs256(SECRET.as_bytes()).unwrap())
+            .with_signer(Some(Signer::hs256(SECRET.as_bytes()).unwrap()), demo)
+            .with_limits(options);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let header_read_timeout = state.limits.options.header_read_timeout;

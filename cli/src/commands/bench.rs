@@ -216,14 +216,7 @@ async fn bench_http(pool: &PgPool, data: &Path, work: &Path) -> anyhow::Result<f
     partition(data, &org, &parts)?;
 
     let secret = "bench-secret-bench-secret-bench-secret-0123";
-    let state = AppState {
-        pool: pool.clone(),
-        ingestor: Ingestor::new(pool.clone(), "http"),
-        verifier: Verifier::hs256(secret.as_bytes())?,
-        demo: false,
-        signer: None,
-        limits: perfledger_api::ServerLimits::default(),
-    };
+    let state = AppState::new(pool.clone(), Verifier::hs256(secret.as_bytes())?);
     let token = Signer::hs256(secret.as_bytes())?.token("bench", &[], &[INGEST], 3_600);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/api/v1/events", listener.local_addr()?);

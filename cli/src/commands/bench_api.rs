@@ -115,14 +115,7 @@ async fn measure(db: &Scratch, data: &Path, args: &ApiBenchArgs) -> anyhow::Resu
     let pool =
         PgPoolOptions::new().max_connections(args.pool_size).connect_with((*db.pool.connect_options()).clone()).await?;
     let secret = "bench-secret-bench-secret-bench-secret-0123";
-    let state = AppState {
-        pool: pool.clone(),
-        ingestor: Ingestor::new(pool.clone(), "http"),
-        verifier: Verifier::hs256(secret.as_bytes())?,
-        demo: false,
-        signer: None,
-        limits: perfledger_api::ServerLimits::default(),
-    };
+    let state = AppState::new(pool.clone(), Verifier::hs256(secret.as_bytes())?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let server = tokio::spawn(async move {

@@ -10,7 +10,7 @@ use perfledger_api::auth::{Signer, Verifier};
 use perfledger_api::AppState;
 use perfledger_projections::supervise::supervise;
 use perfledger_projections::worker::{run_forever, DEFAULT_BATCH};
-use perfledger_store::{Database, Ingestor};
+use perfledger_store::Database;
 use std::time::Duration;
 
 use crate::config::{GlobalArgs, ServeArgs};
@@ -53,14 +53,10 @@ pub async fn serve(
         }
     };
     let address = listener.local_addr()?;
-    let state = AppState {
-        pool: db.pool.clone(),
-        ingestor: Ingestor::new(db.pool.clone(), "http").with_window(window),
-        verifier,
-        demo: args.demo,
-        signer,
-        limits: perfledger_api::ServerLimits::new(args.server_options()),
-    };
+    let state = AppState::new(db.pool.clone(), verifier)
+        .with_window(window)
+        .with_signer(signer, args.demo)
+        .with_limits(args.server_options());
     let header_read_timeout = state.limits.options.header_read_timeout;
     let app = perfledger_api::router(state);
     // Handlers first: a Ctrl-C right after the address is printed still stops cleanly.
