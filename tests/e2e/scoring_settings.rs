@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::support::{envelope, perfledger_bin, SECRET};
+use crate::support::{envelope, perfledger_bin, serve_binary, SECRET};
 
 // ------------------------------------------------------------------ helpers
 
@@ -1288,31 +1288,7 @@ struct Server {
 }
 
 async fn serve(db: &TestDb, extra: &[&str]) -> Server {
-    use tokio::io::AsyncBufReadExt;
-    let mut child = tokio::process::Command::new(perfledger_bin())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .env("DATABASE_URL", db.database_url())
-        .env("PERFLEDGER_JWT_SECRET", SECRET)
-        .env("PERFLEDGER_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("perfledger serve starts");
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(url) = line.strip_prefix("perfledger listening on http://") {
-                return url.trim().to_string();
-            }
-        }
-        panic!("perfledger serve exited before listening");
-    })
-    .await
-    .expect("perfledger serve announces its address");
-    // Keep draining stdout so a later line never meets a closed pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let (child, address) = serve_binary(db, extra, &[]).await;
     Server { child, address }
 }
 
