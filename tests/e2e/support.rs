@@ -15,6 +15,19 @@ pub fn perfledger_bin() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_BIN_EXE_perfledger"))
 }
 
+/// Runs the binary against `db` to completion with the default log level
+/// and no settings defaults (`PERFLEDGER_SETTINGS_*`) from the environment.
+pub fn run_perfledger(db: &TestDb, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(perfledger_bin())
+        .args(args)
+        .env("DATABASE_URL", db.database_url())
+        .env_remove("PERFLEDGER_LOG")
+        .env_remove("PERFLEDGER_SETTINGS_ACTOR")
+        .env_remove("PERFLEDGER_SETTINGS_EFFECTIVE_FROM")
+        .output()
+        .expect("the perfledger binary runs")
+}
+
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 
 /// Starts `perfledger serve --listen 127.0.0.1:0 ARGS` against `db` with
