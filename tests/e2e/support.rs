@@ -15,6 +15,13 @@ pub fn perfledger_bin() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_BIN_EXE_perfledger"))
 }
 
+/// The binary against `db`, logging warnings only; add the arguments.
+pub fn perfledger_command(db: &TestDb) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(perfledger_bin());
+    command.env("DATABASE_URL", db.database_url()).env("PERFLEDGER_LOG", "warn");
+    command
+}
+
 /// Runs the binary against `db` to completion with the default log level
 /// and no settings defaults (`PERFLEDGER_SETTINGS_*`) from the environment.
 pub fn run_perfledger(db: &TestDb, args: &[&str]) -> std::process::Output {
