@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub(crate) mod bounded_cache;
 pub mod ingest;
 pub mod openapi;
 pub mod ops;

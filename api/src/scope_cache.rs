@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::bounded_cache::BoundedCache;
 use crate::queries::score_cache::{directory_state_columns, DirectoryKey};
 
 /// Directory states kept; the oldest filled go first.
@@ -32,40 +33,29 @@ pub struct Grants {
 
 #[derive(Default)]
 struct State {
-    filled: u64,
     grants: HashMap<Uuid, Option<Arc<Grants>>>,
     managed: HashMap<Uuid, Arc<Vec<Uuid>>>,
 }
 
-#[derive(Default)]
 struct Cache {
-    states: HashMap<DirectoryKey, State>,
-    filled: u64,
+    states: BoundedCache<DirectoryKey, State>,
 }
 
 fn lock() -> std::sync::MutexGuard<'static, Cache> {
     static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
     // Entries are replaced whole, so a poisoned lock holds nothing half-written.
-    CACHE.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    CACHE
+        .get_or_init(|| Mutex::new(Cache { states: BoundedCache::new(MAX_STATES) }))
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Cache {
     /// The entries of `key`, made (and the oldest state dropped) if new.
     fn state(&mut self, key: &DirectoryKey) -> &mut State {
-        self.filled += 1;
-        let filled = self.filled;
-        if !self.states.contains_key(key) {
-            if self.states.len() >= MAX_STATES {
-                if let Some(oldest) = self.states.iter().min_by_key(|(_, s)| s.filled).map(|(k, _)| k.clone()) {
-                    self.states.remove(&oldest);
-                }
-            }
-            self.states.insert(key.clone(), State::default());
-        }
-        let state = self.states.get_mut(key).expect("inserted above");
-        state.filled = filled;
+        let state = self.states.write(key, State::default);
         if state.grants.len() >= MAX_CALLERS || state.managed.len() >= MAX_CALLERS {
-            *state = State { filled, ..State::default() };
+            *state = State::default();
         }
         state
     }

@@ -8,6 +8,7 @@ pub mod close;
 mod crash_hook;
 pub mod directory;
 mod dirty;
+pub mod follow;
 pub mod goals;
 pub mod lag;
 pub mod progress;
@@ -18,7 +19,6 @@ pub mod scoring;
 pub mod settings;
 pub mod stall;
 pub mod supervise;
-pub mod tail;
 pub mod worker;
 
-pub use tail::LogTail;
+pub use follow::LogFollower;

@@ -14,7 +14,6 @@ use perfledger_store::log::{head, read_payloads_after, LogPayload};
 use sqlx::{PgConnection, PgPool};
 
 use crate::report::{Report, Step};
-use crate::tail::LOG_CHANNEL;
 
 /// One log row, decoded once and shared by every projector.
 #[derive(Debug, Clone)]
@@ -557,21 +556,5 @@ impl Runner {
         let pool = self.pool.clone();
         let limit = self.batch_size;
         tokio::spawn(async move { read_batch(&pool, position, limit, voided).await })
-    }
-
-    /// Waits for the log to grow: a notification or the polling fallback,
-    /// whichever comes first. The notification is only a wake-up (D3).
-    pub async fn wait_for_events(listener: &mut sqlx::postgres::PgListener, poll: Duration) -> Result<()> {
-        tokio::select! {
-            notification = listener.recv() => { notification?; }
-            _ = tokio::time::sleep(poll) => {}
-        }
-        Ok(())
-    }
-
-    pub async fn listener(&self) -> Result<sqlx::postgres::PgListener> {
-        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
-        listener.listen(LOG_CHANNEL).await?;
-        Ok(listener)
     }
 }

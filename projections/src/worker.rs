@@ -143,7 +143,7 @@ pub async fn run_forever(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<()> {
     let mut runner = Runner::new(pool.clone(), projectors(), batch_size);
-    let mut listener = runner.listener().await?;
+    let mut follower = crate::follow::LogFollower::connect(&pool).await?;
     tokio::pin!(shutdown);
     let mut last_goal_progress: Option<std::time::Instant> = None;
     let mut leadership = Leadership::default();
@@ -178,7 +178,7 @@ pub async fn run_forever(
         }
         tokio::select! {
             _ = &mut shutdown => return Ok(()),
-            woke = Runner::wait_for_events(&mut listener, poll) => { woke?; }
+            woke = follower.wait(poll) => { woke?; }
         }
     }
 }

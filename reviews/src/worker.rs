@@ -171,8 +171,7 @@ pub async fn run_forever(
     poll: Duration,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), WorkerError> {
-    let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
-    listener.listen(perfledger_projections::tail::LOG_CHANNEL).await?;
+    let mut follower = perfledger_projections::LogFollower::connect(&pool).await?;
     tokio::pin!(shutdown);
     loop {
         let round = async {
@@ -194,8 +193,7 @@ pub async fn run_forever(
         let wait = next_due.map(|at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO)).unwrap_or(poll).min(poll);
         tokio::select! {
             _ = &mut shutdown => return Ok(()),
-            _ = listener.recv() => {}
-            _ = tokio::time::sleep(wait) => {}
+            _ = follower.wait(wait) => {}
         }
     }
 }

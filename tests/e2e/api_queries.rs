@@ -20,7 +20,6 @@
 //! | X Xavier  | Solo  | 1 met         | 1 missed | 45 (W46: 15) |
 
 use std::collections::BTreeSet;
-use std::process::Command;
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -39,7 +38,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::support::{envelope, perfledger_bin};
+use crate::support::{envelope, run_perfledger};
 
 const A1: &str = "a1000000-0000-4000-8000-000000000001";
 const A2: &str = "a2000000-0000-4000-8000-000000000002";
@@ -150,14 +149,10 @@ fn world() -> Vec<Value> {
 /// A migrated database holding the world, projected and scored as of 2026-12-10.
 async fn seeded() -> TestDb {
     let db = fresh_database().await;
-    let set = Command::new(perfledger_bin())
-        .args(["settings", "set", "flagged_threshold", "40", "--effective-from", "2026-10-01", "--actor", "test"])
-        .env("DATABASE_URL", db.database_url())
-        .env_remove("PERFLEDGER_LOG")
-        .env_remove("PERFLEDGER_SETTINGS_ACTOR")
-        .env_remove("PERFLEDGER_SETTINGS_EFFECTIVE_FROM")
-        .output()
-        .expect("the perfledger binary runs");
+    let set = run_perfledger(
+        &db,
+        &["settings", "set", "flagged_threshold", "40", "--effective-from", "2026-10-01", "--actor", "test"],
+    );
     assert!(set.status.success(), "settings set: {}", String::from_utf8_lossy(&set.stderr));
     let items = world();
     let parsed: Vec<_> = items.iter().map(|item| parse_envelope(&item.to_string())).collect();

@@ -8,7 +8,8 @@ use std::time::Duration;
 use perfledger_domain::aggregates::Person;
 use perfledger_domain::catalog::{ActivityData, PersonUpserted};
 use perfledger_domain::{parse_envelope, Activity};
-use perfledger_projections::LogTail;
+use perfledger_projections::LogFollower;
+use perfledger_store::log::read_after;
 use perfledger_store::Ingestor;
 use serde_json::json;
 
@@ -25,18 +26,23 @@ async fn concurrent_writers_never_make_a_tailing_reader_skip_an_event() {
     let reader = {
         let pool = pool.clone();
         tokio::spawn(async move {
-            let mut tail = LogTail::new(pool, 0, 700).await.unwrap().with_poll_interval(Duration::from_millis(50));
+            let mut follower = LogFollower::connect(&pool).await.unwrap();
             let mut seen: Vec<i64> = Vec::new();
             let expected = BULK_WRITERS * BULK_EVENTS_PER_WRITER + CQRS_WRITERS * CQRS_EVENTS_PER_WRITER;
+            let mut stalled_at = tokio::time::Instant::now() + Duration::from_secs(60);
             while seen.len() < expected {
-                let batch = tokio::time::timeout(Duration::from_secs(60), tail.next_batch())
-                    .await
-                    .expect("the reader stalled")
-                    .unwrap();
+                let position = seen.last().copied().unwrap_or(0);
+                let batch = read_after(&pool, position, 700).await.unwrap();
+                if batch.is_empty() {
+                    assert!(tokio::time::Instant::now() < stalled_at, "the reader stalled");
+                    follower.wait(Duration::from_millis(50)).await.unwrap();
+                    continue;
+                }
                 seen.extend(batch.iter().map(|e| e.global_position));
+                stalled_at = tokio::time::Instant::now() + Duration::from_secs(60);
             }
             // Nothing beyond what was committed.
-            assert!(tail.poll_batch().await.unwrap().is_empty());
+            assert!(read_after(&pool, *seen.last().unwrap(), 700).await.unwrap().is_empty());
             seen
         })
     };
@@ -105,4 +111,40 @@ async fn concurrent_writers_never_make_a_tailing_reader_skip_an_event() {
     assert_eq!(head, total);
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await.unwrap();
     assert_eq!(rows, total);
+}
+
+#[tokio::test]
+async fn an_append_wakes_the_follower_before_its_poll_interval() {
+    let db = perfledger_tests::fresh_database().await;
+    let pool = db.pool.clone();
+    let mut follower = LogFollower::connect(&pool).await.unwrap();
+
+    // Nothing appended: the wait ends after the poll interval.
+    let started = tokio::time::Instant::now();
+    follower.wait(Duration::from_millis(100)).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(100));
+
+    // An append's NOTIFY ends a much longer wait at once.
+    let ingestor = Ingestor::new(pool.clone(), "follow");
+    let appended = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let item = parse_envelope(
+            &json!({
+                "event_id": "follow-1",
+                "type": "ticket.opened",
+                "occurred_at": "2026-11-02T09:00:00Z",
+                "data": {"ticket_id": "F-1"}
+            })
+            .to_string(),
+        );
+        assert_eq!(ingestor.ingest(&[item]).await.unwrap().accepted, 1);
+    });
+    let started = tokio::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(30), follower.wait(Duration::from_secs(600)))
+        .await
+        .expect("the notification did not wake the follower")
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(30));
+    appended.await.unwrap();
+    assert_eq!(read_after(&pool, 0, 10).await.unwrap().len(), 1);
 }

@@ -12,7 +12,7 @@ use perfledger_store::Ingestor;
 use perfledger_tests::{fresh_database, TestDb};
 use serde_json::{json, Value};
 
-use crate::support::{perfledger_bin, problem_content_type, ticket_lifecycle, SECRET};
+use crate::support::{problem_content_type, serve_binary, ticket_lifecycle, SECRET};
 
 struct Server {
     child: tokio::process::Child,
@@ -22,32 +22,7 @@ struct Server {
 
 /// Starts `perfledger serve` on a free port with extra args and env.
 async fn serve(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Server {
-    use tokio::io::AsyncBufReadExt;
-    let mut child = tokio::process::Command::new(perfledger_bin())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(args)
-        .env("DATABASE_URL", db.database_url())
-        .env("PERFLEDGER_JWT_SECRET", SECRET)
-        .env("PERFLEDGER_LOG", "warn")
-        .env_remove("PERFLEDGER_READY_MAX_LAG")
-        .envs(env.iter().copied())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("perfledger serve starts");
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(url) = line.strip_prefix("perfledger listening on http://") {
-                return url.trim().to_string();
-            }
-        }
-        panic!("perfledger serve exited before listening");
-    })
-    .await
-    .expect("perfledger serve announces its address");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let (child, address) = serve_binary(db, args, env).await;
     Server { child, address, client: reqwest::Client::new() }
 }
 

@@ -174,14 +174,7 @@ async fn import_writes_a_bad_id_to_the_rejects_file_and_goes_on() {
     lines
         .push(envelope("bad\u{0}id", "ticket.opened", "2026-11-02T09:00:00Z", json!({"ticket_id": "T-2"})).to_string());
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-    let output = tokio::process::Command::new(perfledger_bin())
-        .arg("import")
-        .arg(&file)
-        .env("DATABASE_URL", db.database_url())
-        .env("PERFLEDGER_LOG", "warn")
-        .output()
-        .await
-        .unwrap();
+    let output = perfledger_command(&db).arg("import").arg(&file).output().await.unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("3 accepted") && stderr.contains("1 rejected"), "{stderr}");
     let rejects = std::fs::read_dir(dir.path())
@@ -327,13 +320,7 @@ async fn a_poison_event_stalls_loudly_and_a_void_frees_every_projector() {
     let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("perfledger_projector_stalled{projector=\"directory\"} 1"), "{metrics}");
     // `perfledger project --lag`: exit 3 and the way out on stderr.
-    let lag = tokio::process::Command::new(perfledger_bin())
-        .args(["project", "--lag"])
-        .env("DATABASE_URL", app.db.database_url())
-        .env("PERFLEDGER_LOG", "warn")
-        .output()
-        .await
-        .unwrap();
+    let lag = perfledger_command(&app.db).args(["project", "--lag"]).output().await.unwrap();
     assert_eq!(lag.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&lag.stderr);
     assert!(stderr.contains("stalled at position") && stderr.contains("events void"), "{stderr}");
@@ -414,13 +401,7 @@ async fn the_cli_voids_by_position_and_refuses_a_second_void() {
     )
     .await;
     assert!(project(&app).await.stalled > 0);
-    let run = |args: Vec<String>| {
-        tokio::process::Command::new(perfledger_bin())
-            .args(args)
-            .env("DATABASE_URL", app.db.database_url())
-            .env("PERFLEDGER_LOG", "warn")
-            .output()
-    };
+    let run = |args: Vec<String>| perfledger_command(&app.db).args(args).output();
     let args = |reason: &str| {
         vec!["events".into(), "void".into(), "--position".into(), poison.to_string(), "--reason".into(), reason.into()]
     };

@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use tokio::process::{Child, Command};
 
-use crate::support::{envelope, perfledger_bin, ticket_lifecycle, AGENT};
+use crate::support::{envelope, perfledger_bin, perfledger_command, ticket_lifecycle, AGENT};
 
 /// Every wait in this module gives up after this long.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -34,11 +34,9 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 // ------------------------------------------------------------------ the binary
 
 fn perfledger(db: &TestDb, args: &[&str]) -> Command {
-    let mut command = Command::new(perfledger_bin());
+    let mut command = perfledger_command(db);
     command
         .args(args)
-        .env("DATABASE_URL", db.database_url())
-        .env("PERFLEDGER_LOG", "warn")
         .env_remove("PERFLEDGER_TEST_CRASH_AT")
         .env_remove("PERFLEDGER_PROJECT_BATCH")
         .env_remove("PERFLEDGER_PROJECT_POLL_SECONDS")

@@ -3,7 +3,7 @@
 //! real binary and the real projection worker against a real database.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -23,21 +23,9 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::support::{envelope, perfledger_bin, SECRET};
+use crate::support::{envelope, run_perfledger, serve_binary, SECRET};
 
 // ------------------------------------------------------------------ helpers
-
-/// Runs the binary against `db` with the default log level.
-fn perfledger(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(perfledger_bin())
-        .args(args)
-        .env("DATABASE_URL", db.database_url())
-        .env_remove("PERFLEDGER_LOG")
-        .env_remove("PERFLEDGER_SETTINGS_ACTOR")
-        .env_remove("PERFLEDGER_SETTINGS_EFFECTIVE_FROM")
-        .output()
-        .expect("the perfledger binary runs")
-}
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).to_string()
@@ -225,7 +213,7 @@ const SUPER_SECRET: &str = "sk-live-4f9c2e7d1b6a8e3f0c5d9a2b7e4f1c8d";
 async fn settings_cli_validates_and_records_changes() {
     let db = fresh_database().await;
 
-    let set = perfledger(
+    let set = run_perfledger(
         &db,
         &["settings", "set", "flagged_threshold", "65", "--effective-from", "2026-11-02", "--actor", "alice"],
     );
@@ -233,16 +221,16 @@ async fn settings_cli_validates_and_records_changes() {
     assert!(stdout(&set).contains("flagged_threshold changed, in force from 2026-11-02"), "{}", stdout(&set));
     assert_eq!(event_count(&db.pool).await, 1);
 
-    let get = perfledger(&db, &["settings", "get", "flagged_threshold"]);
+    let get = run_perfledger(&db, &["settings", "get", "flagged_threshold"]);
     succeeds(&get, "settings get");
     assert_eq!(stdout(&get).trim(), "65");
-    let before = perfledger(&db, &["settings", "get", "flagged_threshold", "--at", "2026-11-01"]);
+    let before = run_perfledger(&db, &["settings", "get", "flagged_threshold", "--at", "2026-11-01"]);
     succeeds(&before, "settings get --at");
     assert_eq!(stdout(&before).trim(), "70", "the day before effective_from has the default");
-    let on = perfledger(&db, &["settings", "get", "flagged_threshold", "--at", "2026-11-02"]);
+    let on = run_perfledger(&db, &["settings", "get", "flagged_threshold", "--at", "2026-11-02"]);
     assert_eq!(stdout(&on).trim(), "65", "in force from the start of effective_from's day");
 
-    let history = perfledger(&db, &["settings", "history"]);
+    let history = run_perfledger(&db, &["settings", "history"]);
     succeeds(&history, "settings history");
     let lines: Vec<Value> = stdout(&history).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 1, "{}", stdout(&history));
@@ -276,7 +264,7 @@ async fn settings_cli_validates_and_records_changes() {
         ("vllm_api_key", "98765432109876543", &["settings.vllm_api_key", "value not shown"]),
     ];
     for (key, value, fragments) in bad {
-        let output = perfledger(&db, &["settings", "set", key, value]);
+        let output = run_perfledger(&db, &["settings", "set", key, value]);
         let err = stderr(&output);
         assert!(!output.status.success(), "settings set {key} {value} must fail: {err}");
         assert_eq!(err.trim().lines().count(), 1, "one line for {key} {value}: {err}");
@@ -288,7 +276,7 @@ async fn settings_cli_validates_and_records_changes() {
         assert_eq!(event_count(&db.pool).await, 1, "settings set {key} {value} wrote an event");
     }
     // The aggregate's own rule (after the database is open) also writes nothing.
-    let blank_actor = perfledger(&db, &["settings", "set", "flagged_threshold", "60", "--actor", "  "]);
+    let blank_actor = run_perfledger(&db, &["settings", "set", "flagged_threshold", "60", "--actor", "  "]);
     assert!(!blank_actor.status.success());
     assert_eq!(stderr(&blank_actor).trim().lines().count(), 1, "{}", stderr(&blank_actor));
     assert!(stderr(&blank_actor).contains("actor:"), "{}", stderr(&blank_actor));
@@ -296,19 +284,19 @@ async fn settings_cli_validates_and_records_changes() {
 
     // A secret is recorded, masked everywhere, shown only on request.
     let quoted = format!("\"{SUPER_SECRET}\"");
-    let set_key = perfledger(&db, &["settings", "set", "vllm_api_key", &quoted, "--actor", "bob"]);
+    let set_key = run_perfledger(&db, &["settings", "set", "vllm_api_key", &quoted, "--actor", "bob"]);
     succeeds(&set_key, "settings set vllm_api_key");
     assert_eq!(event_count(&db.pool).await, 2);
     let mut outputs = vec![set_key];
-    let get_key = perfledger(&db, &["settings", "get", "vllm_api_key"]);
+    let get_key = run_perfledger(&db, &["settings", "get", "vllm_api_key"]);
     assert_eq!(stdout(&get_key).trim(), "\"********\"");
     outputs.push(get_key);
-    let get_all = perfledger(&db, &["settings", "get"]);
+    let get_all = run_perfledger(&db, &["settings", "get"]);
     let all: Value = serde_json::from_str(&stdout(&get_all)).unwrap();
     assert_eq!(all["vllm_api_key"], "********");
     assert_eq!(all["flagged_threshold"], 65);
     outputs.push(get_all);
-    let history = perfledger(&db, &["settings", "history"]);
+    let history = run_perfledger(&db, &["settings", "history"]);
     let lines: Vec<Value> = stdout(&history).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[1]["change"]["actor"], "bob");
@@ -319,7 +307,7 @@ async fn settings_cli_validates_and_records_changes() {
         let text = format!("{}{}", stdout(output), stderr(output));
         assert!(!text.contains(SUPER_SECRET), "the API key leaked: {text}");
     }
-    let revealed = perfledger(&db, &["settings", "get", "vllm_api_key", "--reveal-secrets"]);
+    let revealed = run_perfledger(&db, &["settings", "get", "vllm_api_key", "--reveal-secrets"]);
     assert_eq!(stdout(&revealed).trim(), quoted);
 
     // The audit trail names the actors, never the secret.
@@ -481,7 +469,7 @@ async fn a_backdated_weight_change_rescores_exactly_the_weeks_from_its_date() {
     let mut items = two_weeks();
     items.extend(s_week(16, true, true, 3));
     ingest(&db.pool, &items).await;
-    succeeds(&perfledger(&db, &["project", "--once"]), "project --once");
+    succeeds(&run_perfledger(&db, &["project", "--once"]), "project --once");
 
     const W1: &str = "2026-11-02";
     const W2: &str = "2026-11-09";
@@ -512,7 +500,7 @@ async fn a_backdated_weight_change_rescores_exactly_the_weeks_from_its_date() {
 
     // Timestamps of a rescore must be distinguishable from the first pass.
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let set = perfledger(
+    let set = run_perfledger(
         &db,
         &[
             "settings",
@@ -526,7 +514,7 @@ async fn a_backdated_weight_change_rescores_exactly_the_weeks_from_its_date() {
         ],
     );
     succeeds(&set, "settings set domain_weights_support");
-    succeeds(&perfledger(&db, &["project", "--once"]), "project --once after the change");
+    succeeds(&run_perfledger(&db, &["project", "--once"]), "project --once after the change");
 
     // Week 1 is untouched: same ids, values and updated_at.
     for who in [S, N] {
@@ -1288,31 +1276,7 @@ struct Server {
 }
 
 async fn serve(db: &TestDb, extra: &[&str]) -> Server {
-    use tokio::io::AsyncBufReadExt;
-    let mut child = tokio::process::Command::new(perfledger_bin())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .env("DATABASE_URL", db.database_url())
-        .env("PERFLEDGER_JWT_SECRET", SECRET)
-        .env("PERFLEDGER_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("perfledger serve starts");
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(url) = line.strip_prefix("perfledger listening on http://") {
-                return url.trim().to_string();
-            }
-        }
-        panic!("perfledger serve exited before listening");
-    })
-    .await
-    .expect("perfledger serve announces its address");
-    // Keep draining stdout so a later line never meets a closed pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let (child, address) = serve_binary(db, extra, &[]).await;
     Server { child, address }
 }
 
@@ -1435,7 +1399,7 @@ async fn healthz_reports_projector_lag() {
 async fn what_if_scores_a_proposal_and_writes_nothing() {
     let db = fresh_database().await;
     ingest(&db.pool, &two_weeks()).await;
-    succeeds(&perfledger(&db, &["project", "--once"]), "project --once");
+    succeeds(&run_perfledger(&db, &["project", "--once"]), "project --once");
     let events_before = event_count(&db.pool).await;
     let s_before = snapshot(&db.pool, S, "2026-11-09").await.expect("S is scored in week 2");
     let n_before = snapshot(&db.pool, N, "2026-11-09").await.expect("N is scored in week 2");
@@ -1444,8 +1408,10 @@ async fn what_if_scores_a_proposal_and_writes_nothing() {
     let weights = dir.path().join("weights.json");
     std::fs::write(&weights, r#"{"support": 50, "communication": 50}"#).unwrap();
     let weights = weights.to_str().unwrap();
-    let out =
-        perfledger(&db, &["what-if", "--weights", weights, "--team-type", "support", "--period", "2026-W46", "--json"]);
+    let out = run_perfledger(
+        &db,
+        &["what-if", "--weights", weights, "--team-type", "support", "--period", "2026-W46", "--json"],
+    );
     succeeds(&out, "what-if for support teams");
     let report: Value = serde_json::from_str(&stdout(&out)).expect("what-if --json prints JSON");
     // Only the support team's person is reported. S in week 2: support 28,
@@ -1460,7 +1426,7 @@ async fn what_if_scores_a_proposal_and_writes_nothing() {
 
     // Settings changes work too: a lower threshold un-flags both people.
     std::fs::write(dir.path().join("threshold.json"), r#"{"flagged_threshold": 30}"#).unwrap();
-    let out = perfledger(
+    let out = run_perfledger(
         &db,
         &[
             "what-if",
@@ -1482,11 +1448,11 @@ async fn what_if_scores_a_proposal_and_writes_nothing() {
     assert_eq!(unflagged, BTreeSet::from([S.to_string(), N.to_string()]));
 
     // Bad input is one clear line naming the flag, before anything runs.
-    let bad = perfledger(&db, &["what-if", "--weights", weights, "--team-type", "bogus", "--last-weeks", "2"]);
+    let bad = run_perfledger(&db, &["what-if", "--weights", weights, "--team-type", "bogus", "--last-weeks", "2"]);
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("--team-type: 'bogus' is not a team type"), "{}", stderr(&bad));
     std::fs::write(dir.path().join("negative.json"), r#"{"support": -1}"#).unwrap();
-    let bad = perfledger(
+    let bad = run_perfledger(
         &db,
         &["what-if", "--weights", dir.path().join("negative.json").to_str().unwrap(), "--period", "2026-W46"],
     );
@@ -1514,7 +1480,7 @@ async fn backfill_and_range_rescoring_are_idempotent() {
         .unwrap();
     assert!(snapshot(&db.pool, S, "2026-11-02").await.is_none());
 
-    let out = perfledger(&db, &["backfill"]);
+    let out = run_perfledger(&db, &["backfill"]);
     succeeds(&out, "backfill");
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report, json!({"weeks_scored": 2, "weeks": ["2026-W45", "2026-W46"]}));
@@ -1522,10 +1488,10 @@ async fn backfill_and_range_rescoring_are_idempotent() {
     assert_eq!(w1.composite, dec("49.29"));
     let w2 = snapshot(&db.pool, S, "2026-11-09").await.expect("backfill scored week 2");
 
-    let again: Value = serde_json::from_str(&stdout(&perfledger(&db, &["backfill"]))).unwrap();
+    let again: Value = serde_json::from_str(&stdout(&run_perfledger(&db, &["backfill"]))).unwrap();
     assert_eq!(again, json!({"weeks_scored": 0, "weeks": []}), "a second backfill finds nothing");
 
-    let out = perfledger(&db, &["replay", "--from-week", "2026-W44", "--to-week", "2026-W46"]);
+    let out = run_perfledger(&db, &["replay", "--from-week", "2026-W44", "--to-week", "2026-W46"]);
     succeeds(&out, "replay a range");
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["weeks"], json!(["2026-W44", "2026-W45", "2026-W46"]));
@@ -1533,10 +1499,10 @@ async fn backfill_and_range_rescoring_are_idempotent() {
     assert_eq!(snapshot(&db.pool, S, "2026-11-02").await, Some(w1));
     assert_eq!(snapshot(&db.pool, S, "2026-11-09").await, Some(w2));
 
-    let bad = perfledger(&db, &["replay", "--from-week", "2026-W46", "--to-week", "2026-W45"]);
+    let bad = run_perfledger(&db, &["replay", "--from-week", "2026-W46", "--to-week", "2026-W45"]);
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("--from-week: 2026-W46 is after --to-week 2026-W45"), "{}", stderr(&bad));
-    let bad = perfledger(&db, &["replay", "--from-week", "2026-46", "--to-week", "2026-W45"]);
+    let bad = run_perfledger(&db, &["replay", "--from-week", "2026-46", "--to-week", "2026-W45"]);
     assert!(stderr(&bad).contains("--from-week: '2026-46' is not an ISO week"), "{}", stderr(&bad));
 }
 
@@ -1546,25 +1512,25 @@ async fn backfill_and_range_rescoring_are_idempotent() {
 async fn rescore_is_the_command_replay_from_week_its_alias() {
     let db = fresh_database().await;
     ingest(&db.pool, &two_weeks()).await;
-    succeeds(&perfledger(&db, &["backfill"]), "backfill");
+    succeeds(&run_perfledger(&db, &["backfill"]), "backfill");
     let w1 = snapshot(&db.pool, S, "2026-11-02").await.expect("backfill scored week 1");
     let w2 = snapshot(&db.pool, S, "2026-11-09").await.expect("backfill scored week 2");
 
-    let out = perfledger(&db, &["rescore", "--from-week", "2026-W44", "--to-week", "2026-W46"]);
+    let out = run_perfledger(&db, &["rescore", "--from-week", "2026-W44", "--to-week", "2026-W46"]);
     succeeds(&out, "rescore a range");
     let rescored: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(rescored, json!({"weeks_rescored": 3, "weeks": ["2026-W44", "2026-W45", "2026-W46"]}));
-    let out = perfledger(&db, &["replay", "--from-week", "2026-W44", "--to-week", "2026-W46"]);
+    let out = run_perfledger(&db, &["replay", "--from-week", "2026-W44", "--to-week", "2026-W46"]);
     succeeds(&out, "the alias");
     let aliased: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(aliased, rescored, "the alias reports what rescore reports");
     assert_eq!(snapshot(&db.pool, S, "2026-11-02").await, Some(w1));
     assert_eq!(snapshot(&db.pool, S, "2026-11-09").await, Some(w2));
 
-    let bad = perfledger(&db, &["rescore", "--from-week", "2026-W46", "--to-week", "2026-W45"]);
+    let bad = run_perfledger(&db, &["rescore", "--from-week", "2026-W46", "--to-week", "2026-W45"]);
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("--from-week: 2026-W46 is after --to-week 2026-W45"), "{}", stderr(&bad));
-    let bad = perfledger(&db, &["rescore", "--from-week", "2026-W45"]);
+    let bad = run_perfledger(&db, &["rescore", "--from-week", "2026-W45"]);
     assert!(!bad.status.success(), "--to-week is required");
     assert!(stderr(&bad).contains("--to-week"), "{}", stderr(&bad));
 }
@@ -1579,12 +1545,12 @@ async fn verify_proves_the_scores_come_from_the_log() {
     let db = fresh_database().await;
     ingest(&db.pool, &two_weeks()).await;
     succeeds(
-        &perfledger(&db, &["settings", "set", "flagged_threshold", "60", "--effective-from", "2026-11-09"]),
+        &run_perfledger(&db, &["settings", "set", "flagged_threshold", "60", "--effective-from", "2026-11-09"]),
         "set",
     );
-    succeeds(&perfledger(&db, &["project", "--once"]), "project --once");
+    succeeds(&run_perfledger(&db, &["project", "--once"]), "project --once");
 
-    let out = perfledger(&db, &["verify"]);
+    let out = run_perfledger(&db, &["verify"]);
     succeeds(&out, "verify of an untouched database");
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["identical"], json!(true), "{report}");
@@ -1601,7 +1567,7 @@ async fn verify_proves_the_scores_come_from_the_log() {
     .execute(&db.pool)
     .await
     .unwrap();
-    let out = perfledger(&db, &["verify"]);
+    let out = run_perfledger(&db, &["verify"]);
     assert!(!out.status.success(), "verify must fail on a patched row");
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["identical"], json!(false));

@@ -14,7 +14,61 @@ pub fn perfledger_bin() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_BIN_EXE_perfledger"))
 }
 
+/// The binary against `db`, logging warnings only; add the arguments.
+pub fn perfledger_command(db: &TestDb) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(perfledger_bin());
+    command.env("DATABASE_URL", db.database_url()).env("PERFLEDGER_LOG", "warn");
+    command
+}
+
+/// Runs the binary against `db` to completion with the default log level
+/// and no settings defaults (`PERFLEDGER_SETTINGS_*`) from the environment.
+pub fn run_perfledger(db: &TestDb, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(perfledger_bin())
+        .args(args)
+        .env("DATABASE_URL", db.database_url())
+        .env_remove("PERFLEDGER_LOG")
+        .env_remove("PERFLEDGER_SETTINGS_ACTOR")
+        .env_remove("PERFLEDGER_SETTINGS_EFFECTIVE_FROM")
+        .output()
+        .expect("the perfledger binary runs")
+}
+
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+
+/// Starts `perfledger serve --listen 127.0.0.1:0 ARGS` against `db` with
+/// `env` on top of the test's JWT secret, and returns it with the address it
+/// announced; its stdout is drained, its stderr dropped.
+pub async fn serve_binary(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(perfledger_bin())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("DATABASE_URL", db.database_url())
+        .env("PERFLEDGER_JWT_SECRET", SECRET)
+        .env("PERFLEDGER_LOG", "warn")
+        .env_remove("PERFLEDGER_READY_MAX_LAG")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("perfledger serve starts");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("perfledger listening on http://") {
+                return url.trim().to_string();
+            }
+        }
+        panic!("perfledger serve exited before listening");
+    })
+    .await
+    .expect("perfledger serve announces its address");
+    // Keep draining stdout so a later line never meets a closed pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, address)
+}
 
 pub struct TestApp {
     pub db: TestDb,

@@ -37,11 +37,9 @@ use axum::Router;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::queries;
 use crate::routes::AppState;
 use crate::scope::ApiProblem;
-
-/// The largest `limit` any list accepts.
-pub const MAX_LIMIT: i64 = 500;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -96,12 +94,12 @@ pub(crate) fn uuid_param(params: &HashMap<String, String>, field: &str) -> Resul
     }
 }
 
-/// `limit`: an integer from 1 to [`MAX_LIMIT`], or `default` when absent.
+/// `limit`: an integer from 1 to [`queries::MAX_LIMIT`], or `default` when absent.
 pub(crate) fn limit_param(params: &HashMap<String, String>, default: i64) -> Result<i64, ApiProblem> {
     let Some(text) = params.get("limit") else { return Ok(default) };
-    let reason = || format!("'{}' is not an integer from 1 to {MAX_LIMIT}", shorten(text));
+    let reason = || format!("'{}' is not an integer from 1 to {}", shorten(text), queries::MAX_LIMIT);
     let limit: i64 = text.trim().parse().map_err(|_| ApiProblem::invalid_parameter("limit", reason()))?;
-    if !(1..=MAX_LIMIT).contains(&limit) {
+    if !(1..=i64::from(queries::MAX_LIMIT)).contains(&limit) {
         return Err(ApiProblem::invalid_parameter("limit", reason()));
     }
     Ok(limit)

@@ -18,11 +18,11 @@
 //! ran concurrently with that commit. Entries are bounded in count and bytes;
 //! the oldest filled go first.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use axum::body::Bytes;
 
+use crate::bounded_cache::BoundedCache;
 use crate::queries::score_cache::Versions;
 use crate::queries::LeaderboardQuery;
 
@@ -44,22 +44,18 @@ impl PageKey {
     }
 }
 
-#[derive(Default)]
-struct Cache {
-    pages: HashMap<PageKey, (u64, Bytes)>,
-    bytes: usize,
-    filled: u64,
-}
-
-fn lock() -> std::sync::MutexGuard<'static, Cache> {
-    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+fn lock() -> std::sync::MutexGuard<'static, BoundedCache<PageKey, Bytes>> {
+    static CACHE: OnceLock<Mutex<BoundedCache<PageKey, Bytes>>> = OnceLock::new();
     // Entries are replaced whole, so a poisoned lock holds nothing half-written.
-    CACHE.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    CACHE
+        .get_or_init(|| Mutex::new(BoundedCache::weighed(MAX_PAGES, MAX_BYTES, Bytes::len)))
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The page cached under `key`.
 pub fn get(key: &PageKey) -> Option<Bytes> {
-    lock().pages.get(key).map(|(_, body)| body.clone())
+    lock().get(key).cloned()
 }
 
 /// Keeps `body` under `key`, dropping the oldest pages past the bounds.
@@ -67,17 +63,5 @@ pub fn put(key: PageKey, body: Bytes) {
     if body.len() > MAX_BYTES / 8 {
         return;
     }
-    let mut cache = lock();
-    cache.filled += 1;
-    let filled = cache.filled;
-    cache.bytes += body.len();
-    if let Some((_, old)) = cache.pages.insert(key, (filled, body)) {
-        cache.bytes -= old.len();
-    }
-    while cache.pages.len() > MAX_PAGES || cache.bytes > MAX_BYTES {
-        let Some(oldest) = cache.pages.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| k.clone()) else { break };
-        if let Some((_, old)) = cache.pages.remove(&oldest) {
-            cache.bytes -= old.len();
-        }
-    }
+    lock().insert(key, body);
 }

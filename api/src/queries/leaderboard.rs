@@ -16,7 +16,8 @@ use uuid::Uuid;
 use super::{check_limit, number, paginate, range_scores, score_cache, Decimal, Page, QueryError, ScoredPerson};
 use crate::period_query::{FieldError, Period, PeriodKind};
 
-/// How many weeks the sparkline shows.
+/// How many weeks a leaderboard row's `trend` (its sparkline) holds; the
+/// name is in the OpenAPI spec. The person page's chart: `web::data::TREND_CHART_WEEKS`.
 pub const TREND_WEEKS: usize = 8;
 
 /// Whom the requester may see (resolved server-side, D17).

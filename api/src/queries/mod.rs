@@ -41,7 +41,7 @@ pub use team::{team_summary, TeamSummary, TopPerformer};
 /// The decimal type of every score (rust_decimal, as sqlx re-exports it).
 pub use sqlx::types::Decimal;
 
-/// The largest page a query returns.
+/// The largest page a query returns, and the largest `limit` any list accepts.
 pub const MAX_LIMIT: u32 = 500;
 
 /// Why a query gave no answer.

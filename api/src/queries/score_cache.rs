@@ -31,6 +31,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{domain_scores, Decimal, QueryError, ScoredPerson};
+use crate::bounded_cache::BoundedCache;
 
 /// Weeks kept (over every database of the process); the oldest filled go first.
 const MAX_WEEKS: usize = 512;
@@ -106,17 +107,18 @@ pub type WeekScores = Arc<Vec<ScoredPerson>>;
 /// Display name by person_id.
 pub type Names = Arc<HashMap<Uuid, String>>;
 
-#[derive(Default)]
 struct Cache {
-    weeks: HashMap<(DatabaseId, NaiveDate), (i64, u64, WeekScores)>,
-    names: HashMap<DatabaseId, (NamesKey, u64, Names)>,
-    /// Fill order, for eviction.
-    filled: u64,
+    /// Each week's scores with the generation they were read at.
+    weeks: BoundedCache<(DatabaseId, NaiveDate), (i64, WeekScores)>,
+    /// Each database's names with the directory state they were read in.
+    names: BoundedCache<DatabaseId, (NamesKey, Names)>,
 }
 
 fn cache() -> &'static Mutex<Cache> {
     static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
-    CACHE.get_or_init(Default::default)
+    CACHE.get_or_init(|| {
+        Mutex::new(Cache { weeks: BoundedCache::new(MAX_WEEKS), names: BoundedCache::new(MAX_NAME_SETS) })
+    })
 }
 
 fn lock() -> std::sync::MutexGuard<'static, Cache> {
@@ -163,7 +165,7 @@ pub async fn week(pool: &PgPool, versions: &Versions, week: NaiveDate) -> Result
     // both are written in one transaction, and neither is deleted.
     let Some(&generation) = versions.weeks.get(&week) else { return Ok(Arc::new(Vec::new())) };
     let key = (versions.database.clone(), week);
-    if let Some((cached, _, scores)) = lock().weeks.get(&key) {
+    if let Some((cached, scores)) = lock().weeks.get(&key) {
         if *cached == generation {
             return Ok(scores.clone());
         }
@@ -198,15 +200,7 @@ pub async fn week(pool: &PgPool, versions: &Versions, week: NaiveDate) -> Result
         });
     }
     let scores: WeekScores = Arc::new(people);
-    let mut cache = lock();
-    cache.filled += 1;
-    let filled = cache.filled;
-    cache.weeks.insert(key, (read_generation, filled, scores.clone()));
-    if cache.weeks.len() > MAX_WEEKS {
-        if let Some(oldest) = cache.weeks.iter().min_by_key(|(_, (_, at, _))| *at).map(|(k, _)| k.clone()) {
-            cache.weeks.remove(&oldest);
-        }
-    }
+    lock().weeks.insert(key, (read_generation, scores.clone()));
     Ok(scores)
 }
 
@@ -229,7 +223,7 @@ pub async fn weeks(
 
 /// Every person's display name.
 pub async fn names(pool: &PgPool, versions: &Versions) -> Result<Names, QueryError> {
-    if let Some((key, _, names)) = lock().names.get(&versions.database) {
+    if let Some((key, names)) = lock().names.get(&versions.database) {
         if *key == versions.names {
             return Ok(names.clone());
         }
@@ -245,15 +239,7 @@ pub async fn names(pool: &PgPool, versions: &Versions) -> Result<Names, QueryErr
     let (relation, checkpoint, ids, display_names): Row =
         sqlx::query_as(SQL).bind(perfledger_projections::directory::NAME).fetch_one(pool).await?;
     let names: Names = Arc::new(ids.into_iter().zip(display_names).collect());
-    let mut cache = lock();
-    cache.filled += 1;
-    let filled = cache.filled;
-    cache.names.insert(versions.database.clone(), (NamesKey { relation, checkpoint }, filled, names.clone()));
-    if cache.names.len() > MAX_NAME_SETS {
-        if let Some(oldest) = cache.names.iter().min_by_key(|(_, (_, at, _))| *at).map(|(k, _)| k.clone()) {
-            cache.names.remove(&oldest);
-        }
-    }
+    lock().names.insert(versions.database.clone(), (NamesKey { relation, checkpoint }, names.clone()));
     Ok(names)
 }
 

@@ -17,8 +17,9 @@ use super::pages::PageError;
 use crate::period_query::{Period, PeriodKind};
 use crate::queries::number::to_f64;
 
-/// How many weeks the trend line shows.
-pub const TREND_WEEKS: u64 = 12;
+/// How many weeks the person page's trend chart shows (a leaderboard row's
+/// `trend` holds [`crate::queries::TREND_WEEKS`]).
+pub const TREND_CHART_WEEKS: u64 = 12;
 
 pub struct PersonHeader {
     pub name: String,
@@ -79,15 +80,17 @@ impl PeriodScores {
     }
 }
 
-/// Stored rows for a week; `compute_range` for any other range (D6).
-pub async fn period_scores(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<PeriodScores, PageError> {
+/// One person's scores and metric breakdown in `period` (the API's
+/// [`crate::queries::period_scores`] is everyone's composites): stored rows
+/// for a week; `compute_range` for any other range (D6).
+pub async fn person_period_scores(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<PeriodScores, PageError> {
     match period.kind {
-        PeriodKind::Week => week_scores(pool, person_id, period.start).await,
-        PeriodKind::Range => range_scores(pool, person_id, period).await,
+        PeriodKind::Week => person_week_scores(pool, person_id, period.start).await,
+        PeriodKind::Range => person_range_scores(pool, person_id, period).await,
     }
 }
 
-async fn week_scores(pool: &PgPool, person_id: Uuid, week: NaiveDate) -> Result<PeriodScores, PageError> {
+async fn person_week_scores(pool: &PgPool, person_id: Uuid, week: NaiveDate) -> Result<PeriodScores, PageError> {
     let composite: Option<f64> = sqlx::query_scalar(
         "SELECT composite_score::float8 FROM agent_performance_snapshots
           WHERE person_id = $1 AND score_period_start = $2",
@@ -132,7 +135,7 @@ fn stored_metrics(domain: Domain, json: &Value) -> Vec<MetricLine> {
         .collect()
 }
 
-async fn range_scores(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<PeriodScores, PageError> {
+async fn person_range_scores(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<PeriodScores, PageError> {
     let scores = perfledger_projections::scoring::compute_range(pool, period.start, period.end)
         .await
         .map_err(|e| PageError::from(crate::queries::QueryError::from(e)))?;
@@ -167,11 +170,11 @@ pub fn previous(period: &Period) -> Period {
     Period::new(period.start - days, period.start)
 }
 
-/// The stored weekly composites of the [`TREND_WEEKS`] weeks ending with the
+/// The stored weekly composites of the [`TREND_CHART_WEEKS`] weeks ending with the
 /// week of the period's last day, oldest first (`None`: no activity).
 pub async fn trend(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<Vec<Point>, sqlx::Error> {
     let last = week_start_of_day(period.last_day());
-    let first = last - Days::new(7 * (TREND_WEEKS - 1));
+    let first = last - Days::new(7 * (TREND_CHART_WEEKS - 1));
     let rows: Vec<(chrono::DateTime<chrono::Utc>, f64)> = sqlx::query_as(
         "SELECT score_period_start, composite_score::float8 FROM agent_performance_snapshots
           WHERE person_id = $1 AND score_period_start BETWEEN $2 AND $3",
@@ -182,7 +185,7 @@ pub async fn trend(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<Ve
     .fetch_all(pool)
     .await?;
     let by_week: BTreeMap<NaiveDate, f64> = rows.into_iter().map(|(start, v)| (start.date_naive(), v)).collect();
-    Ok((0..TREND_WEEKS)
+    Ok((0..TREND_CHART_WEEKS)
         .map(|i| {
             let week = first + Days::new(7 * i);
             Point { label: iso_week_label(week), value: by_week.get(&week).copied() }

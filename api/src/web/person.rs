@@ -147,7 +147,7 @@ async fn score_cards(
     period: &Period,
     scores: &PeriodScores,
 ) -> Result<ScoreCards, PageError> {
-    let previous = data::period_scores(&state.pool, person, &data::previous(period)).await?;
+    let previous = data::person_period_scores(&state.pool, person, &data::previous(period)).await?;
     let trend = data::trend(&state.pool, person, period).await?;
     let axes: Vec<&str> = Domain::ALL.iter().map(|d| domain_label(*d)).collect();
     let current: Vec<Option<f64>> = Domain::ALL.iter().map(|d| scores.domain_score(*d)).collect();
@@ -327,7 +327,7 @@ async fn person_page(
 ) -> Result<Response, PageError> {
     let (period, picker) = q.resolve()?;
     let header = data::person_header(&state.pool, person).await?;
-    let scores = data::period_scores(&state.pool, person, &period).await?;
+    let scores = data::person_period_scores(&state.pool, person, &period).await?;
     let cards = score_cards(state, person, &period, &scores).await?;
     let goals = goal_views(data::goals(&state.pool, person).await?, &scores, self_view);
     let review_base = if self_view { "/agent/my-performance/reviews" } else { "/admin/performance/reviews" };
@@ -425,7 +425,7 @@ pub async fn agent_scores(
     let result = async {
         let person = managed_person(&state, &user, &id).await?;
         let (period, _) = q.resolve()?;
-        let scores = data::period_scores(&state.pool, person, &period).await?;
+        let scores = data::person_period_scores(&state.pool, person, &period).await?;
         ok(&score_cards(&state, person, &period, &scores).await?)
     }
     .await;
@@ -447,7 +447,7 @@ pub async fn my_scores(State(state): State<AppState>, user: WebUser, Query(q): Q
     let result = async {
         let me = self_person(&state, &user).await?;
         let (period, _) = q.resolve()?;
-        let scores = data::period_scores(&state.pool, me, &period).await?;
+        let scores = data::person_period_scores(&state.pool, me, &period).await?;
         ok(&score_cards(&state, me, &period, &scores).await?)
     }
     .await;
