@@ -23,6 +23,7 @@
 pub mod csv;
 pub mod goals;
 pub mod page_cache;
+pub mod report_scope;
 pub mod reports;
 pub mod reviews;
 pub mod scores;

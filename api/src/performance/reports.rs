@@ -3,7 +3,10 @@
 //! to the events behind a score (D11). The numbers come from
 //! [`crate::queries`]; this module adds scope, resolved server-side on every
 //! request (D17: a query parameter never widens it), and turns every failure
-//! into problem+json ([`ApiProblem`]) naming the field and the reason.
+//! into problem+json ([`ApiProblem`]) naming the field and the reason. The
+//! leaderboards, the team summary and the peer comparison take the caller,
+//! their query parameters and the period through one extractor,
+//! [`ReportScope`] (issue 17).
 //!
 //! Scope decisions:
 //! - **Leaderboard** (JSON and CSV): admins see everyone; a manager
@@ -37,7 +40,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use futures::{stream, StreamExt};
 use perfledger_domain::period::{iso_week_label, parse_iso_week, week_start_of_day};
 use perfledger_domain::scoring::Domain;
@@ -45,9 +48,10 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::page_cache::{self, PageKey};
+use super::report_scope::{ReportParams, ReportQuery, ReportScope};
 use super::{csv, limit_param, query_params, shorten, uuid_param, uuid_path};
 use crate::auth::{grants_unavailable, Principal, TokenOnly};
-use crate::period_query::{FieldError, Period, PeriodKind, PeriodParams};
+use crate::period_query::{FieldError, PeriodKind};
 use crate::queries::score_cache::{self, DirectoryKey};
 use crate::queries::{
     self, EventRow, LeaderboardQuery, LeaderboardRow, LeaderboardSort, Page, PeerComparison, QueryError, SortOrder,
@@ -81,16 +85,6 @@ pub(crate) fn query_problem(e: QueryError) -> ApiProblem {
         QueryError::Database(e) => ApiProblem::database(&e),
         other => ApiProblem::internal_error("the query failed", &other),
     }
-}
-
-/// `period`/`from`/`to` (period_query, D6); `this_week` when none is given.
-fn period_param(params: &HashMap<String, String>) -> Result<Period, ApiProblem> {
-    let raw = PeriodParams {
-        period: params.get("period").cloned(),
-        from: params.get("from").cloned(),
-        to: params.get("to").cloned(),
-    };
-    Period::from_params(&raw, Utc::now().date_naive()).map_err(field_problem)
 }
 
 /// `offset`: an integer from 0 to `i64::MAX` (the spec's int64), 0 when absent.
@@ -168,42 +162,78 @@ async fn visibility(
     }
 }
 
-/// The leaderboard parameters of a request but the page, validated (400).
-struct LeaderboardParams {
-    period: Period,
+/// The leaderboard parameters of a request but the period and the page,
+/// validated (400) after the period: the CSV export's parameters.
+pub struct LeaderboardParams {
     team_id: Option<Uuid>,
     sort: LeaderboardSort,
     order: SortOrder,
 }
 
-fn leaderboard_params(params: &HashMap<String, String>) -> Result<LeaderboardParams, ApiProblem> {
-    let period = period_param(params)?;
-    let team_id = uuid_param(params, "team_id")?;
-    // Given, a parameter must be valid: an empty `sort=` or `order=` is
-    // refused, not read as "the default" (the spec's patterns say so).
-    let sort = match params.get("sort").map(|s| s.trim()) {
-        Some(text) => LeaderboardSort::from_str(text).map_err(field_problem)?,
-        None => LeaderboardSort::Composite,
-    };
-    let order = match params.get("order").map(|s| s.trim()) {
-        Some(text) => SortOrder::from_str(text).map_err(field_problem)?,
-        None => sort.default_order(),
-    };
-    Ok(LeaderboardParams { period, team_id, sort, order })
+impl ReportParams for LeaderboardParams {
+    const NAMES: &'static [&'static str] = &CSV_PARAMS;
+
+    fn parse(query: &mut ReportQuery) -> Result<Self, ApiProblem> {
+        query.period()?;
+        let params = query.params();
+        let team_id = uuid_param(params, "team_id")?;
+        // Given, a parameter must be valid: an empty `sort=` or `order=` is
+        // refused, not read as "the default" (the spec's patterns say so).
+        let sort = match params.get("sort").map(|s| s.trim()) {
+            Some(text) => LeaderboardSort::from_str(text).map_err(field_problem)?,
+            None => LeaderboardSort::Composite,
+        };
+        let order = match params.get("order").map(|s| s.trim()) {
+            Some(text) => SortOrder::from_str(text).map_err(field_problem)?,
+            None => sort.default_order(),
+        };
+        Ok(LeaderboardParams { team_id, sort, order })
+    }
 }
 
-/// The leaderboard query of a request: parameters validated first (400),
-/// then scope (403/404).
-async fn leaderboard_query(
-    pool: &PgPool,
-    principal: &Principal,
-    params: &HashMap<String, String>,
+/// The leaderboard page's parameters: `limit` and `offset` (checked first),
+/// then [`LeaderboardParams`].
+pub struct LeaderboardPageParams {
     limit: u32,
     offset: u64,
-) -> Result<LeaderboardQuery, ApiProblem> {
-    let LeaderboardParams { period, team_id, sort, order } = leaderboard_params(params)?;
-    let visible = leaderboard_visibility(pool, principal, team_id).await?;
-    Ok(LeaderboardQuery { period, team_id, visible, sort, order, limit, offset })
+    board: LeaderboardParams,
+}
+
+impl ReportParams for LeaderboardPageParams {
+    const NAMES: &'static [&'static str] = &LEADERBOARD_PARAMS;
+
+    fn parse(query: &mut ReportQuery) -> Result<Self, ApiProblem> {
+        let limit = page_limit(query.params(), LEADERBOARD_DEFAULT_LIMIT)?;
+        let offset = offset_param(query.params())?;
+        let board = LeaderboardParams::parse(query)?;
+        Ok(LeaderboardPageParams { limit, offset, board })
+    }
+}
+
+/// The team summary's `team_id` (required), checked before the period.
+pub struct TeamParams {
+    team: Uuid,
+}
+
+impl ReportParams for TeamParams {
+    const NAMES: &'static [&'static str] = &TEAM_PARAMS;
+
+    fn parse(query: &mut ReportQuery) -> Result<Self, ApiProblem> {
+        let team = uuid_param(query.params(), "team_id")?
+            .ok_or_else(|| ApiProblem::invalid_parameter("team_id", "is required"))?;
+        Ok(TeamParams { team })
+    }
+}
+
+/// The peer comparison takes the period only.
+pub struct PeerParams;
+
+impl ReportParams for PeerParams {
+    const NAMES: &'static [&'static str] = &PEER_PARAMS;
+
+    fn parse(_query: &mut ReportQuery) -> Result<Self, ApiProblem> {
+        Ok(PeerParams)
+    }
 }
 
 /// `GET /api/v1/performance/leaderboard?period=&from=&to=&team_id=&sort=&order=&limit=&offset=`
@@ -230,13 +260,10 @@ async fn leaderboard_query(
     ))]
 pub async fn leaderboard(
     State(state): State<AppState>,
-    TokenOnly(mut principal): TokenOnly,
-    uri: Uri,
+    report: ReportScope<LeaderboardPageParams, TokenOnly>,
 ) -> Result<Response, ApiProblem> {
-    let params = query_params(&uri, &LEADERBOARD_PARAMS)?;
-    let limit = page_limit(&params, LEADERBOARD_DEFAULT_LIMIT)?;
-    let offset = offset_param(&params)?;
-    let LeaderboardParams { period, team_id, sort, order } = leaderboard_params(&params)?;
+    let ReportScope { principal: TokenOnly(mut principal), period, params } = report;
+    let LeaderboardPageParams { limit, offset, board: LeaderboardParams { team_id, sort, order } } = params;
     // The hot route, so one round trip when nothing changed: the report keys
     // (score_cache::versions) with the directory state, under which the
     // caller's grants and managed people come from scope_cache; then the
@@ -329,11 +356,11 @@ fn next_offset(page: &Page<LeaderboardRow>) -> Option<u64> {
     ))]
 pub async fn leaderboard_csv(
     State(state): State<AppState>,
-    principal: Principal,
-    uri: Uri,
+    report: ReportScope<LeaderboardParams>,
 ) -> Result<Response, ApiProblem> {
-    let params = query_params(&uri, &CSV_PARAMS)?;
-    let query = leaderboard_query(&state.pool, &principal, &params, queries::MAX_LIMIT, 0).await?;
+    let ReportScope { principal, period, params: LeaderboardParams { team_id, sort, order } } = report;
+    let visible = leaderboard_visibility(&state.pool, &principal, team_id).await?;
+    let query = LeaderboardQuery { period, team_id, visible, sort, order, limit: queries::MAX_LIMIT, offset: 0 };
     let first = queries::leaderboard(&state.pool, &query).await.map_err(query_problem)?;
     let filename = format!("leaderboard-{}.csv", query.period.label());
 
@@ -387,13 +414,9 @@ pub async fn leaderboard_csv(
     ))]
 pub async fn team_summary(
     State(state): State<AppState>,
-    principal: Principal,
-    uri: Uri,
+    report: ReportScope<TeamParams>,
 ) -> Result<Json<TeamSummary>, ApiProblem> {
-    let params = query_params(&uri, &TEAM_PARAMS)?;
-    let team =
-        uuid_param(&params, "team_id")?.ok_or_else(|| ApiProblem::invalid_parameter("team_id", "is required"))?;
-    let period = period_param(&params)?;
+    let ReportScope { principal, period, params: TeamParams { team } } = report;
     let me = caller_person_id(&principal)?;
     let denied = || ApiProblem::forbidden(Some("team_id"), "you may not see this team");
     match reach(&principal) {
@@ -429,11 +452,9 @@ pub async fn team_summary(
     ))]
 pub async fn peer_comparison(
     State(state): State<AppState>,
-    principal: Principal,
-    uri: Uri,
+    report: ReportScope<PeerParams>,
 ) -> Result<Json<PeerComparison>, ApiProblem> {
-    let params = query_params(&uri, &PEER_PARAMS)?;
-    let period = period_param(&params)?;
+    let ReportScope { principal, period, params: PeerParams } = report;
     let me = effective_person_id(&state.pool, &principal, None, "person_id").await?;
     let comparison = queries::peer_comparison(&state.pool, me, &period).await.map_err(query_problem)?;
     Ok(Json(comparison))
@@ -546,7 +567,8 @@ mod tests {
             assert_eq!(offset_param(&params(&[("offset", bad)])).unwrap_err().status, 400, "{bad}");
         }
         for field in ["sort", "order"] {
-            let problem = leaderboard_params(&params(&[(field, "")])).err().expect("an empty value is refused");
+            let mut query = ReportQuery::new(params(&[(field, "")]));
+            let problem = LeaderboardParams::parse(&mut query).err().expect("an empty value is refused");
             assert_eq!(problem.field.as_deref(), Some(field));
         }
     }
