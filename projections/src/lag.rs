@@ -30,8 +30,11 @@ pub async fn lag(pool: &PgPool, projectors: &[&str]) -> Result<Vec<Lag>> {
     for name in projectors {
         let position = crate::runner::checkpoint(pool, name).await?;
         let oldest: Option<DateTime<Utc>> =
-            sqlx::query_scalar("SELECT recorded_at FROM events WHERE global_position = $1")
+            // Only up to the head read above: an event appended since is
+            // not counted as behind, so it must not age the lag either.
+            sqlx::query_scalar("SELECT recorded_at FROM events WHERE global_position = $1 AND global_position <= $2")
                 .bind(position + 1)
+                .bind(head)
                 .fetch_optional(pool)
                 .await?;
         let stall = stalls.iter().position(|s| s.component == *name).map(|i| stalls.swap_remove(i));
