@@ -202,17 +202,16 @@ fn unavailable(e: &dyn std::fmt::Display) -> Problem {
 /// the lagging projectors.
 #[utoipa::path(get, path = "/readyz", tag = "ops", operation_id = "readyz", responses(
     (status = 200, description = "Ready: the database answers and every projector is within the lag threshold", body = crate::openapi::Ready),
-    (status = 503, description = "Not ready: the database is unavailable, or projectors lag (the problem adds `log_head`, `max_lag` and `lagging`)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    (status = 503, description = "Not ready: the database is unavailable, or projectors lag or are stalled (the problem adds `log_head`, `max_lag`, `lagging` and `scoring_stall`)", body = crate::openapi::Problem, content_type = "application/problem+json"),
 ))]
 async fn ready(State(state): State<AppState>) -> Result<Response, Problem> {
     let max_lag = ready_max_lag();
     let head = perfledger_store::log::head(&state.pool).await.map_err(|e| unavailable(&e))?;
-    let lag = perfledger_projections::lag::lag(&state.pool, &perfledger_projections::worker::PROJECTORS)
-        .await
-        .map_err(|e| unavailable(&e))?;
+    let (lag, scoring_stall) =
+        perfledger_projections::lag::lag_and_scoring(&state.pool, &perfledger_projections::worker::PROJECTORS)
+            .await
+            .map_err(|e| unavailable(&e))?;
     let lagging: Vec<&Lag> = lag.iter().filter(|l| l.behind > max_lag || l.stall.is_some()).collect();
-    let stalls = perfledger_projections::stall::list(&state.pool).await.map_err(|e| unavailable(&e))?;
-    let scoring_stall = stalls.iter().find(|s| s.component == perfledger_projections::stall::SCORING);
     if lagging.is_empty() && scoring_stall.is_none() {
         let body = serde_json::json!({"status": "ready", "log_head": head, "max_lag": max_lag, "projectors": lag});
         return Ok(Json(body).into_response());
@@ -230,7 +229,7 @@ async fn ready(State(state): State<AppState>) -> Result<Response, Problem> {
             None => format!("projector '{}' is {} positions behind the head {}", l.projector, l.behind, l.head),
         })
         .collect();
-    if let Some(stall) = scoring_stall {
+    if let Some(stall) = &scoring_stall {
         let week = stall.week.map_or_else(|| "?".to_string(), |w| w.to_string());
         reasons.push(format!("scoring is stalled on the week of {week}: {}", stall.error));
     }
@@ -243,7 +242,7 @@ async fn ready(State(state): State<AppState>) -> Result<Response, Problem> {
     body["log_head"] = head.into();
     body["max_lag"] = max_lag.into();
     body["lagging"] = serde_json::to_value(&lagging).expect("lag always serializes");
-    body["stalls"] = serde_json::to_value(&stalls).expect("stalls always serialize");
+    body["scoring_stall"] = serde_json::to_value(&scoring_stall).expect("a stall always serializes");
     let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     Ok(response)
@@ -257,9 +256,10 @@ async fn ready(State(state): State<AppState>) -> Result<Response, Problem> {
 ))]
 async fn metrics(State(state): State<AppState>) -> Response {
     let handle = prometheus();
-    let lag = perfledger_projections::lag::lag(&state.pool, &perfledger_projections::worker::PROJECTORS).await;
+    let lag =
+        perfledger_projections::lag::lag_and_scoring(&state.pool, &perfledger_projections::worker::PROJECTORS).await;
     match lag {
-        Ok(lag) => {
+        Ok((lag, scoring)) => {
             metrics::gauge!(DATABASE_UP).set(1.0);
             let head = match lag.first() {
                 Some(first) => Ok(first.head),
@@ -275,15 +275,8 @@ async fn metrics(State(state): State<AppState>) -> Response {
                 let stalled = if l.stall.is_some() { 1.0 } else { 0.0 };
                 metrics::gauge!(PROJECTOR_STALLED, "projector" => l.projector.clone()).set(stalled);
             }
-            match perfledger_projections::stall::list(&state.pool).await {
-                Ok(stalls) => {
-                    let scoring = stalls.iter().any(|s| s.component == perfledger_projections::stall::SCORING);
-                    let value = if scoring { 1.0 } else { 0.0 };
-                    metrics::gauge!(PROJECTOR_STALLED, "projector" => perfledger_projections::stall::SCORING)
-                        .set(value);
-                }
-                Err(e) => tracing::warn!(error = %e, "reading stalls for /metrics failed"),
-            }
+            let value = if scoring.is_some() { 1.0 } else { 0.0 };
+            metrics::gauge!(PROJECTOR_STALLED, "projector" => perfledger_projections::stall::SCORING).set(value);
         }
         Err(e) => {
             tracing::warn!(error = %e, "reading projector lag for /metrics failed");

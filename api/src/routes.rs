@@ -112,11 +112,10 @@ async fn not_found(headers: axum::http::HeaderMap, uri: axum::http::Uri) -> axum
 async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, Problem> {
     let unavailable = |e: &dyn std::fmt::Display| Problem::database_unavailable(e);
     let head = perfledger_store::log::head(&state.pool).await.map_err(|e| unavailable(&e))?;
-    let lag = perfledger_projections::lag::lag(&state.pool, &perfledger_projections::worker::PROJECTORS)
-        .await
-        .map_err(|e| unavailable(&e))?;
-    let stalls = perfledger_projections::stall::list(&state.pool).await.map_err(|e| unavailable(&e))?;
-    let scoring = stalls.into_iter().find(|s| s.component == perfledger_projections::stall::SCORING);
+    let (lag, scoring) =
+        perfledger_projections::lag::lag_and_scoring(&state.pool, &perfledger_projections::worker::PROJECTORS)
+            .await
+            .map_err(|e| unavailable(&e))?;
     let tasks = perfledger_projections::supervise::tasks();
     // Alive either way (this answers); `stalled` or `degraded` says a
     // projector stopped at an event or a background task is restarting.

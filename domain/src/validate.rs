@@ -110,11 +110,14 @@ fn line(field: &str, value: &str, min: usize, max: usize) -> Result<(), Rejectio
     }
 }
 
+/// The control characters free text keeps: tab, line feed, carriage return.
+pub(crate) const FREE_TEXT_CONTROLS: &[char] = &['\t', '\n', '\r'];
+
 /// Free text (a summary, a reason): tab, line feed and carriage return are
 /// kept, any other control character is refused.
 fn free_text(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
     chars(field, value, 1, max)?;
-    match control_character(value, &['\t', '\n', '\r']) {
+    match control_character(value, FREE_TEXT_CONTROLS) {
         Some(reason) => Err(Rejection::new(format!("data.{field}"), reason)),
         None => Ok(()),
     }
@@ -486,8 +489,15 @@ impl Default for OccurredWindow {
     }
 }
 
+/// The first day of the default window, 2000-01-01: also the earliest day an
+/// organisation or settings change marks weeks from (`projections::dirty`).
+pub const DEFAULT_EARLIEST_DAY: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(day) => day,
+    None => panic!("2000-01-01 is a date"),
+};
+
 impl OccurredWindow {
-    /// 2000-01-01T00:00:00Z.
+    /// 2000-01-01T00:00:00Z: midnight of [`DEFAULT_EARLIEST_DAY`].
     pub const DEFAULT_EARLIEST: chrono::DateTime<chrono::Utc> = match chrono::DateTime::from_timestamp(946_684_800, 0) {
         Some(t) => t,
         None => panic!("2000-01-01 is a valid timestamp"),
@@ -531,5 +541,14 @@ impl OccurredWindow {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    #[test]
+    fn the_default_window_starts_at_midnight_of_its_first_day() {
+        let midnight = super::DEFAULT_EARLIEST_DAY.and_hms_opt(0, 0, 0).unwrap().and_utc();
+        assert_eq!(super::OccurredWindow::DEFAULT_EARLIEST, midnight);
     }
 }

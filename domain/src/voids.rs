@@ -74,11 +74,8 @@ impl VoidAggregate {
         if reason.chars().count() > MAX_SUMMARY_CHARS {
             return Err(Rejection::new("reason", format!("is longer than {MAX_SUMMARY_CHARS} characters")));
         }
-        if let Some(c) = reason.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
-            return Err(Rejection::new(
-                "reason",
-                format!("must not contain control characters (found U+{:04X})", c as u32),
-            ));
+        if let Some(problem) = crate::validate::control_character(reason, crate::validate::FREE_TEXT_CONTROLS) {
+            return Err(Rejection::new("reason", problem));
         }
         if self.voided {
             return Err(Rejection::new(

@@ -24,10 +24,7 @@ pub async fn mark_weeks(tx: &mut PgConnection, weeks: &[NaiveDate]) -> Result<()
 
 /// The earliest day an organisation or settings change marks from: the
 /// default start of the `occurred_at` window, 2000-01-01.
-pub const MARK_FLOOR: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
-    Some(day) => day,
-    None => panic!("2000-01-01 is a date"),
-};
+pub const MARK_FLOOR: NaiveDate = perfledger_domain::validate::DEFAULT_EARLIEST_DAY;
 
 /// Marks every week from the one starting on or containing `from` up to the
 /// current week: an organisation or settings change affects every later

@@ -24,6 +24,12 @@ pub struct Lag {
 
 /// The lag of every named projector.
 pub async fn lag(pool: &PgPool, projectors: &[&str]) -> Result<Vec<Lag>> {
+    Ok(lag_and_scoring(pool, projectors).await?.0)
+}
+
+/// [`lag`], and the scoring pass's stall if any, from one read of the
+/// stalls: what `/healthz`, `/readyz` and `/metrics` show.
+pub async fn lag_and_scoring(pool: &PgPool, projectors: &[&str]) -> Result<(Vec<Lag>, Option<crate::stall::Stall>)> {
     let head = perfledger_store::log::head(pool).await?;
     let mut stalls = crate::stall::list(pool).await?;
     let mut out = Vec::new();
@@ -49,5 +55,6 @@ pub async fn lag(pool: &PgPool, projectors: &[&str]) -> Result<Vec<Lag>> {
             stall,
         });
     }
-    Ok(out)
+    let scoring = stalls.into_iter().find(|s| s.component == crate::stall::SCORING);
+    Ok((out, scoring))
 }

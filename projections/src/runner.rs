@@ -39,13 +39,17 @@ pub enum ProjectionError {
 impl ProjectionError {
     /// A caught panic's payload as an error.
     pub fn from_panic(payload: Box<dyn std::any::Any + Send>) -> Self {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic without a message".to_string());
-        ProjectionError::Panic(message)
+        ProjectionError::Panic(panic_message(&*payload))
     }
+}
+
+/// The message a panic carried (`panic!` with a literal or a format).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
 pub type Result<T, E = ProjectionError> = std::result::Result<T, E>;
@@ -496,13 +500,16 @@ impl Runner {
             from = read_through;
         }
         // A stall recorded by an earlier process (or run) whose projector
-        // has since moved past its event is over.
-        sqlx::query(
-            "DELETE FROM projector_stalls s USING projector_checkpoints c
+        // has since moved past its event is over. Only a projector that read
+        // something can have moved.
+        if caught.events_read > 0 {
+            sqlx::query(
+                "DELETE FROM projector_stalls s USING projector_checkpoints c
              WHERE s.component = c.projector AND s.position IS NOT NULL AND c.position >= s.position",
-        )
-        .execute(&self.pool)
-        .await?;
+            )
+            .execute(&self.pool)
+            .await?;
+        }
         caught.stalled = self.stalled.len();
         Ok(caught)
     }

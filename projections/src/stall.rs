@@ -56,14 +56,14 @@ pub fn is_deterministic(error: &ProjectionError) -> bool {
 /// Records (or refreshes) the stall of a projector at `position`, naming
 /// the event there.
 pub async fn record_at_position(pool: &PgPool, component: &str, position: i64, error: &str) -> Result<()> {
+    // A payload that is not an object still stalls with its position.
     let named: Option<(Option<String>, String)> = sqlx::query_as(
-        "SELECT coalesce(event_id, payload->>'event_id'), event_type FROM events WHERE global_position = $1",
+        "SELECT coalesce(event_id, CASE WHEN json_typeof(payload) = 'object' THEN payload->>'event_id' END), event_type
+         FROM events WHERE global_position = $1",
     )
     .bind(position)
     .fetch_optional(pool)
-    .await
-    // A payload that is not even JSON still stalls with its position.
-    .or_else(|_| Ok::<_, sqlx::Error>(None))?;
+    .await?;
     let (event_id, event_type) = named.map_or((None, None), |(id, ty)| (id, Some(ty)));
     upsert(pool, component, Some(position), None, event_id, event_type, error).await
 }

@@ -69,11 +69,7 @@ pub fn tasks() -> Vec<TaskHealth> {
 /// The message of a panic caught by a join.
 fn panic_message(error: tokio::task::JoinError) -> String {
     match error.try_into_panic() {
-        Ok(payload) => payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .map_or_else(|| "panicked".to_string(), |m| format!("panicked: {m}")),
+        Ok(payload) => format!("panicked: {}", crate::runner::panic_message(&*payload)),
         Err(error) => error.to_string(),
     }
 }

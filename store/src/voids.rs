@@ -56,7 +56,7 @@ pub async fn void_event(pool: &PgPool, target: &VoidTarget, reason: &str, actor:
     let found: Option<(i64, Option<String>, String)> = match target {
         VoidTarget::Position(position) => {
             sqlx::query_as(
-                "SELECT global_position, coalesce(event_id, payload->>'event_id'), event_type
+                "SELECT global_position, coalesce(event_id, CASE WHEN json_typeof(payload) = 'object' THEN payload->>'event_id' END), event_type
                  FROM events WHERE global_position = $1",
             )
             .bind(position)

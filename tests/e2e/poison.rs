@@ -413,6 +413,27 @@ async fn the_cli_voids_by_position_and_refuses_a_second_void() {
     assert_eq!(second.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&second.stderr).contains("already voided"));
     assert_eq!(project(&app).await.stalled, 0);
+
+    // A payload that is not even an object stalls with its position and is
+    // voided by it.
+    let array = raw_insert(&app, "person", "y", "person.upserted", "[1, 2]").await;
+    assert!(project(&app).await.stalled > 0);
+    let stall: (i64, Option<String>) =
+        sqlx::query_as("SELECT position, event_id FROM projector_stalls WHERE component = 'directory'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(stall, (array, None));
+    let voided = perfledger_store::voids::void_event(
+        &app.db.pool,
+        &perfledger_store::voids::VoidTarget::Position(array),
+        "not an event at all",
+        "test",
+    )
+    .await
+    .unwrap();
+    assert_eq!((voided.position, voided.event_id), (array, None));
+    assert_eq!(project(&app).await.stalled, 0);
 }
 
 // ------------------------------------------------------------ one projector, one bad event
