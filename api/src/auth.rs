@@ -3,7 +3,7 @@
 //! A person's token carries `sub` = person_id and maybe `roles` and
 //! `permissions`; DotMac's own tokens carry only `sub`, so the grants
 //! projected from `person.permissions_set` (`directory_grants`) are merged in
-//! on every request. Scope (who may see whom) lives in `crate::scope`.
+//! on every request. Scope (who may see whom) lives in `crate::app::scope`.
 
 use std::collections::HashSet;
 
@@ -16,7 +16,6 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::problem::Problem;
-use crate::routes::AppState;
 
 /// Stable problem `type` of a refused or missing token.
 pub const UNAUTHORIZED_TYPE: &str = "https://perfledger.dev/problems/unauthorized";
@@ -99,7 +98,11 @@ impl Principal {
         } else {
             Err(Problem {
                 type_uri: FORBIDDEN_TYPE,
-                ..Problem::forbidden(format!("this token lacks the '{permission}' permission"))
+                ..Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "Forbidden",
+                    format!("this token lacks the '{permission}' permission"),
+                )
             })
         }
     }
@@ -130,12 +133,6 @@ impl Principal {
 /// (a state without one trusts the token's claims alone).
 #[derive(Clone)]
 pub struct GrantSource(pub Option<PgPool>);
-
-impl axum::extract::FromRef<AppState> for GrantSource {
-    fn from_ref(state: &AppState) -> GrantSource {
-        GrantSource(Some(state.pool.clone()))
-    }
-}
 
 /// Verifies tokens with exactly one configured algorithm: a token signed with
 /// another (including `none`) is refused, so keys cannot be confused.
@@ -305,19 +302,16 @@ impl Signer {
 }
 
 /// The answer when the caller's projected grants cannot be read.
-pub fn grants_unavailable(e: &sqlx::Error) -> Problem {
-    Problem {
-        type_uri: "https://perfledger.dev/problems/unavailable",
-        ..Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Service Unavailable",
-            crate::request_id::internal_failure("cannot load the caller's grants: the database is unavailable", e),
-        )
-    }
+pub fn grants_unavailable(e: &sqlx::Error) -> crate::error::AppError {
+    crate::error::AppError::new(
+        crate::error::ErrorKind::Unavailable,
+        None,
+        crate::request_id::internal_failure("cannot load the caller's grants: the database is unavailable", e),
+    )
 }
 
 /// A verified bearer token whose projected grants are **not** merged yet:
-/// for handlers that read them from [`crate::scope_cache`] in the round trip
+/// for handlers that read them from [`crate::app::scope_cache`] in the round trip
 /// they make anyway. Such a handler must call [`Principal::merge`] before
 /// any scope decision; every other handler takes [`Principal`].
 #[derive(Debug, Clone)]
@@ -366,7 +360,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let TokenOnly(mut principal) = TokenOnly::from_request_parts(parts, state).await?;
         if let GrantSource(Some(pool)) = <GrantSource as axum::extract::FromRef<S>>::from_ref(state) {
-            principal.merge_projected_grants(&pool).await.map_err(|e| grants_unavailable(&e))?;
+            principal.merge_projected_grants(&pool).await.map_err(|e| Problem::from(grants_unavailable(&e)))?;
         }
         Ok(principal)
     }

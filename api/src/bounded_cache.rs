@@ -1,4 +1,4 @@
-//! The map behind the in-process caches ([`crate::scope_cache`],
+//! The map behind the in-process caches ([`crate::app::scope_cache`],
 //! [`crate::queries::score_cache`], [`crate::performance::page_cache`]):
 //! bounded in entries and, optionally, in a weight per value (bytes); past a
 //! bound the entry written longest ago goes first. A read does not count

@@ -10,12 +10,12 @@ use serde_json::value::RawValue;
 
 use crate::auth::{Principal, INGEST};
 use crate::problem::Problem;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// Most envelopes one request may carry.
 pub const MAX_BATCH_ITEMS: usize = 10_000;
-/// Most bytes one request may carry: 10,000 envelopes with long summaries.
-pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// The largest ingest body, in bytes.
+pub const MAX_BODY_BYTES: usize = crate::limits::MAX_INGEST_BODY_BYTES;
 
 /// How the body is framed, from its Content-Type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +86,7 @@ pub const BUSY_RETRY_AFTER_SECONDS: u32 = 2;
 /// answer is 503 with `Retry-After`, never an unbounded buffer. A body that
 /// pauses longer than the header-read timeout between chunks is a 408.
 pub async fn read_body(
-    limits: &crate::server::ServerLimits,
+    limits: &crate::limits::ServerLimits,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(bytes::Bytes, Vec<tokio::sync::OwnedSemaphorePermit>), Problem> {
@@ -162,14 +162,14 @@ pub async fn read_body(
         A valid item is an `Envelope` (see the schema for every field's limits: ids, text, numbers, the `occurred_at` window).",
         content((Vec<serde_json::Value> = "application/json"), (String = "application/x-ndjson"))),
     responses(
-        (status = 200, description = "Valid items committed; invalid ones listed with their index and reason", body = crate::openapi::IngestReport),
-        (status = 400, description = "The body is not a batch of envelopes", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `ingest` permission", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "More than 10,000 envelopes or 32 MiB", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Content-Type is neither JSON nor NDJSON", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 408, description = "The body paused longer than the body-read timeout", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The store is unavailable, or too many request bodies are in flight (`Retry-After`); nothing was written", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Valid items committed; invalid ones listed with their index and reason", body = crate::schemas::IngestReport),
+        (status = 400, description = "The body is not a batch of envelopes", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `ingest` permission", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "More than 10,000 envelopes or 32 MiB", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Content-Type is neither JSON nor NDJSON", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body paused longer than the body-read timeout", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store is unavailable, or too many request bodies are in flight (`Retry-After`); nothing was written", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn post_events(
     State(state): State<AppState>,
@@ -182,9 +182,13 @@ pub async fn post_events(
     // Held until the batch is written: the body and what is parsed from it
     // stay in memory that long.
     let (bytes, _budget) = read_body(&state.limits, &headers, body).await?;
-    let items = tokio::task::spawn_blocking(move || parse_batch(framing, &bytes))
-        .await
-        .map_err(|e| Problem::internal_error("parsing the batch failed", &e))??;
+    let items = tokio::task::spawn_blocking(move || parse_batch(framing, &bytes)).await.map_err(|e| {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error",
+            crate::request_id::internal_failure("parsing the batch failed", &e),
+        )
+    })??;
     let report = state.ingestor.ingest(&items).await.map_err(|e| {
         Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -26,7 +26,7 @@ use perfledger_projections::lag::Lag;
 use perfledger_store::IngestReport;
 
 use crate::problem::Problem;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// The environment variable that sets the readiness threshold.
 pub const READY_MAX_LAG_ENV: &str = "PERFLEDGER_READY_MAX_LAG";
@@ -65,7 +65,7 @@ const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 /// The routes this module serves; merged into [`crate::router`].
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/readyz", get(ready)).route("/metrics", get(metrics))
+    Router::new().route("/healthz", get(health)).route("/readyz", get(ready)).route("/metrics", get(metrics))
 }
 
 /// The process-wide Prometheus recorder, installed on first call.
@@ -194,15 +194,15 @@ pub fn parse_max_lag(raw: Option<&str>) -> Result<i64, String> {
 }
 
 fn unavailable(e: &dyn std::fmt::Display) -> Problem {
-    Problem::database_unavailable(e)
+    Problem::from(crate::error::AppError::database(e))
 }
 
 /// Readiness: 200 when the database answers and every projector is at most
 /// [`ready_max_lag`] positions behind the head; else 503 problem+json naming
 /// the lagging projectors.
 #[utoipa::path(get, path = "/readyz", tag = "ops", operation_id = "readyz", responses(
-    (status = 200, description = "Ready: the database answers and every projector is within the lag threshold", body = crate::openapi::Ready),
-    (status = 503, description = "Not ready: the database is unavailable, or projectors lag or are stalled (the problem adds `log_head`, `max_lag`, `lagging` and `scoring_stall`)", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    (status = 200, description = "Ready: the database answers and every projector is within the lag threshold", body = crate::schemas::Ready),
+    (status = 503, description = "Not ready: the database is unavailable, or projectors lag or are stalled (the problem adds `log_head`, `max_lag`, `lagging` and `scoring_stall`)", body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 async fn ready(State(state): State<AppState>) -> Result<Response, Problem> {
     let max_lag = ready_max_lag();
@@ -321,6 +321,39 @@ async fn refresh_review_counters(pool: &sqlx::PgPool) -> Result<(), sqlx::Error>
         metrics::counter!(REVIEW_TOKENS, "model" => model, "direction" => "out").absolute(tokens_out);
     }
     Ok(())
+}
+
+/// Liveness and readiness: answers only when the database does. Also the
+/// projectors' lag (D3): positions behind the head and the age of the oldest
+/// event not yet projected.
+#[utoipa::path(get, path = "/healthz", tag = "ops", operation_id = "healthz", responses(
+    (status = 200, description = "The database answers; the projectors' lag", body = crate::schemas::Health),
+    (status = 503, description = "The database is unavailable", body = crate::problem::Problem, content_type = "application/problem+json"),
+))]
+pub async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, Problem> {
+    let unavailable = |e: &dyn std::fmt::Display| Problem::from(crate::error::AppError::database(e));
+    let head = perfledger_store::log::head(&state.pool).await.map_err(|e| unavailable(&e))?;
+    let (lag, scoring) =
+        perfledger_projections::lag::lag_and_scoring(&state.pool, &perfledger_projections::worker::PROJECTORS)
+            .await
+            .map_err(|e| unavailable(&e))?;
+    let tasks = perfledger_projections::supervise::tasks();
+    // Alive either way (this answers); `stalled` or `degraded` says a
+    // projector stopped at an event or a background task is restarting.
+    let status = if lag.iter().any(|l| l.stall.is_some()) || scoring.is_some() {
+        "stalled"
+    } else if tasks.iter().any(|t| t.state == perfledger_projections::supervise::TaskState::Restarting) {
+        "degraded"
+    } else {
+        "ok"
+    };
+    Ok(Json(serde_json::json!({
+        "status": status,
+        "log_head": head,
+        "projectors": lag,
+        "scoring": {"state": if scoring.is_some() { "stalled" } else { "running" }, "stall": scoring},
+        "tasks": tasks,
+    })))
 }
 
 #[cfg(test)]

@@ -14,42 +14,14 @@
 //!   [`PeriodKind::Range`], computed on read with `compute_range` (D6).
 //! - Every error names the field (`period`, `from`, `to`) and the reason.
 
-use std::fmt;
-
 use chrono::{Datelike, Days, Months, NaiveDate};
 use perfledger_domain::period::{iso_week_label, parse_iso_week, week_start_of_day};
 use serde::{Deserialize, Serialize};
 
-use crate::problem::Problem;
+use crate::error::AppError;
 
 /// The longest `from`/`to` range, in days (both ends included).
 pub const MAX_RANGE_DAYS: i64 = 366;
-
-/// A query parameter that was wrong, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: &'static str,
-    pub reason: String,
-}
-
-impl FieldError {
-    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
-        FieldError { field, reason: reason.into() }
-    }
-
-    /// A 400 problem whose detail is `field: reason`.
-    pub fn to_problem(&self) -> Problem {
-        Problem::bad_request(self.to_string())
-    }
-}
-
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.reason)
-    }
-}
-
-impl std::error::Error for FieldError {}
 
 /// Whether a period is one stored ISO week or a range computed on read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -113,12 +85,12 @@ impl Period {
     }
 
     /// The period of `params`, `this_week` when none is given.
-    pub fn from_params(params: &PeriodParams, today: NaiveDate) -> Result<Period, FieldError> {
+    pub fn from_params(params: &PeriodParams, today: NaiveDate) -> Result<Period, AppError> {
         Ok(Self::parse_optional(params, today)?.unwrap_or_else(|| Period::week(today)))
     }
 
     /// The period of `params`, `None` when no parameter is given.
-    pub fn parse_optional(params: &PeriodParams, today: NaiveDate) -> Result<Option<Period>, FieldError> {
+    pub fn parse_optional(params: &PeriodParams, today: NaiveDate) -> Result<Option<Period>, AppError> {
         parse_period(params.period.as_deref(), params.from.as_deref(), params.to.as_deref(), today)
     }
 }
@@ -129,24 +101,24 @@ pub fn parse_period(
     from: Option<&str>,
     to: Option<&str>,
     today: NaiveDate,
-) -> Result<Option<Period>, FieldError> {
+) -> Result<Option<Period>, AppError> {
     match (period, from, to) {
         (None, None, None) => Ok(None),
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            Err(FieldError::new("period", "give either period or from/to, not both"))
+            Err(AppError::invalid_parameter("period", "give either period or from/to, not both"))
         }
         (Some(name), None, None) => named_period(name.trim(), today).map(Some),
-        (None, Some(_), None) => Err(FieldError::new("to", "is required with from")),
-        (None, None, Some(_)) => Err(FieldError::new("from", "is required with to")),
+        (None, Some(_), None) => Err(AppError::invalid_parameter("to", "is required with from")),
+        (None, None, Some(_)) => Err(AppError::invalid_parameter("from", "is required with to")),
         (None, Some(from), Some(to)) => {
             let from_day = date("from", from)?;
             let to_day = date("to", to)?;
             if from_day > to_day {
-                return Err(FieldError::new("from", format!("{from_day} is after to ({to_day})")));
+                return Err(AppError::invalid_parameter("from", format!("{from_day} is after to ({to_day})")));
             }
             let days = (to_day - from_day).num_days() + 1;
             if days > MAX_RANGE_DAYS {
-                return Err(FieldError::new(
+                return Err(AppError::invalid_parameter(
                     "to",
                     format!("the range {from_day}..{to_day} spans {days} days; at most {MAX_RANGE_DAYS} are allowed"),
                 ));
@@ -156,7 +128,7 @@ pub fn parse_period(
     }
 }
 
-fn named_period(name: &str, today: NaiveDate) -> Result<Period, FieldError> {
+fn named_period(name: &str, today: NaiveDate) -> Result<Period, AppError> {
     let this_monday = week_start_of_day(today);
     match name {
         "this_week" => Ok(Period::week(this_monday)),
@@ -167,9 +139,9 @@ fn named_period(name: &str, today: NaiveDate) -> Result<Period, FieldError> {
             Ok(Period::new(first_of_last, first_of_this))
         }
         other if other.contains("-W") => {
-            parse_iso_week(other).map(Period::week).map_err(|reason| FieldError::new("period", reason))
+            parse_iso_week(other).map(Period::week).map_err(|reason| AppError::invalid_parameter("period", reason))
         }
-        other => Err(FieldError::new(
+        other => Err(AppError::invalid_parameter(
             "period",
             format!(
                 "'{other}' is not a period; expected this_week, last_week, last_month or an ISO week like 2026-W20"
@@ -179,9 +151,10 @@ fn named_period(name: &str, today: NaiveDate) -> Result<Period, FieldError> {
 }
 
 /// A strict `YYYY-MM-DD` date.
-fn date(field: &'static str, text: &str) -> Result<NaiveDate, FieldError> {
+fn date(field: &'static str, text: &str) -> Result<NaiveDate, AppError> {
     let text = text.trim();
-    let bad = || FieldError::new(field, format!("'{text}' is not a date; expected YYYY-MM-DD, e.g. 2026-11-30"));
+    let bad =
+        || AppError::invalid_parameter(field, format!("'{text}' is not a date; expected YYYY-MM-DD, e.g. 2026-11-30"));
     if text.len() != 10 || text.as_bytes()[4] != b'-' || text.as_bytes()[7] != b'-' {
         return Err(bad());
     }
@@ -199,7 +172,7 @@ mod tests {
     /// A Thursday.
     const TODAY: &str = "2026-11-26";
 
-    fn parse(period: Option<&str>, from: Option<&str>, to: Option<&str>) -> Result<Option<Period>, FieldError> {
+    fn parse(period: Option<&str>, from: Option<&str>, to: Option<&str>) -> Result<Option<Period>, AppError> {
         parse_period(period, from, to, d(TODAY))
     }
 
@@ -207,7 +180,7 @@ mod tests {
         parse(period, from, to).unwrap().unwrap()
     }
 
-    fn err(period: Option<&str>, from: Option<&str>, to: Option<&str>) -> FieldError {
+    fn err(period: Option<&str>, from: Option<&str>, to: Option<&str>) -> AppError {
         parse(period, from, to).unwrap_err()
     }
 
@@ -306,11 +279,11 @@ mod tests {
         ];
         for (period, from, to, field, reason) in cases {
             let e = err(*period, *from, *to);
-            assert_eq!(e.field, *field, "{period:?} {from:?} {to:?}: {e}");
+            assert_eq!(e.field.as_deref(), Some(*field), "{period:?} {from:?} {to:?}: {e}");
             assert!(e.reason.contains(reason), "{period:?} {from:?} {to:?}: {e:?} should contain {reason:?}");
             assert!(e.to_string().starts_with(&format!("{field}: ")), "{e}");
-            assert_eq!(e.to_problem().status, 400);
-            assert!(e.to_problem().detail.contains(reason));
+            assert_eq!(e.status().as_u16(), 400);
+            assert!(e.detail().contains(reason));
         }
     }
 }

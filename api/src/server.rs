@@ -3,10 +3,10 @@
 //!
 //! - **Header-read timeout** (slowloris): hyper's HTTP/1 connection with a
 //!   tokio timer closes a connection whose request head has not arrived
-//!   within [`ServerOptions::header_read_timeout`].
+//!   within [`crate::limits::ServerOptions::header_read_timeout`].
 //! - **Request timeout**: [`request_timeout`], a middleware in the router,
 //!   answers 503 problem+json when a handler (reading the body included) has
-//!   not produced its answer within [`ServerOptions::request_timeout`].
+//!   not produced its answer within [`crate::limits::ServerOptions::request_timeout`].
 //! - **Body-read timeout**: the request timeout bounds every body read; the
 //!   ingest route, the one that takes big bodies, also closes a body that
 //!   pauses longer than the header-read timeout between two chunks
@@ -15,7 +15,6 @@
 //! HTTP/1.1 only (as before: axum's default features have no HTTP/2).
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -26,56 +25,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use crate::problem::Problem;
-
-/// Limits of one server (flags of `perfledger serve`).
-#[derive(Debug, Clone)]
-pub struct ServerOptions {
-    /// Mark the session cookie `Secure` (the public URL is https).
-    pub secure_cookies: bool,
-    /// Longest a request may take until its answer starts.
-    pub request_timeout: Duration,
-    /// Longest a client may take to send a request head; also the longest
-    /// pause inside an ingest body.
-    pub header_read_timeout: Duration,
-    /// Request-body bytes in flight across concurrent ingest requests.
-    pub ingest_max_inflight_bytes: u32,
-}
-
-impl Default for ServerOptions {
-    fn default() -> Self {
-        ServerOptions {
-            secure_cookies: false,
-            request_timeout: Duration::from_secs(60),
-            header_read_timeout: Duration::from_secs(30),
-            ingest_max_inflight_bytes: 4 * crate::ingest::MAX_BODY_BYTES as u32,
-        }
-    }
-}
-
-/// The options and the shared budgets they size, part of `AppState`.
-#[derive(Debug, Clone)]
-pub struct ServerLimits {
-    pub options: ServerOptions,
-    /// One permit per ingest body byte in flight.
-    pub ingest_budget: Arc<Semaphore>,
-}
-
-impl ServerLimits {
-    pub fn new(options: ServerOptions) -> Self {
-        let ingest_budget = Arc::new(Semaphore::new(options.ingest_max_inflight_bytes as usize));
-        ServerLimits { options, ingest_budget }
-    }
-}
-
-impl Default for ServerLimits {
-    fn default() -> Self {
-        ServerLimits::new(ServerOptions::default())
-    }
-}
 
 /// The request-timeout middleware (module docs).
 pub async fn request_timeout(limit: Duration, request: Request, next: Next) -> Response {

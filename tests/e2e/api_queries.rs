@@ -23,10 +23,11 @@ use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use perfledger_api::error::ErrorKind;
 use perfledger_api::period_query::{parse_period, Period, PeriodKind};
 use perfledger_api::queries::{
     drilldown, leaderboard, peer_comparison, team_summary, LeaderboardQuery, LeaderboardRow, LeaderboardSort,
-    PeerComparison, QueryError, SortOrder, SuppressionReason, Visibility,
+    PeerComparison, SortOrder, SuppressionReason, Visibility,
 };
 use perfledger_domain::parse_envelope;
 use perfledger_domain::scoring::Domain;
@@ -284,7 +285,7 @@ async fn leaderboard_sorts_paginates_and_filters_a_stored_week() {
     // A limit out of 1–500 names the field.
     for limit in [0, 501] {
         match leaderboard(pool, &LeaderboardQuery { limit, ..query(w45) }).await {
-            Err(QueryError::Invalid(e)) => assert_eq!(e.field, "limit"),
+            Err(e) if e.kind == ErrorKind::InvalidParameter => assert_eq!(e.field.as_deref(), Some("limit")),
             other => panic!("limit {limit}: {other:?}"),
         }
     }
@@ -455,11 +456,11 @@ async fn drilldown_lists_exactly_the_credited_events() {
     assert!(drilldown(pool, id(A5), w45, Domain::Support, 10, 0).await.unwrap().is_none());
     assert!(drilldown(pool, id(A2), w45, Domain::Sales, 10, 0).await.unwrap().is_none());
     match drilldown(pool, id(A2), day("2026-11-03"), Domain::Support, 10, 0).await {
-        Err(QueryError::Invalid(e)) => assert_eq!(e.field, "week"),
+        Err(e) if e.kind == ErrorKind::InvalidParameter => assert_eq!(e.field.as_deref(), Some("week")),
         other => panic!("{other:?}"),
     }
     match drilldown(pool, id(A2), w45, Domain::Support, 501, 0).await {
-        Err(QueryError::Invalid(e)) => assert_eq!(e.field, "limit"),
+        Err(e) if e.kind == ErrorKind::InvalidParameter => assert_eq!(e.field.as_deref(), Some("limit")),
         other => panic!("{other:?}"),
     }
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/performance/*` (seed "API Routes"): scores, goals and reviews of
 //! one person, whose id every handler resolves server-side through
-//! [`crate::scope::effective_person_id`] (D17). Errors are problem+json
-//! ([`ApiProblem`]) naming the field and the reason.
+//! [`crate::app::scope::effective_person_id`] (D17). Errors are problem+json
+//! ([`AppError`]) naming the field and the reason.
 //!
 //! | Route | Answer |
 //! |---|---|
@@ -38,9 +38,9 @@ use axum::Router;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::error::AppError;
 use crate::queries;
-use crate::routes::AppState;
-use crate::scope::ApiProblem;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -60,20 +60,20 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The query string as a map; unknown and repeated parameters are refused.
-pub(crate) fn query_params(uri: &Uri, allowed: &[&str]) -> Result<HashMap<String, String>, ApiProblem> {
+pub(crate) fn query_params(uri: &Uri, allowed: &[&str]) -> Result<HashMap<String, String>, AppError> {
     let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri)
-        .map_err(|e| ApiProblem::invalid_parameter("query", format!("is not a valid query string: {e}")))?;
+        .map_err(|e| AppError::invalid_parameter("query", format!("is not a valid query string: {e}")))?;
     let mut params = HashMap::new();
     for (key, value) in pairs {
         if !allowed.contains(&key.as_str()) {
             let expected = allowed.join(", ");
-            return Err(ApiProblem::invalid_parameter(
+            return Err(AppError::invalid_parameter(
                 &key,
                 format!("is not a parameter of this endpoint; expected one of: {expected}"),
             ));
         }
         if params.insert(key.clone(), value).is_some() {
-            return Err(ApiProblem::invalid_parameter(&key, "is given more than once"));
+            return Err(AppError::invalid_parameter(&key, "is given more than once"));
         }
     }
     Ok(params)
@@ -82,52 +82,50 @@ pub(crate) fn query_params(uri: &Uri, allowed: &[&str]) -> Result<HashMap<String
 /// An optional UUID parameter. Given, it must be a UUID: an empty value is
 /// refused like any other non-UUID (the spec says `format: uuid`), so
 /// `?team_id=` never silently widens a report to "all teams".
-pub(crate) fn uuid_param(params: &HashMap<String, String>, field: &str) -> Result<Option<Uuid>, ApiProblem> {
+pub(crate) fn uuid_param(params: &HashMap<String, String>, field: &str) -> Result<Option<Uuid>, AppError> {
     match params.get(field).map(|v| v.trim()) {
         None => Ok(None),
-        Some("") => Err(ApiProblem::invalid_parameter(
-            field,
-            "is empty; give a UUID, or leave the parameter out for the default",
-        )),
+        Some("") => {
+            Err(AppError::invalid_parameter(field, "is empty; give a UUID, or leave the parameter out for the default"))
+        }
         Some(text) => Uuid::parse_str(text)
             .map(Some)
-            .map_err(|_| ApiProblem::invalid_parameter(field, format!("'{}' is not a UUID", shorten(text)))),
+            .map_err(|_| AppError::invalid_parameter(field, format!("'{}' is not a UUID", shorten(text)))),
     }
 }
 
 /// `limit`: an integer from 1 to [`queries::MAX_LIMIT`], or `default` when absent.
-pub(crate) fn limit_param(params: &HashMap<String, String>, default: i64) -> Result<i64, ApiProblem> {
+pub(crate) fn limit_param(params: &HashMap<String, String>, default: i64) -> Result<i64, AppError> {
     let Some(text) = params.get("limit") else { return Ok(default) };
     let reason = || format!("'{}' is not an integer from 1 to {}", shorten(text), queries::MAX_LIMIT);
-    let limit: i64 = text.trim().parse().map_err(|_| ApiProblem::invalid_parameter("limit", reason()))?;
+    let limit: i64 = text.trim().parse().map_err(|_| AppError::invalid_parameter("limit", reason()))?;
     if !(1..=i64::from(queries::MAX_LIMIT)).contains(&limit) {
-        return Err(ApiProblem::invalid_parameter("limit", reason()));
+        return Err(AppError::invalid_parameter("limit", reason()));
     }
     Ok(limit)
 }
 
 /// A path segment that must be a UUID.
-pub(crate) fn uuid_path(text: &str, field: &str) -> Result<Uuid, ApiProblem> {
-    Uuid::parse_str(text)
-        .map_err(|_| ApiProblem::invalid_parameter(field, format!("'{}' is not a UUID", shorten(text))))
+pub(crate) fn uuid_path(text: &str, field: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(text).map_err(|_| AppError::invalid_parameter(field, format!("'{}' is not a UUID", shorten(text))))
 }
 
 /// A request body that must be a JSON object (an empty body is `{}`).
-pub(crate) fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiProblem> {
+pub(crate) fn json_object(body: &[u8]) -> Result<Map<String, Value>, AppError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiProblem::invalid_body("body", "must be a JSON object")),
-        Err(e) => Err(ApiProblem::invalid_body("body", format!("is not JSON: {e}"))),
+        Ok(_) => Err(AppError::invalid_body("body", "must be a JSON object")),
+        Err(e) => Err(AppError::invalid_body("body", format!("is not JSON: {e}"))),
     }
 }
 
 /// Refuses fields outside `allowed`.
-pub(crate) fn only_fields(map: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiProblem> {
+pub(crate) fn only_fields(map: &Map<String, Value>, allowed: &[&str]) -> Result<(), AppError> {
     match map.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(key) => Err(ApiProblem::invalid_body(
+        Some(key) => Err(AppError::invalid_body(
             key,
             format!("is not a field of this request; expected one of: {}", allowed.join(", ")),
         )),
@@ -160,7 +158,7 @@ mod tests {
         assert_eq!(uuid_param(&params(&[("team_id", &id.to_string())]), "team_id").unwrap(), Some(id));
         for bad in ["", "  ", "x"] {
             let problem = uuid_param(&params(&[("team_id", bad)]), "team_id").unwrap_err();
-            assert_eq!((problem.status, problem.field.as_deref()), (400, Some("team_id")), "{bad:?}");
+            assert_eq!((problem.status().as_u16(), problem.field.as_deref()), (400, Some("team_id")), "{bad:?}");
         }
     }
 }

@@ -20,11 +20,10 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
 use super::query_params;
-use super::reports::field_problem;
 use crate::auth::Principal;
+use crate::error::AppError;
 use crate::period_query::{Period, PeriodParams};
-use crate::routes::AppState;
-use crate::scope::ApiProblem;
+use crate::state::AppState;
 
 /// The parameters of one report besides the period.
 pub trait ReportParams: Sized {
@@ -33,7 +32,7 @@ pub trait ReportParams: Sized {
 
     /// Reads the report's own parameters, in the order its 400s name them;
     /// [`ReportQuery::period`] reads the period at that point.
-    fn parse(query: &mut ReportQuery) -> Result<Self, ApiProblem>;
+    fn parse(query: &mut ReportQuery) -> Result<Self, AppError>;
 }
 
 /// A report's query string, read once, and its period once it has been read.
@@ -54,7 +53,7 @@ impl ReportQuery {
 
     /// `period`/`from`/`to` (period_query, D6); `this_week` when none is
     /// given. Read once; a bad one is a 400 naming it.
-    pub fn period(&mut self) -> Result<Period, ApiProblem> {
+    pub fn period(&mut self) -> Result<Period, AppError> {
         if let Some(period) = self.period {
             return Ok(period);
         }
@@ -63,7 +62,7 @@ impl ReportQuery {
             from: self.params.get("from").cloned(),
             to: self.params.get("to").cloned(),
         };
-        let period = Period::from_params(&raw, Utc::now().date_naive()).map_err(field_problem)?;
+        let period = Period::from_params(&raw, Utc::now().date_naive())?;
         self.period = Some(period);
         Ok(period)
     }
@@ -94,7 +93,7 @@ where
 }
 
 /// The query string of `uri` as `P` and the period (module docs).
-fn read_params<P: ReportParams>(uri: &axum::http::Uri) -> Result<(Period, P), ApiProblem> {
+fn read_params<P: ReportParams>(uri: &axum::http::Uri) -> Result<(Period, P), AppError> {
     let mut query = ReportQuery::new(query_params(uri, P::NAMES)?);
     let params = P::parse(&mut query)?;
     let period = query.period()?;
@@ -109,7 +108,7 @@ mod tests {
 
     impl ReportParams for Team {
         const NAMES: &'static [&'static str] = &["team_id", "period", "from", "to"];
-        fn parse(query: &mut ReportQuery) -> Result<Self, ApiProblem> {
+        fn parse(query: &mut ReportQuery) -> Result<Self, AppError> {
             Ok(Team(query.params().get("team_id").cloned()))
         }
     }
@@ -118,9 +117,9 @@ mod tests {
 
     impl ReportParams for PeriodFirst {
         const NAMES: &'static [&'static str] = &["period", "limit"];
-        fn parse(query: &mut ReportQuery) -> Result<Self, ApiProblem> {
+        fn parse(query: &mut ReportQuery) -> Result<Self, AppError> {
             query.period()?;
-            Err(ApiProblem::invalid_parameter("limit", "checked after the period"))
+            Err(AppError::invalid_parameter("limit", "checked after the period"))
         }
     }
 
@@ -133,7 +132,7 @@ mod tests {
         let (period, Team(team)) = read_params::<Team>(&uri("/r?team_id=t&period=2026-W20")).unwrap();
         assert_eq!((period.label(), team.as_deref()), ("2026-W20".to_string(), Some("t")));
         let problem = read_params::<Team>(&uri("/r?period=2026-W54")).err().unwrap();
-        assert_eq!((problem.status, problem.field.as_deref()), (400, Some("period")));
+        assert_eq!((problem.status().as_u16(), problem.field.as_deref()), (400, Some("period")));
         let problem = read_params::<PeriodFirst>(&uri("/r?period=nope")).err().unwrap();
         assert_eq!(problem.field.as_deref(), Some("period"));
         let problem = read_params::<PeriodFirst>(&uri("/r")).err().unwrap();

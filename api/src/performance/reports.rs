@@ -3,7 +3,7 @@
 //! to the events behind a score (D11). The numbers come from
 //! [`crate::queries`]; this module adds scope, resolved server-side on every
 //! request (D17: a query parameter never widens it), and turns every failure
-//! into problem+json ([`ApiProblem`]) naming the field and the reason. The
+//! into problem+json ([`AppError`]) naming the field and the reason. The
 //! leaderboards, the team summary and the peer comparison take the caller,
 //! their query parameters and the period through one extractor,
 //! [`ReportScope`] (issue 17).
@@ -11,7 +11,7 @@
 //! Scope decisions:
 //! - **Leaderboard** (JSON and CSV): admins see everyone; a manager
 //!   (`reports:operations`, or `reports`, *and* at least one managed active
-//!   team, see [`crate::scope::managed_person_ids`]) sees only the people it
+//!   team, see [`crate::app::scope::managed_person_ids`]) sees only the people it
 //!   manages. `team_id` filters on the scoring team of the period (D8) and
 //!   only narrows: a manager naming a team it does not manage (inactive,
 //!   someone else's, or unknown) gets 403; an admin naming an unknown team
@@ -21,7 +21,7 @@
 //!   of the *active* team with `reports:operations`/`reports`; else 403, the
 //!   same for unknown teams so team ids cannot be probed.
 //! - **Peer comparison**: the caller only (self-service, as
-//!   [`crate::scope::may_serve_self`] defines it); there is no `person_id`.
+//!   [`crate::app::scope::may_serve_self`] defines it); there is no `person_id`.
 //! - **Drilldown**: who may see the person's scores (self, managed, admin,
 //!   via [`effective_person_id`]); no such score row → 404 for them.
 //!
@@ -33,33 +33,29 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::NaiveDate;
 use futures::{stream, StreamExt};
-use perfledger_domain::period::{iso_week_label, parse_iso_week, week_start_of_day};
 use perfledger_domain::scoring::Domain;
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::page_cache::{self, PageKey};
 use super::report_scope::{ReportParams, ReportQuery, ReportScope};
 use super::{csv, limit_param, query_params, shorten, uuid_param, uuid_path};
+use crate::app::{reports, scope_cache};
 use crate::auth::{grants_unavailable, Principal, TokenOnly};
-use crate::period_query::{FieldError, PeriodKind};
-use crate::queries::score_cache::{self, DirectoryKey};
+use crate::error::AppError;
+use crate::ids::{PersonId, TeamId};
+use crate::period_query::PeriodKind;
+use crate::queries::score_cache::{self};
 use crate::queries::{
-    self, EventRow, LeaderboardQuery, LeaderboardRow, LeaderboardSort, Page, PeerComparison, QueryError, SortOrder,
-    TeamSummary, Visibility,
+    self, EventRow, LeaderboardQuery, LeaderboardRow, LeaderboardSort, Page, PeerComparison, SortOrder, TeamSummary,
 };
-use crate::routes::AppState;
-use crate::scope::{caller_person_id, effective_person_id, managed_person_ids, reach, ApiProblem, Reach};
-use crate::scope_cache;
+use crate::state::AppState;
 
 /// Leaderboard rows per page when `limit` is absent.
 pub const LEADERBOARD_DEFAULT_LIMIT: i64 = 50;
@@ -72,94 +68,18 @@ const TEAM_PARAMS: [&str; 4] = ["team_id", "period", "from", "to"];
 const PEER_PARAMS: [&str; 3] = ["period", "from", "to"];
 const DRILLDOWN_PARAMS: [&str; 2] = ["limit", "offset"];
 
-/// A bad parameter as a 400 naming it.
-pub(crate) fn field_problem(e: FieldError) -> ApiProblem {
-    ApiProblem::invalid_parameter(e.field, e.reason)
-}
-
-/// A failed query: a 400 for a parameter, a 503 for the database, a 500
-/// without internals otherwise (logged).
-pub(crate) fn query_problem(e: QueryError) -> ApiProblem {
-    match e {
-        QueryError::Invalid(e) => field_problem(e),
-        QueryError::Database(e) => ApiProblem::database(&e),
-        other => ApiProblem::internal_error("the query failed", &other),
-    }
-}
-
 /// `offset`: an integer from 0 to `i64::MAX` (the spec's int64), 0 when absent.
-fn offset_param(params: &HashMap<String, String>) -> Result<u64, ApiProblem> {
+fn offset_param(params: &HashMap<String, String>) -> Result<u64, AppError> {
     let Some(text) = params.get("offset") else { return Ok(0) };
     text.trim().parse::<i64>().ok().and_then(|n| u64::try_from(n).ok()).ok_or_else(|| {
-        ApiProblem::invalid_parameter("offset", format!("'{}' is not an integer from 0 to {}", shorten(text), i64::MAX))
+        AppError::invalid_parameter("offset", format!("'{}' is not an integer from 0 to {}", shorten(text), i64::MAX))
     })
 }
 
 /// `limit` as [`super::limit_param`] checks it (1–500).
-fn page_limit(params: &HashMap<String, String>, default: i64) -> Result<u32, ApiProblem> {
+fn page_limit(params: &HashMap<String, String>, default: i64) -> Result<u32, AppError> {
     let limit = limit_param(params, default)?;
-    u32::try_from(limit).map_err(|_| ApiProblem::invalid_parameter("limit", "is out of range"))
-}
-
-/// Does `team` exist at all (active or not)?
-pub(crate) async fn team_exists(pool: &PgPool, team: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM directory_teams WHERE team_id = $1)")
-        .bind(team)
-        .fetch_one(pool)
-        .await
-}
-
-/// Whom the leaderboard of `principal` may show, `team_id` checked against
-/// it (module docs).
-pub(crate) async fn leaderboard_visibility(
-    pool: &PgPool,
-    principal: &Principal,
-    team_id: Option<Uuid>,
-) -> Result<Visibility, ApiProblem> {
-    visibility(pool, principal, team_id, None).await
-}
-
-/// [`leaderboard_visibility`]; with `directory`, a manager's people come from
-/// [`scope_cache`] under that directory state instead of a query.
-async fn visibility(
-    pool: &PgPool,
-    principal: &Principal,
-    team_id: Option<Uuid>,
-    directory: Option<&DirectoryKey>,
-) -> Result<Visibility, ApiProblem> {
-    let me = caller_person_id(principal)?;
-    let not_a_manager = || {
-        ApiProblem::forbidden(
-            None,
-            "the leaderboard is for admins and managers of an active team (reports:operations or reports)",
-        )
-    };
-    match reach(principal) {
-        Reach::Everyone => {
-            if let Some(team) = team_id {
-                if !team_exists(pool, team).await? {
-                    return Err(ApiProblem::not_found("team_id", format!("no team has id '{team}'")));
-                }
-            }
-            Ok(Visibility::All)
-        }
-        Reach::Managed => {
-            let managed = match directory {
-                Some(key) => scope_cache::managed_person_ids(pool, key, me).await?,
-                None => Arc::new(managed_person_ids(pool, me).await?),
-            };
-            if managed.is_empty() {
-                return Err(not_a_manager());
-            }
-            if let Some(team) = team_id {
-                if !crate::scope::manages_team(pool, me, team).await? {
-                    return Err(ApiProblem::forbidden(Some("team_id"), "you do not manage this team"));
-                }
-            }
-            Ok(Visibility::Only(managed.iter().copied().collect()))
-        }
-        Reach::SelfOnly => Err(not_a_manager()),
-    }
+    u32::try_from(limit).map_err(|_| AppError::invalid_parameter("limit", "is out of range"))
 }
 
 /// The leaderboard parameters of a request but the period and the page,
@@ -173,18 +93,18 @@ pub struct LeaderboardParams {
 impl ReportParams for LeaderboardParams {
     const NAMES: &'static [&'static str] = &CSV_PARAMS;
 
-    fn parse(query: &mut ReportQuery) -> Result<Self, ApiProblem> {
+    fn parse(query: &mut ReportQuery) -> Result<Self, AppError> {
         query.period()?;
         let params = query.params();
         let team_id = uuid_param(params, "team_id")?;
         // Given, a parameter must be valid: an empty `sort=` or `order=` is
         // refused, not read as "the default" (the spec's patterns say so).
         let sort = match params.get("sort").map(|s| s.trim()) {
-            Some(text) => LeaderboardSort::from_str(text).map_err(field_problem)?,
+            Some(text) => LeaderboardSort::from_str(text)?,
             None => LeaderboardSort::Composite,
         };
         let order = match params.get("order").map(|s| s.trim()) {
-            Some(text) => SortOrder::from_str(text).map_err(field_problem)?,
+            Some(text) => SortOrder::from_str(text)?,
             None => sort.default_order(),
         };
         Ok(LeaderboardParams { team_id, sort, order })
@@ -202,7 +122,7 @@ pub struct LeaderboardPageParams {
 impl ReportParams for LeaderboardPageParams {
     const NAMES: &'static [&'static str] = &LEADERBOARD_PARAMS;
 
-    fn parse(query: &mut ReportQuery) -> Result<Self, ApiProblem> {
+    fn parse(query: &mut ReportQuery) -> Result<Self, AppError> {
         let limit = page_limit(query.params(), LEADERBOARD_DEFAULT_LIMIT)?;
         let offset = offset_param(query.params())?;
         let board = LeaderboardParams::parse(query)?;
@@ -218,9 +138,9 @@ pub struct TeamParams {
 impl ReportParams for TeamParams {
     const NAMES: &'static [&'static str] = &TEAM_PARAMS;
 
-    fn parse(query: &mut ReportQuery) -> Result<Self, ApiProblem> {
+    fn parse(query: &mut ReportQuery) -> Result<Self, AppError> {
         let team = uuid_param(query.params(), "team_id")?
-            .ok_or_else(|| ApiProblem::invalid_parameter("team_id", "is required"))?;
+            .ok_or_else(|| AppError::invalid_parameter("team_id", "is required"))?;
         Ok(TeamParams { team })
     }
 }
@@ -231,7 +151,7 @@ pub struct PeerParams;
 impl ReportParams for PeerParams {
     const NAMES: &'static [&'static str] = &PEER_PARAMS;
 
-    fn parse(_query: &mut ReportQuery) -> Result<Self, ApiProblem> {
+    fn parse(_query: &mut ReportQuery) -> Result<Self, AppError> {
         Ok(PeerParams)
     }
 }
@@ -251,17 +171,17 @@ impl ReportParams for PeerParams {
     ),
     responses(
         (status = 200, description = "One page of the leaderboard the caller may see", body = crate::queries::Page<crate::queries::LeaderboardRow>),
-        (status = 400, description = "A query parameter is unknown, repeated or invalid; or the period parameters break a rule the schema cannot state: `period` together with `from`/`to`, `from` or `to` alone, `from` after `to`, a range over 366 days, or week 53 of a year without one. The problem names the `field` and the `reason`", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Neither admin nor the manager of an active team, or a team_id the caller does not manage", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such team (admins only)", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The query failed (details in the server log)", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A query parameter is unknown, repeated or invalid; or the period parameters break a rule the schema cannot state: `period` together with `from`/`to`, `from` or `to` alone, `from` after `to`, a range over 366 days, or week 53 of a year without one. The problem names the `field` and the `reason`", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither admin nor the manager of an active team, or a team_id the caller does not manage", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team (admins only)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The query failed (details in the server log)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn leaderboard(
     State(state): State<AppState>,
     report: ReportScope<LeaderboardPageParams, TokenOnly>,
-) -> Result<Response, ApiProblem> {
+) -> Result<Response, AppError> {
     let ReportScope { principal: TokenOnly(mut principal), period, params } = report;
     let LeaderboardPageParams { limit, offset, board: LeaderboardParams { team_id, sort, order } } = params;
     // The hot route, so one round trip when nothing changed: the report keys
@@ -272,22 +192,20 @@ pub async fn leaderboard(
     let versions = score_cache::versions(&state.pool, first, last).await?;
     let directory = versions.directory();
     if let Some(person) = principal.person_id {
-        let grants = scope_cache::grants(&state.pool, &directory, person)
-            .await
-            .map_err(|e| ApiProblem::from(grants_unavailable(&e)))?;
+        let grants = scope_cache::grants(&state.pool, &directory, person).await.map_err(|e| grants_unavailable(&e))?;
         if let Some(grants) = grants {
             principal.merge(grants.roles.iter().cloned(), grants.permissions.iter().cloned());
         }
     }
-    let visible = visibility(&state.pool, &principal, team_id, Some(&directory)).await?;
+    let visible = reports::visibility(&state.pool, &principal, team_id.map(TeamId), Some(&directory)).await?;
     let query = LeaderboardQuery { period, team_id, visible, sort, order, limit, offset };
     // Ranges read their scores past the cached weeks, so only weeks are kept.
     let key = (query.period.kind == PeriodKind::Week).then(|| PageKey::new(&versions, &query));
     if let Some(body) = key.as_ref().and_then(page_cache::get) {
         return Ok(json_body(body));
     }
-    let page = queries::leaderboard::leaderboard_at(&state.pool, &versions, &query).await.map_err(query_problem)?;
-    let body = Bytes::from(serde_json::to_vec(&page).map_err(|e| query_problem(QueryError::Corrupt(e.to_string())))?);
+    let page = queries::leaderboard::leaderboard_at(&state.pool, &versions, &query).await?;
+    let body = Bytes::from(serde_json::to_vec(&page).map_err(AppError::unreadable)?);
     if let Some(key) = key {
         page_cache::put(key, body.clone());
     }
@@ -347,21 +265,21 @@ fn next_offset(page: &Page<LeaderboardRow>) -> Option<u64> {
     ),
     responses(
         (status = 200, description = "Every visible leaderboard row as CSV, streamed; cells starting with =, +, - or @ are escaped", body = String, content_type = "text/csv"),
-        (status = 400, description = "A query parameter is unknown, repeated or invalid; or the period parameters break a rule the schema cannot state: `period` together with `from`/`to`, `from` or `to` alone, `from` after `to`, a range over 366 days, or week 53 of a year without one. The problem names the `field` and the `reason`", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Neither admin nor the manager of an active team, or a team_id the caller does not manage", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such team (admins only)", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The query failed (details in the server log)", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A query parameter is unknown, repeated or invalid; or the period parameters break a rule the schema cannot state: `period` together with `from`/`to`, `from` or `to` alone, `from` after `to`, a range over 366 days, or week 53 of a year without one. The problem names the `field` and the `reason`", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither admin nor the manager of an active team, or a team_id the caller does not manage", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team (admins only)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The query failed (details in the server log)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn leaderboard_csv(
     State(state): State<AppState>,
     report: ReportScope<LeaderboardParams>,
-) -> Result<Response, ApiProblem> {
+) -> Result<Response, AppError> {
     let ReportScope { principal, period, params: LeaderboardParams { team_id, sort, order } } = report;
-    let visible = leaderboard_visibility(&state.pool, &principal, team_id).await?;
+    let visible = reports::leaderboard_visibility(&state.pool, &principal, team_id.map(TeamId)).await?;
     let query = LeaderboardQuery { period, team_id, visible, sort, order, limit: queries::MAX_LIMIT, offset: 0 };
-    let first = queries::leaderboard(&state.pool, &query).await.map_err(query_problem)?;
+    let first = queries::leaderboard(&state.pool, &query).await?;
     let filename = format!("leaderboard-{}.csv", query.period.label());
 
     let mut head = String::new();
@@ -405,33 +323,19 @@ pub async fn leaderboard_csv(
     ),
     responses(
         (status = 200, description = "The team's averages, top performer, needs-coaching count, reviews generated and distribution", body = crate::queries::TeamSummary),
-        (status = 400, description = "A query parameter is unknown, repeated or invalid; or the period parameters break a rule the schema cannot state: `period` together with `from`/`to`, `from` or `to` alone, `from` after `to`, a range over 366 days, or week 53 of a year without one. The problem names the `field` and the `reason`", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The caller may not see this team (also for unknown ids, unless admin)", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such team (admins only)", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The query failed (details in the server log)", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A query parameter is unknown, repeated or invalid; or the period parameters break a rule the schema cannot state: `period` together with `from`/`to`, `from` or `to` alone, `from` after `to`, a range over 366 days, or week 53 of a year without one. The problem names the `field` and the `reason`", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not see this team (also for unknown ids, unless admin)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team (admins only)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The query failed (details in the server log)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn team_summary(
     State(state): State<AppState>,
     report: ReportScope<TeamParams>,
-) -> Result<Json<TeamSummary>, ApiProblem> {
+) -> Result<Json<TeamSummary>, AppError> {
     let ReportScope { principal, period, params: TeamParams { team } } = report;
-    let me = caller_person_id(&principal)?;
-    let denied = || ApiProblem::forbidden(Some("team_id"), "you may not see this team");
-    match reach(&principal) {
-        Reach::Everyone => {}
-        Reach::Managed => {
-            if !crate::scope::manages_team(&state.pool, me, team).await? {
-                return Err(denied());
-            }
-        }
-        Reach::SelfOnly => return Err(denied()),
-    }
-    match queries::team_summary(&state.pool, team, &period).await.map_err(query_problem)? {
-        Some(summary) => Ok(Json(summary)),
-        None => Err(ApiProblem::not_found("team_id", format!("no team has id '{team}'"))),
-    }
+    Ok(Json(reports::team_summary(&state.pool, &principal, TeamId(team), &period).await?))
 }
 
 /// `GET /api/v1/performance/peer-comparison?period=&from=&to=`: the caller's own.
@@ -444,46 +348,18 @@ pub async fn team_summary(
     ),
     responses(
         (status = 200, description = "The caller's anonymised standing in their scoring team, or why it is suppressed", body = crate::queries::PeerComparison),
-        (status = 400, description = "A query parameter is unknown, repeated or invalid; or the period parameters break a rule the schema cannot state: `period` together with `from`/`to`, `from` or `to` alone, `from` after `to`, a range over 366 days, or week 53 of a year without one. The problem names the `field` and the `reason`", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The caller may not use self-service", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The query failed (details in the server log)", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A query parameter is unknown, repeated or invalid; or the period parameters break a rule the schema cannot state: `period` together with `from`/`to`, `from` or `to` alone, `from` after `to`, a range over 366 days, or week 53 of a year without one. The problem names the `field` and the `reason`", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not use self-service", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The query failed (details in the server log)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn peer_comparison(
     State(state): State<AppState>,
     report: ReportScope<PeerParams>,
-) -> Result<Json<PeerComparison>, ApiProblem> {
+) -> Result<Json<PeerComparison>, AppError> {
     let ReportScope { principal, period, params: PeerParams } = report;
-    let me = effective_person_id(&state.pool, &principal, None, "person_id").await?;
-    let comparison = queries::peer_comparison(&state.pool, me, &period).await.map_err(query_problem)?;
-    Ok(Json(comparison))
-}
-
-/// A `week` path segment: an ISO week (`2026-W20`) or the date of its
-/// Monday (`2026-05-11`).
-pub fn week_param(text: &str) -> Result<NaiveDate, ApiProblem> {
-    let text = text.trim();
-    if text.contains("-W") {
-        return parse_iso_week(text).map_err(|reason| ApiProblem::invalid_parameter("week", reason));
-    }
-    let bad = || {
-        ApiProblem::invalid_parameter(
-            "week",
-            format!(
-                "'{}' is not a week; expected an ISO week like 2026-W20 or its Monday like 2026-05-11",
-                shorten(text)
-            ),
-        )
-    };
-    if text.len() != 10 {
-        return Err(bad());
-    }
-    let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| bad())?;
-    if week_start_of_day(day) != day {
-        return Err(ApiProblem::invalid_parameter("week", format!("{day} is not a Monday; a week starts on Monday")));
-    }
-    Ok(day)
+    Ok(Json(reports::peer_comparison(&state.pool, &principal, &period).await?))
 }
 
 /// `GET /api/v1/performance/scores/{person_id}/{week}/{domain}/events?limit=&offset=`
@@ -498,62 +374,41 @@ pub fn week_param(text: &str) -> Result<NaiveDate, ApiProblem> {
     ),
     responses(
         (status = 200, description = "One page of the events behind the score, in log order", body = crate::queries::Page<crate::queries::EventRow>),
-        (status = 400, description = "A path segment or query parameter is invalid, including a week or date the pattern allows but the calendar does not (week 53 of a year without one, 2026-02-30, a day that is not a Monday); the problem names the `field` and the `reason`", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The caller may not see this person (also for unknown ids, unless admin)", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such score (or, for admins, no such person)", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The query failed (details in the server log)", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A path segment or query parameter is invalid, including a week or date the pattern allows but the calendar does not (week 53 of a year without one, 2026-02-30, a day that is not a Monday); the problem names the `field` and the `reason`", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not see this person (also for unknown ids, unless admin)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such score (or, for admins, no such person)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The query failed (details in the server log)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn drilldown(
     State(state): State<AppState>,
     principal: Principal,
     Path((person, week, domain)): Path<(String, String, String)>,
     uri: Uri,
-) -> Result<Json<Page<EventRow>>, ApiProblem> {
+) -> Result<Json<Page<EventRow>>, AppError> {
     let params = query_params(&uri, &DRILLDOWN_PARAMS)?;
     let requested = uuid_path(&person, "person_id")?;
-    let week_start = week_param(&week)?;
-    let domain = Domain::from_str(domain.trim()).map_err(|reason| ApiProblem::invalid_parameter("domain", reason))?;
+    let week_start = reports::week_param(&week)?;
+    let domain = Domain::from_str(domain.trim()).map_err(|reason| AppError::invalid_parameter("domain", reason))?;
     let limit = page_limit(&params, DRILLDOWN_DEFAULT_LIMIT)?;
     let offset = offset_param(&params)?;
-    let person = effective_person_id(&state.pool, &principal, Some(requested), "person_id").await?;
-    match queries::drilldown(&state.pool, person, week_start, domain, limit, offset).await.map_err(query_problem)? {
-        Some(page) => Ok(Json(page)),
-        None => Err(ApiProblem::not_found(
-            "week",
-            format!("{person} has no {} score for {}", domain.as_str(), iso_week_label(week_start)),
-        )),
-    }
+    let page =
+        reports::drilldown(&state.pool, &principal, PersonId(requested), week_start, domain, limit, offset).await?;
+    Ok(Json(page))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn d(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-    }
-
-    #[test]
-    fn weeks_are_iso_weeks_or_mondays() {
-        assert_eq!(week_param("2026-W20").unwrap(), d("2026-05-11"));
-        assert_eq!(week_param("2026-05-11").unwrap(), d("2026-05-11"));
-        for bad in ["2026-05-12", "2026-W54", "last_week", "2026-5-11", ""] {
-            let problem = week_param(bad).unwrap_err();
-            assert_eq!(problem.field.as_deref(), Some("week"), "{bad}");
-            assert_eq!(problem.status, 400);
-        }
-        assert!(week_param("2026-05-12").unwrap_err().reason.contains("not a Monday"));
-    }
-
     #[test]
     fn field_errors_become_invalid_parameter_problems() {
-        let p = field_problem(FieldError::new("to", "spans 367 days"));
-        assert_eq!((p.status, p.field.as_deref(), p.reason.as_str()), (400, Some("to"), "spans 367 days"));
-        assert_eq!(p.type_uri, crate::scope::problem_types::INVALID_PARAMETER);
-        let q = query_problem(QueryError::Corrupt("x".into()));
-        assert_eq!(q.status, 500);
+        let p = crate::problem::Problem::from(AppError::invalid_parameter("to", "spans 367 days"));
+        assert_eq!((p.status, p.field.as_deref(), p.reason.as_deref()), (400, Some("to"), Some("spans 367 days")));
+        assert_eq!(p.type_uri, crate::problem::problem_types::INVALID_PARAMETER);
+        let q = AppError::unreadable("x");
+        assert_eq!(q.status().as_u16(), 500);
         assert!(!q.reason.contains('x'), "internals stay in the log: {}", q.reason);
     }
 
@@ -564,7 +419,7 @@ mod tests {
         };
         assert_eq!(offset_param(&params(&[("offset", "9223372036854775807")])).unwrap(), i64::MAX as u64);
         for bad in ["9223372036854775808", "-1", ""] {
-            assert_eq!(offset_param(&params(&[("offset", bad)])).unwrap_err().status, 400, "{bad}");
+            assert_eq!(offset_param(&params(&[("offset", bad)])).unwrap_err().status().as_u16(), 400, "{bad}");
         }
         for field in ["sort", "order"] {
             let mut query = ReportQuery::new(params(&[(field, "")]));

@@ -15,10 +15,12 @@ use sqlx::types::Json as JsonColumn;
 use uuid::Uuid;
 
 use super::{limit_param, query_params, uuid_param};
+use crate::app::scope::effective_person_id;
 use crate::auth::Principal;
+use crate::error::AppError;
+use crate::ids::PersonId;
 use crate::period_query::parse_period;
-use crate::routes::AppState;
-use crate::scope::{effective_person_id, ApiProblem};
+use crate::state::AppState;
 
 /// Weeks returned when `limit` is absent (one year).
 pub const DEFAULT_LIMIT: i64 = 52;
@@ -38,10 +40,9 @@ pub struct Range {
 /// `2026-W45`) or `from`/`to` dates (inclusive, at most 366 days), parsed by
 /// [`crate::period_query`]; neither means all time. Weeks overlapping the
 /// range are returned.
-pub fn parse_range(params: &HashMap<String, String>, now: DateTime<Utc>) -> Result<Option<Range>, ApiProblem> {
+pub fn parse_range(params: &HashMap<String, String>, now: DateTime<Utc>) -> Result<Option<Range>, AppError> {
     let param = |name: &str| params.get(name).map(String::as_str);
-    let period = parse_period(param("period"), param("from"), param("to"), now.date_naive())
-        .map_err(|e| ApiProblem::invalid_parameter(e.field, e.reason))?;
+    let period = parse_period(param("period"), param("from"), param("to"), now.date_naive())?;
     Ok(period.map(|p| Range { start: midnight(p.start), end: midnight(p.end) }))
 }
 
@@ -112,23 +113,23 @@ pub struct DomainScore {
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Weeks to return, newest first (default 52)"),
     ),
     responses(
-        (status = 200, description = "The score history, newest week first", body = crate::openapi::ScoreHistory),
-        (status = 400, description = "A query parameter is unknown, repeated or invalid; or the period parameters break a rule the schema cannot state: `period` together with `from`/`to`, `from` or `to` alone, `from` after `to`, a range over 366 days, or week 53 of a year without one. The problem names the `field` and the `reason`", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The caller may not see this person (also for unknown ids, unless admin)", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such person (admins only; everyone else gets 403)", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The score history, newest week first", body = crate::schemas::ScoreHistory),
+        (status = 400, description = "A query parameter is unknown, repeated or invalid; or the period parameters break a rule the schema cannot state: `period` together with `from`/`to`, `from` or `to` alone, `from` after `to`, a range over 366 days, or week 53 of a year without one. The problem names the `field` and the `reason`", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not see this person (also for unknown ids, unless admin)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such person (admins only; everyone else gets 403)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
     uri: Uri,
-) -> Result<Json<ScoreHistory>, ApiProblem> {
+) -> Result<Json<ScoreHistory>, AppError> {
     let params = query_params(&uri, &PARAMS)?;
     let requested = uuid_param(&params, "person_id")?;
     let limit = limit_param(&params, DEFAULT_LIMIT)?;
     let range = parse_range(&params, Utc::now())?;
-    let person = effective_person_id(&state.pool, &principal, requested, "person_id").await?;
+    let person = effective_person_id(&state.pool, &principal, requested.map(PersonId), "person_id").await?.uuid();
 
     let snapshots: Vec<SnapshotRow> = sqlx::query_as(
         "SELECT score_period_start, score_period_end, composite_score::float8, domain_scores_json, weights_json,

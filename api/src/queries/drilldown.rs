@@ -12,8 +12,8 @@ use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{check_limit, paginate, Page, QueryError};
-use crate::period_query::FieldError;
+use super::{check_limit, paginate, Page};
+use crate::error::AppError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct EventRow {
@@ -36,10 +36,13 @@ pub async fn drilldown(
     domain: Domain,
     limit: u32,
     offset: u64,
-) -> Result<Option<Page<EventRow>>, QueryError> {
+) -> Result<Option<Page<EventRow>>, AppError> {
     check_limit(limit)?;
     if week_start_of_day(week_start) != week_start {
-        return Err(FieldError::new("week", format!("{week_start} is not a Monday; a week starts on Monday")).into());
+        return Err(AppError::invalid_parameter(
+            "week",
+            format!("{week_start} is not a Monday; a week starts on Monday"),
+        ));
     }
     let row: Option<(i64, i64)> = sqlx::query_as(
         "SELECT first_position, last_position FROM agent_performance_scores
@@ -68,7 +71,7 @@ pub async fn drilldown(
     let mut events = Vec::new();
     for (position, kind, version, payload) in rows {
         let event = decode(&kind, &version, &payload)
-            .map_err(|e| QueryError::Corrupt(format!("event at global_position {position}: {e}")))?;
+            .map_err(|e| AppError::unreadable(format!("event at global_position {position}: {e}")))?;
         if event.occurred_at < start || event.occurred_at >= end {
             continue;
         }
@@ -76,7 +79,7 @@ pub async fn drilldown(
             continue;
         }
         let body = serde_json::to_value(&event.body)
-            .map_err(|e| QueryError::Corrupt(format!("event at global_position {position}: {e}")))?;
+            .map_err(|e| AppError::unreadable(format!("event at global_position {position}: {e}")))?;
         events.push(EventRow {
             global_position: position,
             event_id: event.event_id.clone(),

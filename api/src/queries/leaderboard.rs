@@ -13,8 +13,9 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{check_limit, number, paginate, range_scores, score_cache, Decimal, Page, QueryError, ScoredPerson};
-use crate::period_query::{FieldError, Period, PeriodKind};
+use super::{check_limit, number, paginate, range_scores, score_cache, Decimal, Page, ScoredPerson};
+use crate::error::AppError;
+use crate::period_query::{Period, PeriodKind};
 
 /// How many weeks a leaderboard row's `trend` (its sparkline) holds; the
 /// name is in the OpenAPI spec. The person page's chart: `web::data::TREND_CHART_WEEKS`.
@@ -45,13 +46,13 @@ pub enum LeaderboardSort {
 }
 
 impl FromStr for LeaderboardSort {
-    type Err = FieldError;
-    fn from_str(s: &str) -> Result<Self, FieldError> {
+    type Err = AppError;
+    fn from_str(s: &str) -> Result<Self, AppError> {
         match s {
             "composite" => Ok(LeaderboardSort::Composite),
             "name" => Ok(LeaderboardSort::Name),
             other => Domain::from_str(other).map(LeaderboardSort::Domain).map_err(|_| {
-                FieldError::new(
+                AppError::invalid_parameter(
                     "sort",
                     format!(
                         "'{other}' is not a sort column; expected composite, name, support, operations, \
@@ -80,12 +81,14 @@ pub enum SortOrder {
 }
 
 impl FromStr for SortOrder {
-    type Err = FieldError;
-    fn from_str(s: &str) -> Result<Self, FieldError> {
+    type Err = AppError;
+    fn from_str(s: &str) -> Result<Self, AppError> {
         match s {
             "asc" => Ok(SortOrder::Asc),
             "desc" => Ok(SortOrder::Desc),
-            other => Err(FieldError::new("order", format!("'{other}' is not an order; expected asc or desc"))),
+            other => {
+                Err(AppError::invalid_parameter("order", format!("'{other}' is not an order; expected asc or desc")))
+            }
         }
     }
 }
@@ -131,7 +134,7 @@ pub struct LeaderboardRow {
 /// A week's scores, the trend weeks and the names come from
 /// [`score_cache`]: one round trip reads their current keys, and only what
 /// changed since the last request is read again.
-pub async fn leaderboard(pool: &PgPool, query: &LeaderboardQuery) -> Result<Page<LeaderboardRow>, QueryError> {
+pub async fn leaderboard(pool: &PgPool, query: &LeaderboardQuery) -> Result<Page<LeaderboardRow>, AppError> {
     let (first, last) = trend_weeks(&query.period);
     let versions = score_cache::versions(pool, first, last).await?;
     leaderboard_at(pool, &versions, query).await
@@ -143,7 +146,7 @@ pub async fn leaderboard_at(
     pool: &PgPool,
     versions: &score_cache::Versions,
     query: &LeaderboardQuery,
-) -> Result<Page<LeaderboardRow>, QueryError> {
+) -> Result<Page<LeaderboardRow>, AppError> {
     check_limit(query.limit)?;
     let (first, last) = trend_weeks(&query.period);
     let scored = match query.period.kind {
@@ -236,11 +239,11 @@ mod tests {
         assert_eq!("name".parse::<LeaderboardSort>(), Ok(LeaderboardSort::Name));
         assert_eq!("field_service".parse::<LeaderboardSort>(), Ok(LeaderboardSort::Domain(Domain::FieldService)));
         let e = "salary".parse::<LeaderboardSort>().unwrap_err();
-        assert_eq!(e.field, "sort");
+        assert_eq!(e.field.as_deref(), Some("sort"));
         assert!(e.reason.contains("'salary' is not a sort column"), "{e}");
         assert_eq!("asc".parse::<SortOrder>(), Ok(SortOrder::Asc));
         assert_eq!("desc".parse::<SortOrder>(), Ok(SortOrder::Desc));
-        assert_eq!("up".parse::<SortOrder>().unwrap_err().field, "order");
+        assert_eq!("up".parse::<SortOrder>().unwrap_err().field.as_deref(), Some("order"));
         assert_eq!(LeaderboardSort::Name.default_order(), SortOrder::Asc);
         assert_eq!(LeaderboardSort::Composite.default_order(), SortOrder::Desc);
     }

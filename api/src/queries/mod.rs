@@ -1,8 +1,8 @@
 //! Read queries behind the performance API (issue 5): the leaderboard, a
 //! team's summary, the anonymised peer comparison and the drilldown to the
 //! events behind a score (D11). Plain functions over a `PgPool`, returning
-//! serde-serialisable structs; the HTTP handlers add scope (D17) and turn
-//! [`QueryError`] into problem+json with [`QueryError::to_problem`].
+//! serde-serialisable structs, failing with the one [`AppError`]; the use
+//! cases ([`crate::app`]) add scope (D17).
 //!
 //! Where the numbers come from (D6): a [`Period`] of kind `Week` is read from
 //! the stored `agent_performance_snapshots`; any other range is scored on
@@ -14,14 +14,13 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use perfledger_domain::scoring::{round2, Domain};
-use perfledger_projections::runner::ProjectionError;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::period_query::{FieldError, Period, PeriodKind};
-use crate::problem::Problem;
+use crate::error::AppError;
+use crate::period_query::{Period, PeriodKind};
 
 pub mod drilldown;
 pub mod leaderboard;
@@ -44,31 +43,6 @@ pub use sqlx::types::Decimal;
 /// The largest page a query returns, and the largest `limit` any list accepts.
 pub const MAX_LIMIT: u32 = 500;
 
-/// Why a query gave no answer.
-#[derive(Debug, thiserror::Error)]
-pub enum QueryError {
-    /// A parameter was wrong: a 400 naming the field.
-    #[error("{0}")]
-    Invalid(#[from] FieldError),
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("{0}")]
-    Projection(#[from] ProjectionError),
-    /// A stored row could not be read back.
-    #[error("stored data is unreadable: {0}")]
-    Corrupt(String),
-}
-
-impl QueryError {
-    /// A 400 for a bad parameter; a 500 without internals otherwise (logged).
-    pub fn to_problem(&self) -> Problem {
-        match self {
-            QueryError::Invalid(e) => e.to_problem(),
-            other => Problem::internal_error("the query failed", other),
-        }
-    }
-}
-
 /// One page of a longer list.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
@@ -80,11 +54,11 @@ pub struct Page<T> {
 }
 
 /// `limit` must be 1–500.
-pub fn check_limit(limit: u32) -> Result<(), FieldError> {
+pub fn check_limit(limit: u32) -> Result<(), AppError> {
     if (1..=MAX_LIMIT).contains(&limit) {
         Ok(())
     } else {
-        Err(FieldError::new("limit", format!("{limit} is out of range; expected 1 to {MAX_LIMIT}")))
+        Err(AppError::invalid_parameter("limit", format!("{limit} is out of range; expected 1 to {MAX_LIMIT}")))
     }
 }
 
@@ -133,12 +107,12 @@ pub struct ScoredPerson {
 
 /// Everyone scored in `period`, sorted by person_id: the stored snapshots
 /// for a week, `compute_range` for any other range (D6).
-pub async fn period_scores(pool: &PgPool, period: &Period) -> Result<Vec<ScoredPerson>, QueryError> {
+pub async fn period_scores(pool: &PgPool, period: &Period) -> Result<Vec<ScoredPerson>, AppError> {
     Ok(period_scores_shared(pool, period).await?.as_ref().clone())
 }
 
 /// [`period_scores`] without copying: a week's come from [`score_cache`].
-pub async fn period_scores_shared(pool: &PgPool, period: &Period) -> Result<score_cache::WeekScores, QueryError> {
+pub async fn period_scores_shared(pool: &PgPool, period: &Period) -> Result<score_cache::WeekScores, AppError> {
     match period.kind {
         PeriodKind::Week => {
             let versions = score_cache::versions(pool, period.start, period.start).await?;
@@ -164,7 +138,7 @@ pub(crate) fn domain_scores(json: &Value) -> Result<BTreeMap<Domain, Decimal>, S
         .collect()
 }
 
-pub(crate) async fn range_scores(pool: &PgPool, period: &Period) -> Result<Vec<ScoredPerson>, QueryError> {
+pub(crate) async fn range_scores(pool: &PgPool, period: &Period) -> Result<Vec<ScoredPerson>, AppError> {
     let scores = perfledger_projections::scoring::compute_range(pool, period.start, period.end).await?;
     // Flagged like a stored week: the unrounded composite against the
     // threshold in force at the period's start (§4, D10).
@@ -238,7 +212,7 @@ mod tests {
     #[test]
     fn limits_and_pages() {
         assert!(check_limit(1).is_ok() && check_limit(500).is_ok());
-        assert_eq!(check_limit(0).unwrap_err().field, "limit");
+        assert_eq!(check_limit(0).unwrap_err().field.as_deref(), Some("limit"));
         assert!(check_limit(501).unwrap_err().reason.contains("1 to 500"));
         let page = paginate((0..7).collect(), 3, 6);
         assert_eq!((page.items, page.total), (vec![6], 7));

@@ -6,7 +6,8 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{average, histogram, number, period_scores_shared, Bucket, Decimal, QueryError};
+use super::{average, histogram, number, period_scores_shared, Bucket, Decimal};
+use crate::error::AppError;
 use crate::period_query::Period;
 
 /// Why no comparison is shown.
@@ -65,7 +66,7 @@ fn suppressed(reason: SuppressionReason, detail: impl Into<String>) -> PeerCompa
 /// a week; the team at the range's end for a computed range). Suppressed
 /// when that team has fewer scored members than
 /// `peer_comparison_min_team_size` in force at the period's start (D10).
-pub async fn peer_comparison(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<PeerComparison, QueryError> {
+pub async fn peer_comparison(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<PeerComparison, AppError> {
     let scores = period_scores_shared(pool, period).await?;
     let Some(me) = scores.iter().find(|p| p.person_id == person_id) else {
         return Ok(suppressed(SuppressionReason::NotScored, "no score in this period"));

@@ -30,8 +30,9 @@ use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{domain_scores, Decimal, QueryError, ScoredPerson};
+use super::{domain_scores, Decimal, ScoredPerson};
 use crate::bounded_cache::BoundedCache;
+use crate::error::AppError;
 
 /// Weeks kept (over every database of the process); the oldest filled go first.
 const MAX_WEEKS: usize = 512;
@@ -68,7 +69,7 @@ struct NamesKey {
 /// table is written only by the directory projector, in the transaction that
 /// moves its checkpoint, and a `replay` swap replaces them all at once (a new
 /// `directory_people` oid). So data read from them can be cached under it
-/// ([`crate::scope_cache`]).
+/// ([`crate::app::scope_cache`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DirectoryKey {
     database: DatabaseId,
@@ -160,7 +161,7 @@ pub async fn versions(pool: &PgPool, first: NaiveDate, last: NaiveDate) -> Resul
 
 /// The stored scores of the week starting `week`, which must lie in the
 /// range `versions` was read for.
-pub async fn week(pool: &PgPool, versions: &Versions, week: NaiveDate) -> Result<WeekScores, QueryError> {
+pub async fn week(pool: &PgPool, versions: &Versions, week: NaiveDate) -> Result<WeekScores, AppError> {
     // A week never scored has no scoring_periods row and so no snapshots:
     // both are written in one transaction, and neither is deleted.
     let Some(&generation) = versions.weeks.get(&week) else { return Ok(Arc::new(Vec::new())) };
@@ -195,7 +196,7 @@ pub async fn week(pool: &PgPool, versions: &Versions, week: NaiveDate) -> Result
             team_id,
             composite,
             domain_scores: domain_scores(&domains)
-                .map_err(|e| QueryError::Corrupt(format!("snapshot of {person_id} for {week}: {e}")))?,
+                .map_err(|e| AppError::unreadable(format!("snapshot of {person_id} for {week}: {e}")))?,
             is_flagged,
         });
     }
@@ -211,7 +212,7 @@ pub async fn weeks(
     versions: &Versions,
     first: NaiveDate,
     last: NaiveDate,
-) -> Result<Vec<WeekScores>, QueryError> {
+) -> Result<Vec<WeekScores>, AppError> {
     let mut out = Vec::new();
     let mut monday = first;
     while monday <= last {
@@ -222,7 +223,7 @@ pub async fn weeks(
 }
 
 /// Every person's display name.
-pub async fn names(pool: &PgPool, versions: &Versions) -> Result<Names, QueryError> {
+pub async fn names(pool: &PgPool, versions: &Versions) -> Result<Names, AppError> {
     if let Some((key, names)) = lock().names.get(&versions.database) {
         if *key == versions.names {
             return Ok(names.clone());

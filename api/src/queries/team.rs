@@ -8,7 +8,8 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{average, histogram, number, period_scores_shared, Bucket, Decimal, QueryError};
+use super::{average, histogram, number, period_scores_shared, Bucket, Decimal};
+use crate::error::AppError;
 use crate::period_query::Period;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -51,7 +52,7 @@ pub struct TeamSummary {
 /// The members are the team's active members in the directory (now), active
 /// themselves, whatever their scoring team; each counts with their score in
 /// the period (stored week or computed range, D6).
-pub async fn team_summary(pool: &PgPool, team_id: Uuid, period: &Period) -> Result<Option<TeamSummary>, QueryError> {
+pub async fn team_summary(pool: &PgPool, team_id: Uuid, period: &Period) -> Result<Option<TeamSummary>, AppError> {
     let team: Option<(String, String)> =
         sqlx::query_as("SELECT name, team_type FROM directory_teams WHERE team_id = $1")
             .bind(team_id)

@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::charts::Point;
-use super::pages::PageError;
+use crate::error::AppError;
 use crate::period_query::{Period, PeriodKind};
 use crate::queries::number::to_f64;
 
@@ -83,14 +83,14 @@ impl PeriodScores {
 /// One person's scores and metric breakdown in `period` (the API's
 /// [`crate::queries::period_scores`] is everyone's composites): stored rows
 /// for a week; `compute_range` for any other range (D6).
-pub async fn person_period_scores(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<PeriodScores, PageError> {
+pub async fn person_period_scores(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<PeriodScores, AppError> {
     match period.kind {
         PeriodKind::Week => person_week_scores(pool, person_id, period.start).await,
         PeriodKind::Range => person_range_scores(pool, person_id, period).await,
     }
 }
 
-async fn person_week_scores(pool: &PgPool, person_id: Uuid, week: NaiveDate) -> Result<PeriodScores, PageError> {
+async fn person_week_scores(pool: &PgPool, person_id: Uuid, week: NaiveDate) -> Result<PeriodScores, AppError> {
     let composite: Option<f64> = sqlx::query_scalar(
         "SELECT composite_score::float8 FROM agent_performance_snapshots
           WHERE person_id = $1 AND score_period_start = $2",
@@ -109,7 +109,8 @@ async fn person_week_scores(pool: &PgPool, person_id: Uuid, week: NaiveDate) -> 
     .await?;
     let mut domains = BTreeMap::new();
     for (domain, score, metrics) in rows {
-        let domain = Domain::from_str(&domain).map_err(|e| PageError::internal("a stored score cannot be read", &e))?;
+        let domain =
+            Domain::from_str(&domain).map_err(|e| AppError::internal_error("a stored score cannot be read", &e))?;
         domains.insert(domain, DomainBreakdown { score, metrics: stored_metrics(domain, &metrics) });
     }
     Ok(PeriodScores { composite, domains })
@@ -135,10 +136,8 @@ fn stored_metrics(domain: Domain, json: &Value) -> Vec<MetricLine> {
         .collect()
 }
 
-async fn person_range_scores(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<PeriodScores, PageError> {
-    let scores = perfledger_projections::scoring::compute_range(pool, period.start, period.end)
-        .await
-        .map_err(|e| PageError::from(crate::queries::QueryError::from(e)))?;
+async fn person_range_scores(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<PeriodScores, AppError> {
+    let scores = perfledger_projections::scoring::compute_range(pool, period.start, period.end).await?;
     let Some(person) = scores.into_iter().find(|p| p.person_id == person_id) else {
         return Ok(PeriodScores::default());
     };
@@ -206,7 +205,7 @@ pub struct GoalRow {
 }
 
 /// A person's goals from the read model: active ones first, by deadline.
-pub async fn goals(pool: &PgPool, person_id: Uuid) -> Result<Vec<GoalRow>, PageError> {
+pub async fn goals(pool: &PgPool, person_id: Uuid) -> Result<Vec<GoalRow>, AppError> {
     type Row = (Uuid, String, String, String, f64, Option<f64>, String, NaiveDate, String);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, domain, metric_key, label, target_value::float8, current_value::float8, comparison, deadline,
@@ -221,7 +220,7 @@ pub async fn goals(pool: &PgPool, person_id: Uuid) -> Result<Vec<GoalRow>, PageE
     rows.into_iter()
         .map(|(id, domain, metric_key, label, target_value, current_value, comparison, deadline, status)| {
             let domain =
-                Domain::from_str(&domain).map_err(|e| PageError::internal("a stored goal cannot be read", &e))?;
+                Domain::from_str(&domain).map_err(|e| AppError::internal_error("a stored goal cannot be read", &e))?;
             Ok(GoalRow { id, domain, metric_key, label, target_value, current_value, comparison, deadline, status })
         })
         .collect()

@@ -10,12 +10,14 @@ use axum::Form;
 use serde_json::{Map, Value};
 
 use super::flash::{redirect_with, Flash};
-use super::pages::{respond, PageError};
+use super::pages::respond;
 use super::params::path_uuid;
 use super::session::{WebUser, CSRF_FIELD};
-use crate::performance::goals::{create_goal, load_goal, update_goal};
-use crate::routes::AppState;
-use crate::scope::effective_person_id;
+use crate::app::goals::{create_goal, load_goal, update_goal};
+use crate::app::scope::effective_person_id;
+use crate::error::{AppError, ErrorKind};
+use crate::ids::GoalId;
+use crate::state::AppState;
 
 const BACK: &str = "/agent/my-performance#goals";
 const CREATE_FIELDS: [&str; 6] = ["domain", "metric_key", "label", "target_value", "comparison", "deadline"];
@@ -57,15 +59,15 @@ pub async fn create(State(state): State<AppState>, user: WebUser, Form(form): Fo
         effective_person_id(&state.pool, &user.principal, None, "person_id").await?;
         let flash = match fields(&form, &CREATE_FIELDS) {
             Err(reason) => Flash::error(format!("The goal was not created. {reason}")),
-            Ok(map) => match create_goal(&state.pool, &user.principal, &map).await {
+            Ok(map) => match create_goal(&state, &user.principal, &map).await {
                 Ok(goal) => Flash::ok(format!(
                     "Goal \u{201c}{}\u{201d} created; it shows in the list within a few seconds.",
                     goal.label
                 )),
-                Err(problem) if problem.status == 422 => {
-                    Flash::error(format!("The goal was not created. {}", problem.detail))
+                Err(problem) if matches!(problem.kind, ErrorKind::InvalidBody | ErrorKind::Rejected) => {
+                    Flash::error(format!("The goal was not created. {}", problem.detail()))
                 }
-                Err(problem) => return Err(PageError::from(problem)),
+                Err(problem) => return Err(problem),
             },
         };
         Ok(redirect_with(BACK, flash))
@@ -86,29 +88,29 @@ pub async fn update(
         return refused;
     }
     let result = async {
-        let goal_id = path_uuid(&id, "goal_id")?;
+        let goal_id = GoalId(path_uuid(&id, "goal_id")?);
         effective_person_id(&state.pool, &user.principal, None, "person_id").await?;
         // My own goals only on this page; unknown ids: 404 for admins, 403 otherwise.
         match load_goal(&state.pool, goal_id).await? {
             Some(goal) if goal.person_id == user.person_id => {}
-            Some(_) => return Err(PageError::forbidden("goal_id: this is not your goal")),
+            Some(_) => return Err(AppError::forbidden(Some("goal_id"), "this is not your goal")),
             None if user.principal.is_admin() => {
-                return Err(PageError::not_found(format!("goal_id: no goal has id '{goal_id}'")))
+                return Err(AppError::not_found("goal_id", format!("no goal has id '{goal_id}'")))
             }
-            None => return Err(PageError::forbidden("goal_id: this is not your goal")),
+            None => return Err(AppError::forbidden(Some("goal_id"), "this is not your goal")),
         }
         let flash = match fields(&form, &UPDATE_FIELDS) {
             Err(reason) => Flash::error(format!("The goal was not changed. {reason}")),
             Ok(map) if map.is_empty() => Flash::error("The goal was not changed: the form had no values."),
-            Ok(map) => match update_goal(&state.pool, &user.principal, goal_id, &map).await {
+            Ok(map) => match update_goal(&state, &user.principal, goal_id, &map).await {
                 Ok(goal) if map.contains_key("status") => {
                     Flash::ok(format!("Goal \u{201c}{}\u{201d} canceled.", goal.label))
                 }
                 Ok(goal) => Flash::ok(format!("Goal \u{201c}{}\u{201d} updated.", goal.label)),
-                Err(problem) if problem.status == 422 => {
-                    Flash::error(format!("The goal was not changed. {}", problem.detail))
+                Err(problem) if matches!(problem.kind, ErrorKind::InvalidBody | ErrorKind::Rejected) => {
+                    Flash::error(format!("The goal was not changed. {}", problem.detail()))
                 }
-                Err(problem) => return Err(PageError::from(problem)),
+                Err(problem) => return Err(problem),
             },
         };
         Ok(redirect_with(BACK, flash))

@@ -36,7 +36,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::routes::AppState;
+use crate::state::AppState;
 use session::WebUser;
 
 pub fn router() -> Router<AppState> {

@@ -1,5 +1,5 @@
 //! Rendering pages and error pages: every handler ends in [`respond`], so a
-//! refusal is a page in the same layout (403 carries
+//! use case's [`AppError`] is a page in the same layout (403 carries
 //! `[data-testid=forbidden]`), with the status the API would answer.
 
 use askama::Template;
@@ -9,8 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use super::flash::Flash;
 use super::session::WebUser;
 use super::view::{Layout, Nav};
-use crate::queries::QueryError;
-use crate::scope::ApiProblem;
+use crate::error::AppError;
 
 /// Renders `template` with `status`; a template failure is a plain 500.
 pub fn render(status: StatusCode, template: &impl Template) -> Response {
@@ -46,65 +45,14 @@ impl ErrorPage {
     }
 }
 
-/// Why a page could not be shown.
-#[derive(Debug)]
-pub struct PageError {
-    pub status: StatusCode,
-    pub message: String,
-}
-
-impl PageError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        PageError { status, message: message.into() }
-    }
-
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        PageError::new(StatusCode::FORBIDDEN, message)
-    }
-
-    pub fn not_found(message: impl Into<String>) -> Self {
-        PageError::new(StatusCode::NOT_FOUND, message)
-    }
-
-    /// 500: `reason` in plain words and the request id; the error itself
-    /// only in the log (`crate::request_id`).
-    pub fn internal(reason: &str, error: &dyn std::fmt::Display) -> Self {
-        PageError::new(StatusCode::INTERNAL_SERVER_ERROR, crate::request_id::internal_failure(reason, error))
-    }
-}
-
-impl From<ApiProblem> for PageError {
-    fn from(p: ApiProblem) -> Self {
-        PageError {
-            status: StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            message: p.detail,
-        }
-    }
-}
-
-impl From<QueryError> for PageError {
-    fn from(e: QueryError) -> Self {
-        crate::performance::reports::query_problem(e).into()
-    }
-}
-
-impl From<sqlx::Error> for PageError {
-    fn from(e: sqlx::Error) -> Self {
-        ApiProblem::database(&e).into()
-    }
-}
-
-impl From<crate::period_query::FieldError> for PageError {
-    fn from(e: crate::period_query::FieldError) -> Self {
-        PageError::new(StatusCode::BAD_REQUEST, e.to_string())
-    }
-}
-
 /// The page (clearing a flash it has shown) or the error page.
-pub fn respond(user: &WebUser, result: Result<Response, PageError>) -> Response {
+pub fn respond(user: &WebUser, result: Result<Response, AppError>) -> Response {
     let mut response = match result {
         Ok(response) => response,
-        Err(error) => render(error.status, &ErrorPage::new(user.layout("", Nav::None), error.status, error.message)),
+        Err(error) => {
+            let status = error.status();
+            render(status, &ErrorPage::new(user.layout("", Nav::None), status, error.detail()))
+        }
     };
     if user.flash.is_some() {
         response.headers_mut().append(header::SET_COOKIE, Flash::clear_cookie());
@@ -121,6 +69,6 @@ pub fn not_found_page() -> Response {
 }
 
 /// A page rendered with 200.
-pub fn ok(template: &impl Template) -> Result<Response, PageError> {
+pub fn ok(template: &impl Template) -> Result<Response, AppError> {
     Ok(render(StatusCode::OK, template))
 }

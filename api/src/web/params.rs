@@ -7,8 +7,8 @@ use chrono::Utc;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::pages::PageError;
 use super::view::PeriodPicker;
+use crate::error::AppError;
 use crate::period_query::{Period, PeriodParams};
 
 /// `period=this_week|last_week|last_month|custom|2026-W20`, `from`, `to`.
@@ -26,7 +26,7 @@ fn present(value: &Option<String>) -> Option<String> {
 }
 
 impl PeriodQuery {
-    pub fn resolve(&self) -> Result<(Period, PeriodPicker), PageError> {
+    pub fn resolve(&self) -> Result<(Period, PeriodPicker), AppError> {
         let named = present(&self.period).filter(|p| p != "custom");
         let custom = present(&self.period).as_deref() == Some("custom");
         let params = match &named {
@@ -35,10 +35,7 @@ impl PeriodQuery {
                 let (from, to) = (present(&self.from), present(&self.to));
                 if custom && (from.is_none() || to.is_none()) {
                     let field = if from.is_none() { "from" } else { "to" };
-                    return Err(PageError::new(
-                        axum::http::StatusCode::BAD_REQUEST,
-                        format!("{field}: is required for a custom range (YYYY-MM-DD)"),
-                    ));
+                    return Err(AppError::invalid_parameter(field, "is required for a custom range (YYYY-MM-DD)"));
                 }
                 PeriodParams { period: None, from, to }
             }
@@ -49,35 +46,28 @@ impl PeriodQuery {
 }
 
 /// An optional UUID parameter; empty counts as absent.
-pub fn optional_uuid(value: &Option<String>, field: &str) -> Result<Option<Uuid>, PageError> {
+pub fn optional_uuid(value: &Option<String>, field: &str) -> Result<Option<Uuid>, AppError> {
     match present(value) {
         None => Ok(None),
         Some(text) => Uuid::parse_str(&text).map(Some).map_err(|_| {
-            PageError::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                format!("{field}: '{}' is not a UUID", crate::performance::shorten(&text)),
-            )
+            AppError::invalid_parameter(field, format!("'{}' is not a UUID", crate::app::fields::shorten(&text)))
         }),
     }
 }
 
 /// A path segment that must be a UUID.
 /// `offset=`: absent or blank is 0; anything but a non-negative integer is a 400.
-pub fn offset(value: &Option<String>) -> Result<u64, PageError> {
+pub fn offset(value: &Option<String>) -> Result<u64, AppError> {
     match value.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(0),
-        Some(text) => text.parse().map_err(|_| {
-            PageError::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                format!("offset: '{text}' is not a non-negative integer"),
-            )
-        }),
+        Some(text) => text
+            .parse()
+            .map_err(|_| AppError::invalid_parameter("offset", format!("'{text}' is not a non-negative integer"))),
     }
 }
 
-pub fn path_uuid(text: &str, field: &str) -> Result<Uuid, PageError> {
-    optional_uuid(&Some(text.to_string()), field)?
-        .ok_or_else(|| PageError::new(axum::http::StatusCode::BAD_REQUEST, format!("{field}: is required")))
+pub fn path_uuid(text: &str, field: &str) -> Result<Uuid, AppError> {
+    optional_uuid(&Some(text.to_string()), field)?.ok_or_else(|| AppError::invalid_parameter(field, "is required"))
 }
 
 /// Text for a query string value (`%`-encoding the few characters that matter in our values).
@@ -111,17 +101,17 @@ mod tests {
         assert_eq!(range.days(), 31);
         assert!(picker.custom);
         let missing = q(Some("custom"), Some("2026-01-01"), Some(" ")).resolve().unwrap_err();
-        assert_eq!(missing.status, 400);
-        assert!(missing.message.starts_with("to: "), "{}", missing.message);
+        assert_eq!(missing.status().as_u16(), 400);
+        assert!(missing.detail().starts_with("to: "), "{}", missing.detail());
         let bad = q(Some("yesterday"), None, None).resolve().unwrap_err();
-        assert!(bad.message.starts_with("period: "), "{}", bad.message);
+        assert!(bad.detail().starts_with("period: "), "{}", bad.detail());
         assert_eq!(q(None, None, None).resolve().unwrap().1.query(), "period=this_week");
     }
 
     #[test]
     fn uuids_and_encoding() {
         assert_eq!(optional_uuid(&Some(" ".into()), "team_id").unwrap(), None);
-        assert!(optional_uuid(&Some("x".into()), "team_id").unwrap_err().message.starts_with("team_id: 'x'"));
+        assert!(optional_uuid(&Some("x".into()), "team_id").unwrap_err().detail().starts_with("team_id: 'x'"));
         assert_eq!(encode("2026-W05 a&b"), "2026-W05%20a%26b");
     }
 }

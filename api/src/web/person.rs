@@ -3,7 +3,7 @@
 //! their score-card partials (`…/_scores`) and the drilldown to the events
 //! behind a domain score (`…/events`, D11).
 //!
-//! Scope is the API's ([`crate::scope::effective_person_id`]): the admin
+//! Scope is the API's ([`crate::app::scope::effective_person_id`]): the admin
 //! pages also need `reports:operations` (or `reports`, or admin) as the seed's
 //! access table says; my scorecard is self-service; the drilldown follows the
 //! drilldown API exactly (self, managed, admin), so agents can open the
@@ -22,15 +22,17 @@ use uuid::Uuid;
 
 use super::charts;
 use super::data::{self, GoalRow, PeriodScores, PersonHeader};
-use super::pages::{ok, respond, PageError};
+use super::pages::{ok, respond};
 use super::params::{path_uuid, PeriodQuery};
 use super::session::WebUser;
 use super::view::{domain_label, metric_label, number_text, score_text, Choice, Layout, Nav, PeriodPicker};
+use crate::app::scope::{effective_person_id, reach, Reach};
+use crate::error::AppError;
+use crate::ids::PersonId;
 use crate::period_query::{Period, PeriodKind};
 use crate::queries::number::to_f64;
 use crate::queries::{self, PeerComparison, ReviewRow};
-use crate::routes::AppState;
-use crate::scope::{effective_person_id, reach, Reach};
+use crate::state::AppState;
 
 /// Reviews listed on a person's page.
 pub const RECENT_REVIEWS: u32 = 4;
@@ -125,19 +127,20 @@ pub struct PersonPage {
 }
 
 /// The admin pages' gate (seed "Access Control"), then the API's scope.
-async fn managed_person(state: &AppState, user: &WebUser, id: &str) -> Result<Uuid, PageError> {
+async fn managed_person(state: &AppState, user: &WebUser, id: &str) -> Result<Uuid, AppError> {
     let requested = path_uuid(id, "person_id")?;
     if !user.can_see_team() {
-        return Err(PageError::forbidden(
+        return Err(AppError::forbidden(
+            None,
             "Agent pages are for admins and team managers (permission reports:operations or reports); \
              your own scores are under My Performance.",
         ));
     }
-    Ok(effective_person_id(&state.pool, &user.principal, Some(requested), "person_id").await?)
+    Ok(effective_person_id(&state.pool, &user.principal, Some(PersonId(requested)), "person_id").await?.uuid())
 }
 
-async fn self_person(state: &AppState, user: &WebUser) -> Result<Uuid, PageError> {
-    Ok(effective_person_id(&state.pool, &user.principal, None, "person_id").await?)
+async fn self_person(state: &AppState, user: &WebUser) -> Result<Uuid, AppError> {
+    Ok(effective_person_id(&state.pool, &user.principal, None, "person_id").await?.uuid())
 }
 
 /// The score cards of `person` in `period`, whose `scores` the caller read.
@@ -146,7 +149,7 @@ async fn score_cards(
     person: Uuid,
     period: &Period,
     scores: &PeriodScores,
-) -> Result<ScoreCards, PageError> {
+) -> Result<ScoreCards, AppError> {
     let previous = data::person_period_scores(&state.pool, person, &data::previous(period)).await?;
     let trend = data::trend(&state.pool, person, period).await?;
     let axes: Vec<&str> = Domain::ALL.iter().map(|d| domain_label(*d)).collect();
@@ -203,10 +206,8 @@ async fn score_cards(
     })
 }
 
-async fn flag_threshold(state: &AppState, period: &Period) -> Result<f64, PageError> {
-    let settings = perfledger_projections::settings::in_force_at(&state.pool, period.start)
-        .await
-        .map_err(|e| PageError::from(crate::queries::QueryError::from(e)))?;
+async fn flag_threshold(state: &AppState, period: &Period) -> Result<f64, AppError> {
+    let settings = perfledger_projections::settings::in_force_at(&state.pool, period.start).await?;
     Ok(settings.flagged_threshold as f64)
 }
 
@@ -324,7 +325,7 @@ async fn person_page(
     person: Uuid,
     q: &PeriodQuery,
     self_view: bool,
-) -> Result<Response, PageError> {
+) -> Result<Response, AppError> {
     let (period, picker) = q.resolve()?;
     let header = data::person_header(&state.pool, person).await?;
     let scores = data::person_period_scores(&state.pool, person, &period).await?;
@@ -361,7 +362,7 @@ async fn person_page(
     let can_generate = !self_view
         && reach(&user.principal) != Reach::SelfOnly
         && (person != user.person_id || user.principal.is_admin());
-    let scores_html = cards.render().map_err(|e| PageError::internal("the score cards failed to render", &e))?;
+    let scores_html = cards.render().map_err(|e| AppError::internal_error("the score cards failed to render", &e))?;
     let title = if self_view { "My Performance".to_string() } else { header.name.clone() };
     let nav = if self_view { Nav::MyPerformance } else { Nav::TeamPerformance };
     ok(&PersonPage {
@@ -494,21 +495,23 @@ pub async fn events(
 ) -> Response {
     let result = async {
         let requested = path_uuid(&id, "person_id")?;
-        let week_text = q.week.as_deref().map(str::trim).filter(|w| !w.is_empty()).ok_or_else(|| {
-            PageError::new(axum::http::StatusCode::BAD_REQUEST, "week: is required (an ISO week like 2026-W20)")
-        })?;
-        let week = crate::performance::reports::week_param(week_text)?;
+        let week_text = q
+            .week
+            .as_deref()
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .ok_or_else(|| AppError::invalid_parameter("week", "is required (an ISO week like 2026-W20)"))?;
+        let week = crate::app::reports::week_param(week_text)?;
         let domain_text = q.domain.as_deref().map(str::trim).unwrap_or_default();
-        let domain = Domain::from_str(domain_text)
-            .map_err(|reason| PageError::new(axum::http::StatusCode::BAD_REQUEST, format!("domain: {reason}")))?;
+        let domain = Domain::from_str(domain_text).map_err(|reason| AppError::invalid_parameter("domain", reason))?;
         let offset = super::params::offset(&q.offset)?;
-        let person = effective_person_id(&state.pool, &user.principal, Some(requested), "person_id").await?;
+        let person =
+            effective_person_id(&state.pool, &user.principal, Some(PersonId(requested)), "person_id").await?.uuid();
         let Some(page) = queries::drilldown(&state.pool, person, week, domain, EVENTS_PER_PAGE, offset).await? else {
-            return Err(PageError::not_found(format!(
-                "week: there is no {} score for {}",
-                domain_label(domain),
-                iso_week_label(week)
-            )));
+            return Err(AppError::not_found(
+                "week",
+                format!("there is no {} score for {}", domain_label(domain), iso_week_label(week)),
+            ));
         };
         let header = data::person_header(&state.pool, person).await?;
         let label = iso_week_label(week);

@@ -20,15 +20,17 @@ use uuid::Uuid;
 
 use super::charts;
 use super::flash::{redirect_with, Flash};
-use super::pages::{ok, respond, PageError};
+use super::pages::{ok, respond};
 use super::params::path_uuid;
 use super::session::WebUser;
 use super::view::{score_text, Layout, Nav};
-use crate::performance::reviews::{acknowledge_review, request_review};
+use crate::app::reviews::{acknowledge_review, request_review};
+use crate::app::scope::{acting_person_id, effective_person_id, may_serve_self};
+use crate::error::AppError;
+use crate::ids::{PersonId, ReviewId};
 use crate::queries::number::to_f64;
 use crate::queries::{self, ReviewRow};
-use crate::routes::AppState;
-use crate::scope::{acting_person_id, effective_person_id, may_serve_self};
+use crate::state::AppState;
 
 pub struct Recommendation {
     pub priority: String,
@@ -158,22 +160,23 @@ fn callouts(value: &Option<Value>) -> Vec<Callout> {
 }
 
 /// The review, or 404 (admins) / 403 (everyone else) when it does not exist.
-async fn load(state: &AppState, user: &WebUser, id: &str) -> Result<ReviewRow, PageError> {
+async fn load(state: &AppState, user: &WebUser, id: &str) -> Result<ReviewRow, AppError> {
     let id = path_uuid(id, "review_id")?;
     match queries::review_by_id(&state.pool, id).await? {
         Some(review) => Ok(review),
-        None if user.principal.is_admin() => Err(PageError::not_found(format!("review_id: no review has id '{id}'"))),
-        None => Err(PageError::forbidden("review_id: you may not see this review")),
+        None if user.principal.is_admin() => Err(AppError::not_found("review_id", format!("no review has id '{id}'"))),
+        None => Err(AppError::forbidden(Some("review_id"), "you may not see this review")),
     }
 }
 
 /// The reviewed person only (self-service), for the page and the acknowledgement.
-fn own_review(user: &WebUser, review: &ReviewRow) -> Result<(), PageError> {
+fn own_review(user: &WebUser, review: &ReviewRow) -> Result<(), AppError> {
     if review.person_id != user.person_id {
-        return Err(PageError::forbidden("review_id: this is not your review"));
+        return Err(AppError::forbidden(Some("review_id"), "this is not your review"));
     }
     if !may_serve_self(&user.principal) {
-        return Err(PageError::forbidden(
+        return Err(AppError::forbidden(
+            None,
             "self-service needs inbox access (role agent/support or permission crm:inbox) or reports:operations",
         ));
     }
@@ -185,7 +188,7 @@ async fn review_page(
     user: &WebUser,
     review: ReviewRow,
     self_view: bool,
-) -> Result<Response, PageError> {
+) -> Result<Response, AppError> {
     let header = super::data::person_header(&state.pool, review.person_id).await?;
     let composite = review.composite_score.as_ref().map(to_f64);
     let own = review.person_id == user.person_id;
@@ -229,12 +232,13 @@ async fn review_page(
 pub async fn admin_review(State(state): State<AppState>, user: WebUser, Path(id): Path<String>) -> Response {
     let result = async {
         if !user.can_see_team() {
-            return Err(PageError::forbidden(
+            return Err(AppError::forbidden(
+                None,
                 "This page is for admins and team managers; your own reviews are under My Performance.",
             ));
         }
         let review = load(&state, &user, &id).await?;
-        effective_person_id(&state.pool, &user.principal, Some(review.person_id), "review_id").await?;
+        effective_person_id(&state.pool, &user.principal, Some(PersonId(review.person_id)), "review_id").await?;
         review_page(&state, &user, review, false).await
     }
     .await;
@@ -272,9 +276,9 @@ pub async fn acknowledge(
         let review = load(&state, &user, &id).await?;
         own_review(&user, &review)?;
         let back = format!("/agent/my-performance/reviews/{}", review.id);
-        let flash = match acknowledge_review(&state, &user.principal, review.id).await {
-            Ok(()) => Flash::ok("Review acknowledged. Thank you."),
-            Err(problem) => Flash::error(format!("The review was not acknowledged: {}", problem.detail)),
+        let flash = match acknowledge_review(&state, &user.principal, ReviewId(review.id)).await {
+            Ok(_) => Flash::ok("Review acknowledged. Thank you."),
+            Err(problem) => Flash::error(format!("The review was not acknowledged: {}", problem.detail())),
         };
         Ok(redirect_with(&back, flash))
     }
@@ -295,11 +299,12 @@ pub async fn generate(
     }
     let result = async {
         let requested: Uuid = path_uuid(&id, "person_id")?;
-        let person = acting_person_id(&state.pool, &user.principal, Some(requested), "person_id", false).await?;
+        let person =
+            acting_person_id(&state.pool, &user.principal, Some(PersonId(requested)), "person_id", false).await?;
         let period = form.period.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(String::from);
         let flash = match request_review(&state, &user.principal, person, period, false).await {
             Ok(requested) => Flash::ok(format!("Review requested ({}): {}", requested.status, requested.review_id)),
-            Err(problem) => Flash::error(format!("No review was generated: {}", problem.detail)),
+            Err(problem) => Flash::error(format!("No review was generated: {}", problem.detail())),
         };
         Ok(redirect_with(&format!("/admin/performance/agents/{person}"), flash))
     }

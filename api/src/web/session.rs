@@ -41,7 +41,7 @@ use super::flash::Flash;
 use super::pages::{render, ErrorPage};
 use super::view::{Layout, Nav};
 use crate::auth::Principal;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "perfledger_session";
 pub const SIGN_IN_PATH: &str = "/auth/sign-in";
@@ -104,7 +104,7 @@ impl WebUser {
     /// May open Team Performance (seed "Sidebar Navigation"): admin, or
     /// `reports:operations`/`reports`.
     pub fn can_see_team(&self) -> bool {
-        self.principal.has_permission(crate::scope::MANAGE_PERMISSION)
+        self.principal.has_permission(crate::app::scope::MANAGE_PERMISSION)
     }
 
     pub fn layout(&self, title: impl Into<String>, active: Nav) -> Layout {
@@ -402,7 +402,7 @@ pub async fn demo_sign_in(State(state): State<AppState>, headers: HeaderMap, Pat
             &ErrorPage::new(Layout::anonymous("Bad Request"), StatusCode::BAD_REQUEST, "person_id: is not a UUID"),
         );
     };
-    match crate::scope::person_exists(&state.pool, person_id).await {
+    match crate::app::scope::person_exists(&state.pool, crate::ids::PersonId(person_id)).await {
         Ok(true) => {}
         Ok(false) => {
             return render(

@@ -14,15 +14,16 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::charts;
-use super::pages::{ok, respond, PageError};
+use super::pages::{ok, respond};
 use super::params::{encode, optional_uuid, PeriodQuery};
 use super::session::WebUser;
 use super::view::{domain_label, score_text, Choice, Layout, Nav, PeriodPicker};
+use crate::app::scope::{caller_person_id, reach, Reach};
+use crate::error::AppError;
 use crate::period_query::Period;
 use crate::queries::number::to_f64;
 use crate::queries::{self, LeaderboardQuery, LeaderboardSort, SortOrder, TeamSummary};
-use crate::routes::AppState;
-use crate::scope::{caller_person_id, reach, Reach};
+use crate::state::AppState;
 
 /// Rows per leaderboard page.
 pub const PAGE_SIZE: u32 = 100;
@@ -113,13 +114,13 @@ struct Resolved {
 }
 
 /// The active teams the user may pick: all for admins, managed ones otherwise.
-async fn team_choices(pool: &PgPool, user: &WebUser) -> Result<Vec<(Uuid, String)>, PageError> {
+async fn team_choices(pool: &PgPool, user: &WebUser) -> Result<Vec<(Uuid, String)>, AppError> {
     let rows: Vec<(Uuid, String)> = if user.principal.is_admin() {
         sqlx::query_as("SELECT team_id, name FROM directory_teams WHERE is_active ORDER BY name, team_id")
             .fetch_all(pool)
             .await?
     } else {
-        let ids = crate::scope::managed_team_ids(pool, user.person_id).await?;
+        let ids = crate::app::scope::managed_team_ids(pool, crate::ids::PersonId(user.person_id)).await?;
         sqlx::query_as("SELECT team_id, name FROM directory_teams WHERE team_id = ANY($1) ORDER BY name, team_id")
             .bind(&ids)
             .fetch_all(pool)
@@ -128,9 +129,10 @@ async fn team_choices(pool: &PgPool, user: &WebUser) -> Result<Vec<(Uuid, String
     Ok(rows)
 }
 
-async fn resolve(pool: &PgPool, user: &WebUser, q: &TeamQuery) -> Result<Resolved, PageError> {
+async fn resolve(pool: &PgPool, user: &WebUser, q: &TeamQuery) -> Result<Resolved, AppError> {
     if !user.can_see_team() {
-        return Err(PageError::forbidden(
+        return Err(AppError::forbidden(
+            None,
             "Team Performance is for admins and team managers (permission reports:operations or reports).",
         ));
     }
@@ -146,7 +148,8 @@ async fn resolve(pool: &PgPool, user: &WebUser, q: &TeamQuery) -> Result<Resolve
     let offset = super::params::offset(&q.offset)?;
     let teams = team_choices(pool, user).await?;
     let team = requested.or_else(|| teams.first().map(|(id, _)| *id));
-    let visible = crate::performance::reports::leaderboard_visibility(pool, &user.principal, team).await?;
+    let visible =
+        crate::app::reports::leaderboard_visibility(pool, &user.principal, team.map(crate::ids::TeamId)).await?;
     let order_key = if order == SortOrder::Asc { "asc" } else { "desc" };
     let query = LeaderboardQuery { period, team_id: team, visible, sort, order, limit: PAGE_SIZE, offset };
     Ok(Resolved { period, picker, team, teams, query, sort_key, order_key })
@@ -170,7 +173,7 @@ const SORT_COLUMNS: [(&str, &str); 8] = [
     ("data_quality", "Data quality"),
 ];
 
-async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Result<LeaderboardTable, PageError> {
+async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Result<LeaderboardTable, AppError> {
     let page = queries::leaderboard(pool, &r.query).await?;
     let me = caller_person_id(&user.principal)?;
     let may_generate = reach(&user.principal) != Reach::SelfOnly;
@@ -229,7 +232,7 @@ async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Resul
                     .collect(),
                 bars: charts::bars(&format!("{name}: domain scores"), &domain_items),
                 agent_href: format!("/admin/performance/agents/{}?{}", row.person_id, r.picker.query()),
-                can_generate: may_generate && (row.person_id != me || user.principal.is_admin()),
+                can_generate: may_generate && (row.person_id != me.uuid() || user.principal.is_admin()),
                 name,
             }
         })
@@ -335,7 +338,7 @@ pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Qu
                 );
             }
         }
-        let table_html = table.render().map_err(|e| PageError::internal("the table failed to render", &e))?;
+        let table_html = table.render().map_err(|e| AppError::internal_error("the table failed to render", &e))?;
         ok(&TeamPage {
             layout: user.layout(format!("Team Performance · {team_name}"), Nav::TeamPerformance),
             teams,

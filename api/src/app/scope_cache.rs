@@ -1,6 +1,6 @@
 //! The directory facts scope is resolved from, cached per directory state
 //! ([`DirectoryKey`]): each caller's projected grants (`directory_grants`,
-//! D16) and the people a manager manages ([`crate::scope::managed_person_ids`]).
+//! D16) and the people a manager manages ([`crate::app::scope::managed_person_ids`]).
 //!
 //! Never stale, as [`crate::queries::score_cache`]: a request reads the
 //! current directory key first (with the report keys, in the same round
@@ -16,6 +16,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::bounded_cache::BoundedCache;
+use crate::ids::PersonId;
 use crate::queries::score_cache::{directory_state_columns, DirectoryKey};
 
 /// Directory states kept; the oldest filled go first.
@@ -87,13 +88,14 @@ pub async fn grants(pool: &PgPool, key: &DirectoryKey, person: Uuid) -> Result<O
     Ok(grants)
 }
 
-/// [`crate::scope::managed_person_ids`] of `manager` in the directory state
+/// [`crate::app::scope::managed_person_ids`] of `manager` in the directory state
 /// `key`: sorted, without duplicates.
 pub async fn managed_person_ids(
     pool: &PgPool,
     key: &DirectoryKey,
-    manager: Uuid,
+    manager: PersonId,
 ) -> Result<Arc<Vec<Uuid>>, sqlx::Error> {
+    let manager = manager.uuid();
     if let Some(state) = lock().states.get(key) {
         if let Some(managed) = state.managed.get(&manager) {
             return Ok(managed.clone());
@@ -101,7 +103,7 @@ pub async fn managed_person_ids(
     }
     let sql = format!(
         concat!("SELECT ", directory_state_columns!(), ", ARRAY({})"),
-        crate::scope::managed_person_ids_sql("$2")
+        crate::app::scope::managed_person_ids_sql("$2")
     );
     let (relation, checkpoint, people): (Option<i64>, Option<i64>, Vec<Uuid>) =
         sqlx::query_as(&sql).bind(perfledger_projections::directory::NAME).bind(manager).fetch_one(pool).await?;

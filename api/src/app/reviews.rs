@@ -1,0 +1,302 @@
+//! Reviews (seed `AgentPerformanceReview`, D12–D15) as use cases: request
+//! one, read them, acknowledge one. The rules (who may, which week, the
+//! limits, idempotency) are in `crate::performance::reviews`'s module docs,
+//! next to the routes that expose them; the dashboards call the same
+//! functions. State checks read the Review aggregate's own events, not the
+//! read model, so a request made a moment ago counts at once.
+
+use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
+use perfledger_domain::aggregates::{review_aggregate_id, Review, ReviewCommand, ReviewCommandEnvelope, ReviewStatus};
+use perfledger_domain::period::{iso_week_label, midnight};
+use perfledger_domain::reviews::ReviewTrigger;
+use perfledger_domain::settings::Settings;
+use perfledger_domain::LogEvent;
+use perfledger_store::commands::{execute, CommandError};
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::scope::{acting_person_id, caller_person_id, effective_person_id};
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::ids::{PersonId, ReviewId};
+use crate::period_query::{parse_period, PeriodKind};
+use crate::queries::reviews::{review_by_id, reviews_of, ReviewRow};
+use crate::state::AppState;
+
+/// What a generation request answers: the review and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RequestedReview {
+    pub review_id: Uuid,
+    /// `pending`, `generated` or `failed`.
+    pub status: String,
+}
+
+/// What an acknowledgement answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AcknowledgedReview {
+    pub review_id: Uuid,
+    /// When the person acknowledged it (the first time).
+    pub acknowledged_at: Option<DateTime<Utc>>,
+}
+
+/// 503: reviews cannot be generated now, and why.
+fn not_configured(reason: &str) -> AppError {
+    AppError::not_configured(format!("reviews are not configured: {reason}"))
+}
+
+fn store_failed(e: String) -> AppError {
+    AppError::internal_error("the event store failed", &e)
+}
+
+async fn settings_now(pool: &PgPool) -> Result<Settings, AppError> {
+    let history = perfledger_projections::settings::load_history_fresh(pool)
+        .await
+        .map_err(|e| AppError::internal_error("the settings cannot be read", &e))?;
+    Ok(history.in_force_at(Utc::now().date_naive()))
+}
+
+/// A review aggregate folded from its events, with when its current review
+/// was requested (for the cooldown).
+struct ReviewState {
+    review: Review,
+    current_requested_at: Option<DateTime<Utc>>,
+}
+
+async fn load_review(pool: &PgPool, aggregate_id: &str) -> Result<ReviewState, AppError> {
+    let payloads: Vec<String> = sqlx::query_scalar(
+        "SELECT payload::text FROM events WHERE aggregate_type = 'review' AND aggregate_id = $1 ORDER BY sequence",
+    )
+    .bind(aggregate_id)
+    .fetch_all(pool)
+    .await?;
+    let mut state = ReviewState { review: Review::default(), current_requested_at: None };
+    for payload in payloads {
+        let event: LogEvent = serde_json::from_str(&payload)
+            .map_err(|e| AppError::internal_error("a review event cannot be read", &e))?;
+        if matches!(event.body, perfledger_domain::EventBody::ReviewRequested(_)) {
+            state.current_requested_at = Some(event.occurred_at);
+        }
+        state.review.evolve(&event);
+    }
+    Ok(state)
+}
+
+/// The week a request is about: `period` (an ISO week or `last_week`, which
+/// must have ended), else the last closed week.
+async fn review_week(pool: &PgPool, period: Option<&str>, now: DateTime<Utc>) -> Result<NaiveDate, AppError> {
+    let today = now.date_naive();
+    let Some(text) = period else {
+        let closed: Option<DateTime<Utc>> =
+            sqlx::query_scalar("SELECT value FROM scheduler_checkpoints WHERE name = $1")
+                .bind(perfledger_projections::close::CHECKPOINT)
+                .fetch_optional(pool)
+                .await?;
+        return match closed {
+            Some(end) => Ok(end.date_naive() - Days::new(7)),
+            None => Err(AppError::invalid_body(
+                "period",
+                "no week has been closed yet; name a week that has ended (e.g. 2026-W45)",
+            )),
+        };
+    };
+    let parsed = parse_period(Some(text), None, None, today)
+        .map_err(|e| AppError::invalid_body("period", e.reason.clone()))?
+        .ok_or_else(|| AppError::invalid_body("period", "must not be empty"))?;
+    if parsed.kind != PeriodKind::Week {
+        return Err(AppError::invalid_body(
+            "period",
+            format!("'{}' is not one ISO week; a review covers one week (e.g. 2026-W45 or last_week)", parsed.label()),
+        ));
+    }
+    if parsed.end > today {
+        return Err(AppError::invalid_body(
+            "period",
+            format!("week {} has not ended yet; reviews cover weeks that have ended", parsed.label()),
+        ));
+    }
+    Ok(parsed.start)
+}
+
+/// Seconds until `at`, at least 1.
+fn seconds_until(at: DateTime<Utc>, now: DateTime<Utc>) -> u32 {
+    u32::try_from((at - now).num_seconds()).unwrap_or(0).max(1)
+}
+
+/// Manual requests `requester` made since `since` (from the log, so the
+/// count is current).
+async fn manual_requests_since(pool: &PgPool, requester: Uuid, since: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM events
+         WHERE aggregate_type = 'review' AND event_type = 'review.requested'
+           AND payload->'body'->'data'->>'requested_by' = $1
+           AND payload->'body'->'data'->>'trigger' = 'manual'
+           AND (payload->>'occurred_at')::timestamptz >= $2",
+    )
+    .bind(requester.to_string())
+    .bind(since)
+    .fetch_one(pool)
+    .await
+}
+
+/// Asks for a review of `person_id` (module docs: access, period, limits,
+/// idempotency). The dashboards' "Generate review" button calls this too.
+pub async fn request_review(
+    state: &AppState,
+    principal: &Principal,
+    person_id: PersonId,
+    period: Option<String>,
+    force: bool,
+) -> Result<RequestedReview, AppError> {
+    let pool = &state.pool;
+    let me = caller_person_id(principal)?.uuid();
+    let person_id = acting_person_id(pool, principal, Some(person_id), "person_id", false).await?.uuid();
+    if force && !principal.is_admin() {
+        return Err(AppError::forbidden(Some("force"), "only admins may force a review"));
+    }
+    let settings = settings_now(pool).await?;
+    perfledger_reviews::config::generation_gate(&settings, &perfledger_reviews::config::EnvOverrides::from_env())
+        .map_err(|reason| not_configured(&reason))?;
+    let now = Utc::now();
+    let week = review_week(pool, period.as_deref(), now).await?;
+    let (start, end) = (midnight(week), midnight(week + Days::new(7)));
+    let scored: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM agent_performance_snapshots
+                        WHERE person_id = $1 AND score_period_start = $2 AND score_period_end = $3)",
+    )
+    .bind(person_id)
+    .bind(start)
+    .bind(end)
+    .fetch_one(pool)
+    .await?;
+    if !scored {
+        return Err(AppError::invalid_body(
+            "period",
+            format!(
+                "the person has no scores for week {} (no tracked activity): nothing to review",
+                iso_week_label(week)
+            ),
+        ));
+    }
+
+    let aggregate_id = review_aggregate_id(person_id, start, end);
+    let current = load_review(pool, &aggregate_id).await?;
+    if let Some(review) = current.review.current() {
+        let open = matches!(review.status, ReviewStatus::Pending | ReviewStatus::Generated);
+        if open && !force {
+            // The unique key: the same request answers the same review.
+            return Ok(RequestedReview { review_id: review.review_id, status: review.status.as_str().to_string() });
+        }
+        if !force {
+            let cooldown = Duration::hours(settings.review_cooldown_hours);
+            if let Some(at) = current.current_requested_at.filter(|at| *at + cooldown > now) {
+                return Err(AppError::rate_limited(
+                    Some("person_id"),
+                    format!(
+                        "a review of this person for week {} was requested at {}; review_cooldown_hours = {} \
+                         allows the next at {} (admins may force)",
+                        iso_week_label(week),
+                        at.to_rfc3339(),
+                        settings.review_cooldown_hours,
+                        (at + cooldown).to_rfc3339()
+                    ),
+                    seconds_until(at + cooldown, now),
+                ));
+            }
+        }
+    }
+
+    let day_start = midnight(now.date_naive());
+    let made = manual_requests_since(pool, me, day_start).await?;
+    if made >= settings.review_manual_daily_limit_per_manager {
+        let tomorrow = day_start + Duration::days(1);
+        return Err(AppError::rate_limited(
+            None,
+            format!(
+                "you have requested {made} reviews today; review_manual_daily_limit_per_manager = {} (resets at {})",
+                settings.review_manual_daily_limit_per_manager,
+                tomorrow.to_rfc3339()
+            ),
+            seconds_until(tomorrow, now),
+        ));
+    }
+
+    let review_id = Uuid::new_v4();
+    let command = ReviewCommand::Request {
+        review_id,
+        person_id,
+        period_start: start,
+        period_end: end,
+        trigger: ReviewTrigger::Manual,
+        requested_by: Some(me),
+        force,
+    };
+    match execute::<Review>(pool, &aggregate_id, ReviewCommandEnvelope { occurred_at: now, command }).await {
+        Ok(()) => Ok(RequestedReview { review_id, status: ReviewStatus::Pending.as_str().to_string() }),
+        Err(CommandError::Rejected(r)) => Err(AppError::rejected(&r.field, r.reason)),
+        Err(CommandError::Store(e)) => Err(store_failed(e)),
+    }
+}
+
+/// A review row the caller may see: 404 for admins when unknown, else 403
+/// (ids cannot be probed), as for every id in this API.
+pub async fn visible_review(
+    state: &AppState,
+    principal: &Principal,
+    review_id: ReviewId,
+) -> Result<ReviewRow, AppError> {
+    caller_person_id(principal)?;
+    let review_id = review_id.uuid();
+    let Some(row) = review_by_id(&state.pool, review_id).await? else {
+        return Err(if principal.is_admin() {
+            AppError::not_found("id", format!("no review has id '{review_id}'"))
+        } else {
+            AppError::forbidden(Some("id"), "you may not see this review")
+        });
+    };
+    effective_person_id(&state.pool, principal, Some(PersonId(row.person_id)), "id")
+        .await
+        .map_err(|_| AppError::forbidden(Some("id"), "you may not see this review"))?;
+    Ok(row)
+}
+
+/// Acknowledges a generated review: only the reviewed person, once; a repeat
+/// changes nothing and succeeds. The dashboards' button calls this too.
+/// Answers from the aggregate, which the read model may not have folded yet.
+pub async fn acknowledge_review(
+    state: &AppState,
+    principal: &Principal,
+    review: ReviewId,
+) -> Result<AcknowledgedReview, AppError> {
+    let me = caller_person_id(principal)?.uuid();
+    let row = visible_review(state, principal, review).await?;
+    let review_id = review.uuid();
+    if row.person_id != me {
+        return Err(AppError::forbidden(Some("id"), "only the reviewed person may acknowledge a review"));
+    }
+    let aggregate_id = review_aggregate_id(row.person_id, row.review_period_start, row.review_period_end);
+    let command = ReviewCommand::Acknowledge { review_id, by_person_id: me };
+    match execute::<Review>(&state.pool, &aggregate_id, ReviewCommandEnvelope { occurred_at: Utc::now(), command })
+        .await
+    {
+        Ok(()) => {}
+        Err(CommandError::Rejected(r)) => return Err(AppError::rejected(&r.field, r.reason)),
+        Err(CommandError::Store(e)) => return Err(store_failed(e)),
+    }
+    let review = load_review(&state.pool, &aggregate_id).await?.review;
+    let acknowledged_at = review.current().filter(|c| c.review_id == review_id).and_then(|c| c.acknowledged_at);
+    Ok(AcknowledgedReview { review_id, acknowledged_at })
+}
+
+/// The current reviews of `requested` (the caller when `None`), newest
+/// period first, if the caller may see that person.
+pub async fn list_reviews(
+    state: &AppState,
+    principal: &Principal,
+    requested: Option<PersonId>,
+    limit: u32,
+) -> Result<(PersonId, Vec<ReviewRow>), AppError> {
+    let person = effective_person_id(&state.pool, principal, requested, "person_id").await?;
+    let items = reviews_of(&state.pool, person.uuid(), limit).await?;
+    Ok((person, items))
+}
