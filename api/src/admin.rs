@@ -9,9 +9,10 @@ use axum::{Json, Router};
 use perfledger_store::voids::{void_event, VoidError, VoidTarget, Voided};
 use serde_json::Value;
 
+use crate::app::fields::only_fields;
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorKind};
-use crate::performance::{json_object, only_fields};
+use crate::performance::json_object;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {

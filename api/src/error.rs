@@ -130,6 +130,15 @@ impl From<perfledger_projections::runner::ProjectionError> for AppError {
     }
 }
 
+/// An entity's history could not be read: the database (503) or a stored
+/// event that does not decode (500, logged with the event's place).
+pub fn history_error(e: perfledger_store::log::HistoryError) -> AppError {
+    match e {
+        perfledger_store::log::HistoryError::Database(e) => AppError::database(&e),
+        unreadable => AppError::internal_error("a stored event cannot be read", &unreadable),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

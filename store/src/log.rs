@@ -93,3 +93,41 @@ pub async fn read_after(
         })
         .collect()
 }
+
+/// Why an entity's history could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A stored event of the entity does not decode (`sequence` names it).
+    #[error("event {sequence} of {aggregate_type} {aggregate_id} is unreadable: {error}")]
+    Unreadable { aggregate_type: String, aggregate_id: String, sequence: i64, error: String },
+}
+
+/// Every event of one entity, in its own order, read through
+/// `domain::event::decode` (upcasting old versions, D5): for loaders that
+/// rebuild an aggregate outside cqrs-es (a goal, a review).
+pub async fn entity_history(
+    executor: impl PgExecutor<'_>,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<Vec<perfledger_domain::LogEvent>, HistoryError> {
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT sequence, event_type, event_version, payload::text FROM events
+          WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence",
+    )
+    .bind(aggregate_type)
+    .bind(aggregate_id)
+    .fetch_all(executor)
+    .await?;
+    rows.into_iter()
+        .map(|(sequence, event_type, version, payload)| {
+            perfledger_domain::event::decode(&event_type, &version, &payload).map_err(|e| HistoryError::Unreadable {
+                aggregate_type: aggregate_type.to_string(),
+                aggregate_id: aggregate_id.to_string(),
+                sequence,
+                error: e.to_string(),
+            })
+        })
+        .collect()
+}

@@ -16,8 +16,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use perfledger_domain::aggregates::{Goal, GoalCommand, GoalCommandEnvelope, GoalState};
 use perfledger_domain::goals::Comparison;
 use perfledger_domain::scoring::Domain;
-use perfledger_domain::LogEvent;
 use perfledger_store::commands::{execute, CommandError};
+use perfledger_store::log::entity_history;
 use serde_json::{Map, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -27,7 +27,7 @@ use super::fields::{
 };
 use super::scope::{caller_person_id, effective_person_id};
 use crate::auth::Principal;
-use crate::error::AppError;
+use crate::error::{history_error, AppError};
 use crate::ids::{GoalId, PersonId};
 use crate::state::AppState;
 
@@ -201,17 +201,10 @@ async fn run(
 
 /// The goal as its events leave it, or `None` when it was never created.
 pub async fn load_goal(pool: &PgPool, goal_id: GoalId) -> Result<Option<GoalState>, AppError> {
-    let payloads: Vec<Value> = sqlx::query_scalar(
-        "SELECT payload::jsonb FROM events WHERE aggregate_type = 'goal' AND aggregate_id = $1 ORDER BY sequence",
-    )
-    .bind(goal_id.to_string())
-    .fetch_all(pool)
-    .await?;
+    let history = entity_history(pool, "goal", &goal_id.to_string()).await.map_err(history_error)?;
     let mut goal = Goal::default();
-    for payload in payloads {
-        let event: LogEvent = serde_json::from_value(payload)
-            .map_err(|e| AppError::internal_error("a stored goal event does not parse", &e))?;
-        goal.evolve(&event);
+    for event in &history {
+        goal.evolve(event);
     }
     Ok(goal.state().cloned())
 }

@@ -27,9 +27,12 @@ use chrono::NaiveDate;
 use perfledger_domain::period::{iso_week_label, parse_iso_week, week_start_of_day};
 use perfledger_domain::scoring::Domain;
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use super::fields::shorten;
-use super::scope::{caller_person_id, effective_person_id, managed_person_ids, manages_team, reach, Reach};
+use super::scope::{
+    caller_person_id, effective_person_id, managed_person_ids, managed_team_ids, manages_team, reach, Reach,
+};
 use super::scope_cache;
 use crate::auth::Principal;
 use crate::error::AppError;
@@ -97,6 +100,19 @@ pub(crate) async fn visibility(
         }
         Reach::SelfOnly => Err(not_a_manager()),
     }
+}
+
+/// The active teams the caller may pick in a report: every one for admins,
+/// the ones it manages otherwise (none for everyone else).
+pub async fn team_choices(pool: &PgPool, principal: &Principal) -> Result<Vec<(TeamId, String)>, AppError> {
+    let rows = if principal.is_admin() {
+        queries::people::active_teams(pool, None).await?
+    } else {
+        let me = caller_person_id(principal)?;
+        let ids: Vec<Uuid> = managed_team_ids(pool, me).await?.into_iter().map(TeamId::uuid).collect();
+        queries::people::active_teams(pool, Some(&ids)).await?
+    };
+    Ok(rows.into_iter().map(|(id, name)| (TeamId(id), name)).collect())
 }
 
 /// The summary of `team` for `period`, if the caller may see it (module docs).

@@ -10,15 +10,15 @@ use perfledger_domain::aggregates::{review_aggregate_id, Review, ReviewCommand, 
 use perfledger_domain::period::{iso_week_label, midnight};
 use perfledger_domain::reviews::ReviewTrigger;
 use perfledger_domain::settings::Settings;
-use perfledger_domain::LogEvent;
 use perfledger_store::commands::{execute, CommandError};
+use perfledger_store::log::entity_history;
 use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::scope::{acting_person_id, caller_person_id, effective_person_id};
 use crate::auth::Principal;
-use crate::error::AppError;
+use crate::error::{history_error, AppError};
 use crate::ids::{PersonId, ReviewId};
 use crate::period_query::{parse_period, PeriodKind};
 use crate::queries::reviews::{review_by_id, reviews_of, ReviewRow};
@@ -64,16 +64,9 @@ struct ReviewState {
 }
 
 async fn load_review(pool: &PgPool, aggregate_id: &str) -> Result<ReviewState, AppError> {
-    let payloads: Vec<String> = sqlx::query_scalar(
-        "SELECT payload::text FROM events WHERE aggregate_type = 'review' AND aggregate_id = $1 ORDER BY sequence",
-    )
-    .bind(aggregate_id)
-    .fetch_all(pool)
-    .await?;
+    let history = entity_history(pool, "review", aggregate_id).await.map_err(history_error)?;
     let mut state = ReviewState { review: Review::default(), current_requested_at: None };
-    for payload in payloads {
-        let event: LogEvent = serde_json::from_str(&payload)
-            .map_err(|e| AppError::internal_error("a review event cannot be read", &e))?;
+    for event in history {
         if matches!(event.body, perfledger_domain::EventBody::ReviewRequested(_)) {
             state.current_requested_at = Some(event.occurred_at);
         }

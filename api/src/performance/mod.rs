@@ -38,6 +38,7 @@ use axum::Router;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::app::fields::shorten;
 use crate::error::AppError;
 use crate::queries;
 use crate::state::AppState;
@@ -119,27 +120,6 @@ pub(crate) fn json_object(body: &[u8]) -> Result<Map<String, Value>, AppError> {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(AppError::invalid_body("body", "must be a JSON object")),
         Err(e) => Err(AppError::invalid_body("body", format!("is not JSON: {e}"))),
-    }
-}
-
-/// Refuses fields outside `allowed`.
-pub(crate) fn only_fields(map: &Map<String, Value>, allowed: &[&str]) -> Result<(), AppError> {
-    match map.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(key) => Err(AppError::invalid_body(
-            key,
-            format!("is not a field of this request; expected one of: {}", allowed.join(", ")),
-        )),
-        None => Ok(()),
-    }
-}
-
-/// Echoed input, cut short so problems stay small.
-pub(crate) fn shorten(text: &str) -> String {
-    const MAX: usize = 60;
-    if text.chars().count() <= MAX {
-        text.to_string()
-    } else {
-        format!("{}…", text.chars().take(MAX).collect::<String>())
     }
 }
 

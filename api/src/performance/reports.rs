@@ -45,7 +45,8 @@ use uuid::Uuid;
 
 use super::page_cache::{self, PageKey};
 use super::report_scope::{ReportParams, ReportQuery, ReportScope};
-use super::{csv, limit_param, query_params, shorten, uuid_param, uuid_path};
+use super::{csv, limit_param, query_params, uuid_param, uuid_path};
+use crate::app::fields::shorten;
 use crate::app::{reports, scope_cache};
 use crate::auth::{grants_unavailable, Principal, TokenOnly};
 use crate::error::AppError;

@@ -11,7 +11,8 @@ use perfledger_domain::period::{parse_iso_week, week_start};
 use perfledger_replay::what_if::{proposed_changes, what_if as score_what_if, WhatIfError, WhatIfReport};
 use serde_json::Value;
 
-use super::{json_object, only_fields};
+use super::json_object;
+use crate::app::fields::only_fields;
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::state::AppState;

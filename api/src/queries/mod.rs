@@ -25,6 +25,7 @@ use crate::period_query::{Period, PeriodKind};
 pub mod drilldown;
 pub mod leaderboard;
 pub mod peer;
+pub mod people;
 pub mod reviews;
 pub mod score_cache;
 pub mod team;

@@ -115,6 +115,19 @@ pub fn estimated_cost(usage: ReviewUsage, settings: &perfledger_domain::settings
     )
 }
 
+/// The newest generated reviews of `person` it has not acknowledged yet (at most `limit`).
+pub async fn unacknowledged(pool: &PgPool, person: Uuid, limit: i64) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM agent_performance_reviews
+          WHERE person_id = $1 AND status = 'generated' AND NOT is_acknowledged
+          ORDER BY review_period_start DESC LIMIT $2",
+    )
+    .bind(person)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,8 @@ use crate::state::AppState;
 
 /// Reviews listed on a person's page.
 pub const RECENT_REVIEWS: u32 = 4;
+/// Generated reviews not yet acknowledged, listed on My Performance.
+const UNACKNOWLEDGED_SHOWN: i64 = 5;
 /// Events per drilldown page.
 pub const EVENTS_PER_PAGE: u32 = 100;
 
@@ -341,16 +343,9 @@ async fn person_page(
     };
     let (peer, unacknowledged) = if self_view {
         let comparison = queries::peer_comparison(&state.pool, person, &period).await?;
-        let pending: Vec<(Uuid,)> = sqlx::query_as(
-            "SELECT id FROM agent_performance_reviews
-              WHERE person_id = $1 AND status = 'generated' AND NOT is_acknowledged
-              ORDER BY review_period_start DESC LIMIT 5",
-        )
-        .bind(person)
-        .fetch_all(&state.pool)
-        .await?;
+        let pending = queries::reviews::unacknowledged(&state.pool, person, UNACKNOWLEDGED_SHOWN).await?;
         let mut items = Vec::new();
-        for (id,) in pending {
+        for id in pending {
             if let Some(review) = queries::review_by_id(&state.pool, id).await? {
                 items.push(review_item(&review, format!("{review_base}/{id}")));
             }

@@ -155,15 +155,10 @@ impl FromRequestParts<AppState> for WebUser {
                 ),
             ));
         };
-        let display_name: Option<String> =
-            match sqlx::query_scalar("SELECT display_name FROM directory_people WHERE person_id = $1")
-                .bind(person_id)
-                .fetch_optional(&state.pool)
-                .await
-            {
-                Ok(name) => name,
-                Err(e) => return Err(unavailable(&e)),
-            };
+        let display_name: Option<String> = match crate::queries::people::display_name(&state.pool, person_id).await {
+            Ok(name) => name,
+            Err(e) => return Err(unavailable(&e)),
+        };
         Ok(WebUser {
             principal,
             person_id,
@@ -352,21 +347,7 @@ pub async fn demo_page(State(state): State<AppState>) -> Response {
     if !state.demo {
         return demo_off();
     }
-    type Row = (Uuid, String, Option<String>, Option<Vec<String>>, Option<Vec<String>>, Option<String>);
-    let rows: Result<Vec<Row>, sqlx::Error> = sqlx::query_as(
-        "SELECT p.person_id, p.display_name, p.title, g.roles, g.permissions,
-                (SELECT string_agg(t.name || ' (' || m.role || ')', ', ' ORDER BY t.name)
-                   FROM directory_memberships m JOIN directory_teams t USING (team_id)
-                  WHERE m.person_id = p.person_id AND m.is_active AND t.is_active)
-           FROM directory_people p LEFT JOIN directory_grants g USING (person_id)
-          WHERE p.is_active
-          ORDER BY (g.roles IS NOT NULL AND 'admin' = ANY (g.roles)) DESC,
-                   (g.permissions IS NOT NULL AND 'reports:operations' = ANY (g.permissions)) DESC,
-                   p.display_name, p.person_id
-          LIMIT 500",
-    )
-    .fetch_all(&state.pool)
-    .await;
+    let rows = crate::queries::people::demo_people(&state.pool).await;
     match rows {
         Ok(rows) => {
             let people = rows

@@ -113,22 +113,6 @@ struct Resolved {
     order_key: &'static str,
 }
 
-/// The active teams the user may pick: all for admins, managed ones otherwise.
-async fn team_choices(pool: &PgPool, user: &WebUser) -> Result<Vec<(Uuid, String)>, AppError> {
-    let rows: Vec<(Uuid, String)> = if user.principal.is_admin() {
-        sqlx::query_as("SELECT team_id, name FROM directory_teams WHERE is_active ORDER BY name, team_id")
-            .fetch_all(pool)
-            .await?
-    } else {
-        let ids = crate::app::scope::managed_team_ids(pool, crate::ids::PersonId(user.person_id)).await?;
-        sqlx::query_as("SELECT team_id, name FROM directory_teams WHERE team_id = ANY($1) ORDER BY name, team_id")
-            .bind(&ids)
-            .fetch_all(pool)
-            .await?
-    };
-    Ok(rows)
-}
-
 async fn resolve(pool: &PgPool, user: &WebUser, q: &TeamQuery) -> Result<Resolved, AppError> {
     if !user.can_see_team() {
         return Err(AppError::forbidden(
@@ -146,7 +130,11 @@ async fn resolve(pool: &PgPool, user: &WebUser, q: &TeamQuery) -> Result<Resolve
         None => sort.default_order(),
     };
     let offset = super::params::offset(&q.offset)?;
-    let teams = team_choices(pool, user).await?;
+    let teams: Vec<(Uuid, String)> = crate::app::reports::team_choices(pool, &user.principal)
+        .await?
+        .into_iter()
+        .map(|(id, name)| (id.uuid(), name))
+        .collect();
     let team = requested.or_else(|| teams.first().map(|(id, _)| *id));
     let visible =
         crate::app::reports::leaderboard_visibility(pool, &user.principal, team.map(crate::ids::TeamId)).await?;
