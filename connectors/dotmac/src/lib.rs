@@ -3,6 +3,7 @@
 //! the ingest writer, and the webhook signature check and inbox the API's
 //! receiver uses.
 
+pub mod fixture;
 pub mod pull;
 mod rows;
 pub mod webhook;

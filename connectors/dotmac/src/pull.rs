@@ -167,10 +167,11 @@ impl Connector {
             .into_iter()
             .map(|id| id.to_string())
             .collect();
-        let known_people: HashSet<String> =
-            sqlx::query_scalar("SELECT id FROM dotmac_shadow WHERE kind = 'person'").fetch_all(&self.target).await?
-                .into_iter()
-                .collect();
+        let known_people: HashSet<String> = sqlx::query_scalar("SELECT id FROM dotmac_shadow WHERE kind = 'person'")
+            .fetch_all(&self.target)
+            .await?
+            .into_iter()
+            .collect();
         let new_staff: Vec<uuid::Uuid> =
             staff.iter().filter(|id| !known_people.contains(*id)).filter_map(|id| id.parse().ok()).collect();
         let watermarks: HashMap<String, Ts> =
@@ -276,7 +277,9 @@ impl Connector {
                     .map(|((_, id), _)| id)
                     .collect();
                 // Created in this same chunk (the tags pass shadows its conversations).
-                set.extend(derived.shadows.iter().filter(|((k, _), s)| *k == kind && s.created).map(|((_, id), _)| id.clone()));
+                set.extend(
+                    derived.shadows.iter().filter(|((k, _), s)| *k == kind && s.created).map(|((_, id), _)| id.clone()),
+                );
                 set
             }
             _ => HashSet::new(),
@@ -354,11 +357,16 @@ impl Connector {
     ) -> Result<PollReport, ConnectorError> {
         let mut report = PollReport::default();
         for batch in outs.chunks(5000) {
-            let items: Vec<Result<Activity, ItemRejection>> = batch.iter().map(|o| parse_envelope(&o.envelope)).collect();
+            let items: Vec<Result<Activity, ItemRejection>> =
+                batch.iter().map(|o| parse_envelope(&o.envelope)).collect();
             let ingested = self.ingestor.ingest(&items).await?;
             for rejected in &ingested.rejected {
                 let out = &batch[rejected.index];
-                skips.push(Skip { table, row_id: out.row_id.clone(), reason: format!("{}: {}", out.event_id, rejected.error) });
+                skips.push(Skip {
+                    table,
+                    row_id: out.row_id.clone(),
+                    reason: format!("{}: {}", out.event_id, rejected.error),
+                });
             }
             report.events_appended += ingested.accepted;
             report.duplicates += ingested.duplicates;
@@ -426,7 +434,10 @@ impl Connector {
                 .bind(ids)
                 .fetch_all(&self.target)
                 .await?;
-        Ok(rows.into_iter().map(|(id, state)| ((kind, id), serde_json::from_value(state).unwrap_or_default())).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(id, state)| ((kind, id), serde_json::from_value(state).unwrap_or_default()))
+            .collect())
     }
 
     /// Extra source reads for entities seen for the first time: a ticket's
@@ -438,27 +449,82 @@ impl Connector {
         shadows: &HashMap<(&'static str, String), Shadow>,
     ) -> Result<Enrich, ConnectorError> {
         let mut enrich = Enrich::default();
-        let (kind, sql) = match table {
-            "tickets" => ("ticket", TICKET_SLA_DUE),
-            "crm_conversations" => ("conversation", CONVERSATION_CHANNEL),
+        let (kind, terminal): (&'static str, &[&str]) = match table {
+            "tickets" => ("ticket", &["pending_confirmation", "closed"]),
+            "work_orders" => ("work_order", &["completed", "canceled"]),
+            "crm_conversations" => ("conversation", &["resolved", "resolved_to_ticket"]),
             _ => return Ok(enrich),
         };
+        let shadow_of = |id: &String| shadows.get(&(kind, id.clone()));
         let new: Vec<uuid::Uuid> = rows
             .iter()
-            .filter(|(id, _, _)| !shadows.get(&(kind, id.clone())).is_some_and(|s| s.created))
+            .filter(|(id, _, _)| !shadow_of(id).is_some_and(|s| s.created))
             .filter_map(|(id, _, _)| id.parse().ok())
             .collect();
-        if new.is_empty() {
-            return Ok(enrich);
-        }
-        if table == "tickets" {
-            let due: Vec<(String, Option<Ts>)> =
-                sqlx::query_as(sql).bind(&new).fetch_all(&self.source).await.map_err(ConnectorError::Source)?;
-            enrich.sla_due = due.into_iter().filter_map(|(id, d)| d.map(|d| (id, d))).collect();
-        } else {
-            let channels: Vec<(String, String)> =
-                sqlx::query_as(sql).bind(&new).fetch_all(&self.source).await.map_err(ConnectorError::Source)?;
-            enrich.channel = channels.into_iter().collect();
+        let closing: Vec<uuid::Uuid> = rows
+            .iter()
+            .filter(|(id, _, raw)| {
+                let status =
+                    serde_json::from_str::<Value>(raw).ok().and_then(|v| v["status"].as_str().map(str::to_string));
+                status.is_some_and(|s| terminal.contains(&s.as_str())) && !shadow_of(id).is_some_and(|s| s.resolved)
+            })
+            .filter_map(|(id, _, _)| id.parse().ok())
+            .collect();
+        let src = |e| ConnectorError::Source(e);
+        match table {
+            "tickets" => {
+                if !new.is_empty() {
+                    let due: Vec<(String, Option<Ts>)> =
+                        sqlx::query_as(TICKET_SLA_DUE).bind(&new).fetch_all(&self.source).await.map_err(src)?;
+                    enrich.sla_due = due.into_iter().filter_map(|(id, d)| d.map(|d| (id, d))).collect();
+                }
+                if !closing.is_empty() {
+                    let rows: Vec<(String, String, Ts)> =
+                        sqlx::query_as(TICKET_BREACHES).bind(&closing).fetch_all(&self.source).await.map_err(src)?;
+                    for (ticket, clock, at) in rows {
+                        enrich.breaches.entry(ticket).or_default().push((clock, at));
+                    }
+                }
+            }
+            "work_orders" => {
+                if !closing.is_empty() {
+                    let rows: Vec<(String, String, Option<String>, i64, Ts)> =
+                        sqlx::query_as(WORK_ORDER_NOTES).bind(&closing).fetch_all(&self.source).await.map_err(src)?;
+                    for (wo, note, author, chars, at) in rows {
+                        enrich.notes.entry(wo).or_default().push((note, author, chars, at));
+                    }
+                }
+            }
+            _ => {
+                if !new.is_empty() {
+                    let channels: Vec<(String, String)> =
+                        sqlx::query_as(CONVERSATION_CHANNEL).bind(&new).fetch_all(&self.source).await.map_err(src)?;
+                    enrich.channel = channels.into_iter().collect();
+                }
+                if !closing.is_empty() {
+                    let rows: Vec<(String, String, String, Option<String>, Ts)> = sqlx::query_as(CONVERSATION_MESSAGES)
+                        .bind(&closing)
+                        .fetch_all(&self.source)
+                        .await
+                        .map_err(src)?;
+                    for (conv, msg, direction, author, at) in rows {
+                        enrich.messages.entry(conv).or_default().push((msg, direction, author, at));
+                    }
+                    let rows: Vec<(String, String, Option<String>, Ts)> = sqlx::query_as(CONVERSATION_ASSIGNMENTS)
+                        .bind(&closing)
+                        .fetch_all(&self.source)
+                        .await
+                        .map_err(src)?;
+                    for (conv, assignment, person, at) in rows {
+                        enrich.assignments.entry(conv).or_default().push((assignment, person, at));
+                    }
+                    let rows: Vec<(String, Vec<String>, Ts)> =
+                        sqlx::query_as(CONVERSATION_TAGS).bind(&closing).fetch_all(&self.source).await.map_err(src)?;
+                    for (conv, tags, at) in rows {
+                        enrich.tags.insert(conv, (tags, at));
+                    }
+                }
+            }
         }
         Ok(enrich)
     }
@@ -496,6 +562,12 @@ impl Connector {
 struct Enrich {
     sla_due: HashMap<String, Ts>,
     channel: HashMap<String, String>,
+    /// Children of parents that reach a terminal state in this read.
+    breaches: HashMap<String, Vec<(String, Ts)>>,
+    notes: HashMap<String, Vec<(String, Option<String>, i64, Ts)>>,
+    messages: HashMap<String, Vec<(String, String, Option<String>, Ts)>>,
+    assignments: HashMap<String, Vec<(String, Option<String>, Ts)>>,
+    tags: HashMap<String, (Vec<String>, Ts)>,
 }
 
 async fn record_skips(tx: &mut sqlx::PgConnection, skips: &[Skip]) -> Result<(), sqlx::Error> {
@@ -570,8 +642,9 @@ fn out(
     parent: Option<(&'static str, String)>,
     row_id: &str,
 ) {
-    let envelope = json!({"event_id": event_id, "type": type_name, "occurred_at": rfc3339(at), "data": strip_nulls(data)})
-        .to_string();
+    let envelope =
+        json!({"event_id": event_id, "type": type_name, "occurred_at": rfc3339(at), "data": strip_nulls(data)})
+            .to_string();
     derived.outs.push(Out { event_id, envelope, parent, row_id: row_id.to_string() });
 }
 
@@ -630,7 +703,8 @@ fn derive(
         }
         "service_team_members" => {
             let r: MemberRow = parse(raw)?;
-            let fact = json!({"team_id": r.team_id, "person_id": r.person_id, "role": r.role, "is_active": r.is_active});
+            let fact =
+                json!({"team_id": r.team_id, "person_id": r.person_id, "role": r.role, "is_active": r.is_active});
             let hash = short_hash(&[&fact.to_string()]);
             if shadow.hash.as_deref() != Some(&hash) {
                 // A new row is dated by its created_at; a change to a known row
@@ -662,47 +736,116 @@ fn derive(
             let tags = tag_list(r.tags.as_ref());
             if !shadow.created {
                 let sla_due = enrich.sla_due.get(id).copied().or(r.due_at);
-                out(d, format!("dotmac:ticket:{id}:opened"), "ticket.opened", r.created_at, json!({
-                    "ticket_id": id, "reference": r.number.as_ref().map(|n| format!("#{n}")),
-                    "priority": r.priority, "channel": r.channel,
-                    "sla_due_at": sla_due.map(rfc3339), "assignee_person_id": r.assignee,
-                }), None, id);
+                out(
+                    d,
+                    format!("dotmac:ticket:{id}:opened"),
+                    "ticket.opened",
+                    r.created_at,
+                    json!({
+                        "ticket_id": id, "reference": r.number.as_ref().map(|n| format!("#{n}")),
+                        "priority": r.priority, "channel": r.channel,
+                        "sla_due_at": sla_due.map(rfc3339), "assignee_person_id": r.assignee,
+                    }),
+                    None,
+                    id,
+                );
                 new.created = true;
                 new.assignee = r.assignee.clone();
                 new.priority = r.priority.clone();
                 if !tags.is_empty() {
-                    out(d, format!("dotmac:ticket:{id}:tagged:{}", short_hash(&[&tags.join("\u{1f}")])), "ticket.tagged",
-                        r.created_at, json!({"ticket_id": id, "tags": tags}), None, id);
+                    out(
+                        d,
+                        format!("dotmac:ticket:{id}:tagged:{}", short_hash(&[&tags.join("\u{1f}")])),
+                        "ticket.tagged",
+                        r.created_at,
+                        json!({"ticket_id": id, "tags": tags}),
+                        None,
+                        id,
+                    );
                 }
                 new.tags = Some(tags);
             } else {
                 if r.assignee.is_some() && r.assignee != shadow.assignee {
                     let person = r.assignee.clone().unwrap_or_default();
-                    out(d, format!("dotmac:ticket:{id}:assigned:{person}:{}", micros(r.updated_at)), "ticket.assigned",
-                        r.updated_at, json!({"ticket_id": id, "person_id": person}), None, id);
+                    out(
+                        d,
+                        format!("dotmac:ticket:{id}:assigned:{person}:{}", micros(r.updated_at)),
+                        "ticket.assigned",
+                        r.updated_at,
+                        json!({"ticket_id": id, "person_id": person}),
+                        None,
+                        id,
+                    );
                     new.assignee = r.assignee.clone();
                 }
                 if r.priority.as_deref() == Some("urgent") && shadow.priority.as_deref() != Some("urgent") {
-                    out(d, format!("dotmac:ticket:{id}:escalated:urgent:{}", micros(r.updated_at)), "ticket.escalated",
-                        r.updated_at, json!({"ticket_id": id, "reason": "priority_urgent"}), None, id);
+                    out(
+                        d,
+                        format!("dotmac:ticket:{id}:escalated:urgent:{}", micros(r.updated_at)),
+                        "ticket.escalated",
+                        r.updated_at,
+                        json!({"ticket_id": id, "reason": "priority_urgent"}),
+                        None,
+                        id,
+                    );
                 }
                 new.priority = r.priority.clone();
                 if shadow.tags.as_deref().unwrap_or_default() != tags.as_slice() {
-                    out(d, format!("dotmac:ticket:{id}:tagged:{}:{}", short_hash(&[&tags.join("\u{1f}")]), micros(r.updated_at)),
-                        "ticket.tagged", r.updated_at, json!({"ticket_id": id, "tags": tags}), None, id);
+                    out(
+                        d,
+                        format!(
+                            "dotmac:ticket:{id}:tagged:{}:{}",
+                            short_hash(&[&tags.join("\u{1f}")]),
+                            micros(r.updated_at)
+                        ),
+                        "ticket.tagged",
+                        r.updated_at,
+                        json!({"ticket_id": id, "tags": tags}),
+                        None,
+                        id,
+                    );
                     new.tags = Some(tags);
                 }
             }
             let resolved_now = matches!(r.status.as_str(), "pending_confirmation" | "closed");
             if resolved_now && !shadow.resolved {
                 let at = r.resolved_at.or(r.closed_at).unwrap_or(r.updated_at);
+                // SLA breaches before the resolution land before it (same ids as the sla_clocks pass).
+                let mut breaches: Vec<&(String, Ts)> =
+                    enrich.breaches.get(id).map(|b| b.iter().filter(|(_, t)| *t <= at).collect()).unwrap_or_default();
+                breaches.sort_by_key(|(clock, t)| (*t, clock.clone()));
+                for (clock, breached_at) in breaches {
+                    out(
+                        d,
+                        format!("dotmac:sla_clock:{clock}:breached"),
+                        "ticket.escalated",
+                        *breached_at,
+                        json!({"ticket_id": id, "reason": "sla_breach"}),
+                        None,
+                        id,
+                    );
+                }
                 new.resolutions = shadow.resolutions + 1;
-                out(d, format!("dotmac:ticket:{id}:resolved:{}", new.resolutions), "ticket.resolved", at,
-                    json!({"ticket_id": id}), None, id);
+                out(
+                    d,
+                    format!("dotmac:ticket:{id}:resolved:{}", new.resolutions),
+                    "ticket.resolved",
+                    at,
+                    json!({"ticket_id": id}),
+                    None,
+                    id,
+                );
                 new.resolved = true;
             } else if shadow.resolved && OPEN_TICKET.contains(&r.status.as_str()) {
-                out(d, format!("dotmac:ticket:{id}:reopened:{}", shadow.resolutions), "ticket.reopened", r.updated_at,
-                    json!({"ticket_id": id}), None, id);
+                out(
+                    d,
+                    format!("dotmac:ticket:{id}:reopened:{}", shadow.resolutions),
+                    "ticket.reopened",
+                    r.updated_at,
+                    json!({"ticket_id": id}),
+                    None,
+                    id,
+                );
                 new.resolved = false;
             }
             new.status = Some(r.status);
@@ -710,54 +853,120 @@ fn derive(
         }
         "sla_clocks" => {
             let r: SlaRow = parse(raw)?;
-            out(d, format!("dotmac:sla_clock:{id}:breached"), "ticket.escalated", r.breached_at,
-                json!({"ticket_id": r.ticket_id, "reason": "sla_breach"}), Some(("ticket", r.ticket_id.clone())), id);
+            out(
+                d,
+                format!("dotmac:sla_clock:{id}:breached"),
+                "ticket.escalated",
+                r.breached_at,
+                json!({"ticket_id": r.ticket_id, "reason": "sla_breach"}),
+                Some(("ticket", r.ticket_id.clone())),
+                id,
+            );
         }
         "ticket_comments" => {
             let r: CommentRow = parse(raw)?;
             let Some(author) = r.author.filter(|a| staff.contains(a)) else { return Ok(()) };
-            out(d, format!("dotmac:ticket_comment:{id}"), "ticket.commented", r.created_at, json!({
-                "ticket_id": r.ticket_id, "person_id": author, "body_chars": r.body_chars.clamp(0, u32::MAX.into()),
-                "internal": r.internal,
-            }), Some(("ticket", r.ticket_id.clone())), id);
+            out(
+                d,
+                format!("dotmac:ticket_comment:{id}"),
+                "ticket.commented",
+                r.created_at,
+                json!({
+                    "ticket_id": r.ticket_id, "person_id": author, "body_chars": r.body_chars.clamp(0, u32::MAX.into()),
+                    "internal": r.internal,
+                }),
+                Some(("ticket", r.ticket_id.clone())),
+                id,
+            );
         }
         "survey_responses" => {
             let r: RatingRow = parse(raw)?;
             let Some(rating) = r.rating else { return Ok(()) };
             let ticket = r.ticket_id.ok_or("the rating names no ticket (neither through its invitation nor itself)")?;
-            out(d, format!("dotmac:survey_response:{id}"), "ticket.rated", r.at, json!({"ticket_id": ticket, "rating": rating}),
-                Some(("ticket", ticket.clone())), id);
+            out(
+                d,
+                format!("dotmac:survey_response:{id}"),
+                "ticket.rated",
+                r.at,
+                json!({"ticket_id": ticket, "rating": rating}),
+                Some(("ticket", ticket.clone())),
+                id,
+            );
         }
         "project_tasks" => {
             let r: TaskRow = parse(raw)?;
             if !shadow.created {
-                out(d, format!("dotmac:task:{id}:created"), "task.created", r.created_at, json!({
-                    "task_id": id, "project_id": r.project_id, "reference": r.number.as_ref().map(|n| format!("#{n}")),
-                    "assignee_person_id": r.assignee, "due_at": r.due_at.map(rfc3339), "estimate_hours": r.effort_hours,
-                }), None, id);
+                out(
+                    d,
+                    format!("dotmac:task:{id}:created"),
+                    "task.created",
+                    r.created_at,
+                    json!({
+                        "task_id": id, "project_id": r.project_id, "reference": r.number.as_ref().map(|n| format!("#{n}")),
+                        "assignee_person_id": r.assignee, "due_at": r.due_at.map(rfc3339), "estimate_hours": r.effort_hours,
+                    }),
+                    None,
+                    id,
+                );
                 new.created = true;
                 new.assignee = r.assignee.clone();
             } else if r.assignee.is_some() && r.assignee != shadow.assignee {
                 let person = r.assignee.clone().unwrap_or_default();
-                out(d, format!("dotmac:task:{id}:assigned:{person}:{}", micros(r.updated_at)), "task.assigned", r.updated_at,
-                    json!({"task_id": id, "person_id": person}), None, id);
+                out(
+                    d,
+                    format!("dotmac:task:{id}:assigned:{person}:{}", micros(r.updated_at)),
+                    "task.assigned",
+                    r.updated_at,
+                    json!({"task_id": id, "person_id": person}),
+                    None,
+                    id,
+                );
                 new.assignee = r.assignee.clone();
             }
             let was = shadow.status.as_deref().unwrap_or("");
             if !shadow.resolved {
                 if r.status == "blocked" && was != "blocked" {
-                    out(d, format!("dotmac:task:{id}:blocked:{}", micros(r.updated_at)), "task.blocked", r.updated_at,
-                        json!({"task_id": id}), None, id);
+                    out(
+                        d,
+                        format!("dotmac:task:{id}:blocked:{}", micros(r.updated_at)),
+                        "task.blocked",
+                        r.updated_at,
+                        json!({"task_id": id}),
+                        None,
+                        id,
+                    );
                 } else if r.status != "blocked" && was == "blocked" {
-                    out(d, format!("dotmac:task:{id}:unblocked:{}", micros(r.updated_at)), "task.unblocked", r.updated_at,
-                        json!({"task_id": id}), None, id);
+                    out(
+                        d,
+                        format!("dotmac:task:{id}:unblocked:{}", micros(r.updated_at)),
+                        "task.unblocked",
+                        r.updated_at,
+                        json!({"task_id": id}),
+                        None,
+                        id,
+                    );
                 }
                 if r.status == "done" {
-                    out(d, format!("dotmac:task:{id}:completed"), "task.completed", r.completed_at.unwrap_or(r.updated_at),
-                        json!({"task_id": id}), None, id);
+                    out(
+                        d,
+                        format!("dotmac:task:{id}:completed"),
+                        "task.completed",
+                        r.completed_at.unwrap_or(r.updated_at),
+                        json!({"task_id": id}),
+                        None,
+                        id,
+                    );
                     new.resolved = true;
                 } else if r.status == "canceled" {
-                    out(d, format!("dotmac:task:{id}:canceled"), "task.canceled", r.updated_at, json!({"task_id": id}), None, id);
+                    out(
+                        d,
+                        format!("dotmac:task:{id}:canceled"),
+                        "task.canceled",
+                        r.updated_at,
+                        json!({"task_id": id}),
+                        None,
+                        id,
+                    );
                     new.resolved = true;
                 }
             }
@@ -767,31 +976,88 @@ fn derive(
         "work_orders" => {
             let r: WorkOrderRow = parse(raw)?;
             if !shadow.created {
-                out(d, format!("dotmac:work_order:{id}:created"), "work_order.created", r.created_at, json!({
-                    "work_order_id": id, "assignee_person_id": r.assignee, "scheduled_end": r.scheduled_end.map(rfc3339),
-                    "estimated_duration_minutes": r.estimated_duration_minutes,
-                }), None, id);
+                out(
+                    d,
+                    format!("dotmac:work_order:{id}:created"),
+                    "work_order.created",
+                    r.created_at,
+                    json!({
+                        "work_order_id": id, "assignee_person_id": r.assignee, "scheduled_end": r.scheduled_end.map(rfc3339),
+                        "estimated_duration_minutes": r.estimated_duration_minutes,
+                    }),
+                    None,
+                    id,
+                );
                 new.created = true;
                 new.assignee = r.assignee.clone();
             } else if r.assignee.is_some() && r.assignee != shadow.assignee {
                 let person = r.assignee.clone().unwrap_or_default();
-                out(d, format!("dotmac:work_order:{id}:assigned:{person}:{}", micros(r.updated_at)), "work_order.assigned",
-                    r.updated_at, json!({"work_order_id": id, "person_id": person}), None, id);
+                out(
+                    d,
+                    format!("dotmac:work_order:{id}:assigned:{person}:{}", micros(r.updated_at)),
+                    "work_order.assigned",
+                    r.updated_at,
+                    json!({"work_order_id": id, "person_id": person}),
+                    None,
+                    id,
+                );
                 new.assignee = r.assignee.clone();
             }
             if !shadow.resolved {
                 if let Some(started) = r.started_at.filter(|_| !shadow.started) {
-                    out(d, format!("dotmac:work_order:{id}:started"), "work_order.started", started,
-                        json!({"work_order_id": id}), None, id);
+                    out(
+                        d,
+                        format!("dotmac:work_order:{id}:started"),
+                        "work_order.started",
+                        started,
+                        json!({"work_order_id": id}),
+                        None,
+                        id,
+                    );
                     new.started = true;
                 }
+                if matches!(r.status.as_str(), "completed" | "canceled") {
+                    // Notes land before the terminal event (same ids as the notes pass).
+                    let end = r.completed_at.unwrap_or(r.updated_at);
+                    let mut notes: Vec<_> =
+                        enrich.notes.get(id).map(|n| n.iter().filter(|n| n.3 <= end).collect()).unwrap_or_default();
+                    notes.sort_by_key(|n| (n.3, n.0.clone()));
+                    for (note, author, chars, at) in notes {
+                        let Some(author) = author.as_ref().filter(|a| staff.contains(*a)) else { continue };
+                        out(
+                            d,
+                            format!("dotmac:work_order_note:{note}"),
+                            "work_order.note_added",
+                            *at,
+                            json!({
+                                "work_order_id": id, "person_id": author, "body_chars": (*chars).clamp(0, u32::MAX.into()),
+                            }),
+                            None,
+                            id,
+                        );
+                    }
+                }
                 if r.status == "completed" {
-                    out(d, format!("dotmac:work_order:{id}:completed"), "work_order.completed",
-                        r.completed_at.unwrap_or(r.updated_at), json!({"work_order_id": id}), None, id);
+                    out(
+                        d,
+                        format!("dotmac:work_order:{id}:completed"),
+                        "work_order.completed",
+                        r.completed_at.unwrap_or(r.updated_at),
+                        json!({"work_order_id": id}),
+                        None,
+                        id,
+                    );
                     new.resolved = true;
                 } else if r.status == "canceled" {
-                    out(d, format!("dotmac:work_order:{id}:canceled"), "work_order.canceled", r.updated_at,
-                        json!({"work_order_id": id}), None, id);
+                    out(
+                        d,
+                        format!("dotmac:work_order:{id}:canceled"),
+                        "work_order.canceled",
+                        r.updated_at,
+                        json!({"work_order_id": id}),
+                        None,
+                        id,
+                    );
                     new.resolved = true;
                 }
             }
@@ -801,9 +1067,17 @@ fn derive(
         "work_order_notes" => {
             let r: NoteRow = parse(raw)?;
             let Some(author) = r.author.filter(|a| staff.contains(a)) else { return Ok(()) };
-            out(d, format!("dotmac:work_order_note:{id}"), "work_order.note_added", r.created_at, json!({
-                "work_order_id": r.work_order_id, "person_id": author, "body_chars": r.body_chars.clamp(0, u32::MAX.into()),
-            }), Some(("work_order", r.work_order_id.clone())), id);
+            out(
+                d,
+                format!("dotmac:work_order_note:{id}"),
+                "work_order.note_added",
+                r.created_at,
+                json!({
+                    "work_order_id": r.work_order_id, "person_id": author, "body_chars": r.body_chars.clamp(0, u32::MAX.into()),
+                }),
+                Some(("work_order", r.work_order_id.clone())),
+                id,
+            );
         }
         "crm_conversations" => {
             let r: ConversationRow = parse(raw)?;
@@ -811,20 +1085,84 @@ fn derive(
                 // Not created until it has a message with a channel; a later
                 // message bumps the row and it is read again.
                 let Some(channel) = enrich.channel.get(id) else { return Ok(()) };
-                out(d, format!("dotmac:conversation:{id}:opened"), "conversation.opened", r.created_at,
-                    json!({"conversation_id": id, "channel": channel}), None, id);
+                out(
+                    d,
+                    format!("dotmac:conversation:{id}:opened"),
+                    "conversation.opened",
+                    r.created_at,
+                    json!({"conversation_id": id, "channel": channel}),
+                    None,
+                    id,
+                );
                 new.created = true;
             }
             let resolved_now = matches!(r.status.as_str(), "resolved" | "resolved_to_ticket");
-            if resolved_now && !shadow.resolved {
-                out(d, format!("dotmac:conversation:{id}:resolved"), "conversation.resolved", r.resolved_at.unwrap_or(r.updated_at),
-                    json!({"conversation_id": id}), None, id);
+            if resolved_now && !shadow.resolved && new.created {
+                // Assignments, messages and tags up to the resolution land before it
+                // (same ids as their own passes), in time order.
+                let end = r.resolved_at.unwrap_or(r.updated_at);
+                let mut children: Vec<(Ts, String, String, Value)> = Vec::new();
+                for (assignment, person, at) in enrich.assignments.get(id).into_iter().flatten() {
+                    if let (Some(person), true) = (person, *at <= end) {
+                        children.push((
+                            *at,
+                            format!("dotmac:conv_assignment:{assignment}"),
+                            "conversation.assigned".into(),
+                            json!({"conversation_id": id, "person_id": person}),
+                        ));
+                    }
+                }
+                for (msg, direction, author, at) in enrich.messages.get(id).into_iter().flatten() {
+                    if *at > end {
+                        continue;
+                    }
+                    match (direction.as_str(), author) {
+                        ("inbound", _) => children.push((
+                            *at,
+                            format!("dotmac:msg:{msg}"),
+                            "conversation.message_received".into(),
+                            json!({"conversation_id": id}),
+                        )),
+                        ("outbound", Some(author)) if staff.contains(author) => children.push((
+                            *at,
+                            format!("dotmac:msg:{msg}"),
+                            "conversation.message_sent".into(),
+                            json!({"conversation_id": id, "person_id": author}),
+                        )),
+                        _ => {}
+                    }
+                }
+                if let Some((tags, at)) = enrich.tags.get(id) {
+                    if shadow.tags.as_deref().unwrap_or_default() != tags.as_slice() {
+                        children.push((
+                            (*at).min(end),
+                            format!("dotmac:conversation:{id}:tagged:{}", short_hash(&[&tags.join("\u{1f}")])),
+                            "conversation.tagged".into(),
+                            json!({"conversation_id": id, "tags": tags}),
+                        ));
+                        new.tags = Some(tags.clone());
+                    }
+                }
+                children.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+                for (at, event_id, type_name, data) in children {
+                    out(d, event_id, &type_name, at, data, None, id);
+                }
+                out(
+                    d,
+                    format!("dotmac:conversation:{id}:resolved"),
+                    "conversation.resolved",
+                    r.resolved_at.unwrap_or(r.updated_at),
+                    json!({"conversation_id": id}),
+                    None,
+                    id,
+                );
                 new.resolved = true;
             } else if !resolved_now && shadow.resolved && shadow.status.as_deref() != Some(r.status.as_str()) {
                 d.skips.push(Skip {
                     table,
                     row_id: id.to_string(),
-                    reason: "reopened in DotMac; perfledger keeps its first resolution (docs: reopened conversations)".into(),
+                    reason: "reopened in DotMac; perfledger keeps its first resolution (docs: reopened conversations)"
+                        .into(),
                 });
             }
             new.status = Some(r.status);
@@ -833,22 +1171,43 @@ fn derive(
         "crm_conversation_assignments" => {
             let r: AssignmentRow = parse(raw)?;
             let person = r.person.ok_or("the assignment's agent has no person")?;
-            out(d, format!("dotmac:conv_assignment:{id}"), "conversation.assigned", r.at,
-                json!({"conversation_id": r.conversation_id, "person_id": person}), Some(("conversation", r.conversation_id.clone())), id);
+            out(
+                d,
+                format!("dotmac:conv_assignment:{id}"),
+                "conversation.assigned",
+                r.at,
+                json!({"conversation_id": r.conversation_id, "person_id": person}),
+                Some(("conversation", r.conversation_id.clone())),
+                id,
+            );
         }
         "crm_messages" => {
             let r: MessageRow = parse(raw)?;
             let parent = Some(("conversation", r.conversation_id.clone()));
             match r.direction.as_str() {
-                "inbound" => out(d, format!("dotmac:msg:{id}"), "conversation.message_received", r.at,
-                    json!({"conversation_id": r.conversation_id}), parent, id),
+                "inbound" => out(
+                    d,
+                    format!("dotmac:msg:{id}"),
+                    "conversation.message_received",
+                    r.at,
+                    json!({"conversation_id": r.conversation_id}),
+                    parent,
+                    id,
+                ),
                 "outbound" => {
                     let author = r.author.ok_or("an outbound message without an author: nobody to credit")?;
                     if !staff.contains(&author) {
                         return Err(format!("an outbound message whose author {author} is not staff"));
                     }
-                    out(d, format!("dotmac:msg:{id}"), "conversation.message_sent", r.at,
-                        json!({"conversation_id": r.conversation_id, "person_id": author}), parent, id);
+                    out(
+                        d,
+                        format!("dotmac:msg:{id}"),
+                        "conversation.message_sent",
+                        r.at,
+                        json!({"conversation_id": r.conversation_id, "person_id": author}),
+                        parent,
+                        id,
+                    );
                 }
                 _ => {} // internal notes are not replies
             }
@@ -857,8 +1216,15 @@ fn derive(
             let r: TagsRow = parse(raw)?;
             let tags = r.tags.unwrap_or_default();
             if shadow.tags.as_deref().unwrap_or_default() != tags.as_slice() {
-                out(d, format!("dotmac:conversation:{id}:tagged:{}", short_hash(&[&tags.join("\u{1f}")])), "conversation.tagged",
-                    r.at, json!({"conversation_id": id, "tags": tags}), Some(("conversation", id.to_string())), id);
+                out(
+                    d,
+                    format!("dotmac:conversation:{id}:tagged:{}", short_hash(&[&tags.join("\u{1f}")])),
+                    "conversation.tagged",
+                    r.at,
+                    json!({"conversation_id": id, "tags": tags}),
+                    Some(("conversation", id.to_string())),
+                    id,
+                );
                 new.tags = Some(tags);
                 d.shadows.insert(("conversation", id.to_string()), new);
             }
@@ -868,15 +1234,30 @@ fn derive(
             if !shadow.created {
                 // Not created until it has an owner: a later owner bumps the row.
                 let Some(owner) = r.owner.clone() else { return Ok(()) };
-                out(d, format!("dotmac:lead:{id}:created"), "lead.created", r.created_at, json!({
-                    "lead_id": id, "owner_person_id": owner, "estimated_value": r.estimated_value.clone().unwrap_or_else(|| "0".into()),
-                }), None, id);
+                out(
+                    d,
+                    format!("dotmac:lead:{id}:created"),
+                    "lead.created",
+                    r.created_at,
+                    json!({
+                        "lead_id": id, "owner_person_id": owner, "estimated_value": r.estimated_value.clone().unwrap_or_else(|| "0".into()),
+                    }),
+                    None,
+                    id,
+                );
                 new.created = true;
                 new.assignee = Some(owner);
             } else if r.owner.is_some() && r.owner != shadow.assignee && !shadow.resolved {
                 let person = r.owner.clone().unwrap_or_default();
-                out(d, format!("dotmac:lead:{id}:assigned:{person}:{}", micros(r.updated_at)), "lead.assigned", r.updated_at,
-                    json!({"lead_id": id, "person_id": person}), None, id);
+                out(
+                    d,
+                    format!("dotmac:lead:{id}:assigned:{person}:{}", micros(r.updated_at)),
+                    "lead.assigned",
+                    r.updated_at,
+                    json!({"lead_id": id, "person_id": person}),
+                    None,
+                    id,
+                );
                 new.assignee = r.owner.clone();
             }
             let at = r.closed_at.unwrap_or(r.updated_at);
@@ -886,7 +1267,15 @@ fn derive(
                     new.resolved = true;
                 }
                 ("lost", false) => {
-                    out(d, format!("dotmac:lead:{id}:lost"), "lead.lost", at, json!({"lead_id": id, "reason": r.lost_reason}), None, id);
+                    out(
+                        d,
+                        format!("dotmac:lead:{id}:lost"),
+                        "lead.lost",
+                        at,
+                        json!({"lead_id": id, "reason": r.lost_reason}),
+                        None,
+                        id,
+                    );
                     new.resolved = true;
                 }
                 ("won" | "lost", true) => {}
@@ -913,14 +1302,29 @@ fn derive(
             }
             if !shadow.created {
                 let Some(owner) = r.owner.clone() else { return Err("a sent quote without an owner".into()) };
-                out(d, format!("dotmac:quote:{id}:sent"), "quote.sent", r.sent_at.unwrap_or(r.updated_at), json!({
-                    "quote_id": id, "lead_id": r.lead_id, "owner_person_id": owner, "total": r.total.clone().unwrap_or_else(|| "0".into()),
-                }), None, id);
+                out(
+                    d,
+                    format!("dotmac:quote:{id}:sent"),
+                    "quote.sent",
+                    r.sent_at.unwrap_or(r.updated_at),
+                    json!({
+                        "quote_id": id, "lead_id": r.lead_id, "owner_person_id": owner, "total": r.total.clone().unwrap_or_else(|| "0".into()),
+                    }),
+                    None,
+                    id,
+                );
                 new.created = true;
             }
             if r.status != "sent" && !shadow.resolved {
-                out(d, format!("dotmac:quote:{id}:{}", r.status), &format!("quote.{}", r.status), r.updated_at,
-                    json!({"quote_id": id}), None, id);
+                out(
+                    d,
+                    format!("dotmac:quote:{id}:{}", r.status),
+                    &format!("quote.{}", r.status),
+                    r.updated_at,
+                    json!({"quote_id": id}),
+                    None,
+                    id,
+                );
                 new.resolved = true;
             }
             new.status = Some(r.status);

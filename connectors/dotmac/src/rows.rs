@@ -350,3 +350,30 @@ pub struct QuoteRow {
     pub sent_at: Option<Ts>,
     pub updated_at: Ts,
 }
+
+/// Children pulled in with a parent that is resolved or completed in this
+/// read, so they land before the terminal event (the contract refuses most
+/// events after it): SLA breaches of tickets.
+pub const TICKET_BREACHES: &str = "SELECT entity_id::text, id::text, breached_at FROM public.sla_clocks
+     WHERE entity_type = 'ticket' AND entity_id = ANY($1::uuid[]) AND breached_at IS NOT NULL";
+
+/// Notes of work orders (as above).
+pub const WORK_ORDER_NOTES: &str =
+    "SELECT work_order_id::text, id::text, author_person_id::text, char_length(body)::bigint, created_at
+     FROM public.work_order_notes WHERE work_order_id = ANY($1::uuid[])";
+
+/// Messages of conversations (as above): (conversation, id, direction, author, at).
+pub const CONVERSATION_MESSAGES: &str = "SELECT conversation_id::text, id::text, direction::text, author_id::text,
+     CASE WHEN direction = 'inbound' THEN COALESCE(received_at, created_at) ELSE COALESCE(sent_at, created_at) END
+     FROM public.crm_messages WHERE conversation_id = ANY($1::uuid[])";
+
+/// Agent assignments of conversations (as above).
+pub const CONVERSATION_ASSIGNMENTS: &str = "SELECT s.conversation_id::text, s.id::text, a.person_id::text,
+     COALESCE(s.assigned_at, s.created_at)
+     FROM public.crm_conversation_assignments s LEFT JOIN public.crm_agents a ON a.id = s.agent_id
+     WHERE s.conversation_id = ANY($1::uuid[]) AND s.agent_id IS NOT NULL";
+
+/// Tag sets of conversations (as above).
+pub const CONVERSATION_TAGS: &str =
+    "SELECT conversation_id::text, array_agg(DISTINCT tag ORDER BY tag), max(created_at)
+     FROM public.crm_conversation_tags WHERE conversation_id = ANY($1::uuid[]) GROUP BY conversation_id";

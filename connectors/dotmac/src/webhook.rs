@@ -79,11 +79,7 @@ pub async fn store(
         tx.commit().await?;
         return Ok(Stored::Duplicate);
     }
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(crate::WAKE_CHANNEL)
-        .bind(&body.event_type)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("SELECT pg_notify($1, $2)").bind(crate::WAKE_CHANNEL).bind(&body.event_type).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(Stored::New)
 }
