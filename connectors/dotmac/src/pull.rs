@@ -558,14 +558,19 @@ impl Connector {
     }
 }
 
+/// (note id, author, body characters, created_at).
+type NoteChild = (String, Option<String>, i64, Ts);
+/// (message id, direction, author, moment).
+type MessageChild = (String, String, Option<String>, Ts);
+
 #[derive(Default)]
 struct Enrich {
     sla_due: HashMap<String, Ts>,
     channel: HashMap<String, String>,
     /// Children of parents that reach a terminal state in this read.
     breaches: HashMap<String, Vec<(String, Ts)>>,
-    notes: HashMap<String, Vec<(String, Option<String>, i64, Ts)>>,
-    messages: HashMap<String, Vec<(String, String, Option<String>, Ts)>>,
+    notes: HashMap<String, Vec<NoteChild>>,
+    messages: HashMap<String, Vec<MessageChild>>,
     assignments: HashMap<String, Vec<(String, Option<String>, Ts)>>,
     tags: HashMap<String, (Vec<String>, Ts)>,
 }
@@ -1286,7 +1291,7 @@ fn derive(
                 }),
                 _ => {}
             }
-            if !(shadow.resolved && !matches!(r.status.as_str(), "won" | "lost")) {
+            if !shadow.resolved || matches!(r.status.as_str(), "won" | "lost") {
                 new.status = Some(r.status);
             }
             if shadow.resolved {
