@@ -98,6 +98,38 @@ pub enum Command {
     Verify(BackfillArgs),
     /// Operate on single events of the log: `events void` frees a stalled projector.
     Events(EventsArgs),
+    /// Pull a CRM's database into the log: `connect dotmac` (docs/connectors/dotmac.md).
+    Connect(ConnectArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConnectArgs {
+    #[command(subcommand)]
+    pub command: ConnectCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ConnectCommand {
+    /// DotMac CRM: read its tables through a read-only login, append perfledger events, follow.
+    Dotmac(DotmacArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DotmacArgs {
+    /// DotMac's PostgreSQL (a read-only role), e.g. postgres://perfledger_reader:…@host/dotmac.
+    #[arg(long, env = "PERFLEDGER_DOTMAC_SOURCE_URL", hide_env_values = true)]
+    pub source_url: String,
+    /// Catch up once, print what was appended as JSON, and exit.
+    #[arg(long, env = "PERFLEDGER_CONNECT_ONCE", default_value_t = false)]
+    pub once: bool,
+    /// Seconds between polls when no webhook wakes the connector.
+    #[arg(long, env = "PERFLEDGER_CONNECT_POLL_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub poll_seconds: u64,
+    /// How far behind each table's watermark a poll re-reads (late commits).
+    #[arg(long, env = "PERFLEDGER_CONNECT_OVERLAP_SECONDS", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(0..=604_800))]
+    pub overlap_seconds: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -384,6 +416,11 @@ pub enum BenchCommand {
     /// nowhere), the fold's floor (the log read, decoded and folded in
     /// memory, nothing written) and the seed's SQL baseline, in one run.
     Replay(BenchLogArgs),
+    /// DotMac connector speed: DotMac's tables seeded in a scratch database
+    /// (--people staff × --weeks), a backfill into a scratch perfledger
+    /// database, then idle polls; prints
+    /// `{rows_read, events_appended, backfill_s, events_per_s, incremental_poll_ms}`.
+    Connect(BenchLogArgs),
     /// JSON API read speed: demo data imported and projected, then the
     /// leaderboard, scorecard and peer-comparison routes each driven by
     /// concurrent keep-alive clients; prints one JSON array of latencies and

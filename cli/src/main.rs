@@ -25,6 +25,7 @@ fn main() -> std::process::ExitCode {
             Command::Backfill(args) => commands::rescore::backfill(&cli.global, args).await,
             Command::Verify(args) => commands::rescore::verify(&cli.global, args).await,
             Command::Events(args) => commands::events::run(&cli.global, args).await,
+            Command::Connect(args) => commands::connect::run(&cli.global, args).await,
         }
     });
     match result {

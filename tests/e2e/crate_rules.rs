@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("perfledger-store", 1),
     ("perfledger-projections", 2),
     ("perfledger-tests", 2),
+    ("perfledger-dotmac", 2),
     ("perfledger-replay", 3),
     ("perfledger-reviews", 3),
     ("perfledger-api", 4),

@@ -8,6 +8,7 @@ mod browser;
 mod cli_errors;
 mod cluster;
 mod crate_rules;
+mod dotmac;
 mod edges;
 mod global_order;
 mod import;

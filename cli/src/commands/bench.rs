@@ -68,6 +68,7 @@ async fn measure(server: &Database, global: &GlobalArgs, command: BenchCommand) 
         BenchCommand::Project(log) => {
             serde_json::to_string(&super::bench_project::bench_project(server, data_dir, &log).await?)?
         }
+        BenchCommand::Connect(log) => serde_json::to_string(&super::bench_connect::bench_connect(server, &log).await?)?,
         BenchCommand::Replay(log) => {
             serde_json::to_string(&super::bench_project::bench_replay(server, data_dir, &log).await?)?
         }

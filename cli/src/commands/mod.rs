@@ -3,9 +3,11 @@
 
 pub mod bench;
 mod bench_api;
+mod bench_connect;
 mod bench_project;
 mod bench_reviews;
 mod bench_what_if;
+pub mod connect;
 pub mod events;
 pub mod import;
 pub mod migrate;
