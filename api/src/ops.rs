@@ -208,7 +208,7 @@ async fn ready(State(state): State<AppState>) -> Result<Response, Problem> {
     let max_lag = ready_max_lag();
     let head = perfledger_store::log::head(&state.pool).await.map_err(|e| unavailable(&e))?;
     let (lag, scoring_stall) =
-        perfledger_projections::lag::lag_and_scoring(&state.pool, &perfledger_projections::worker::PROJECTORS)
+        perfledger_projections::lag::lag_and_scoring(&state.pool, &perfledger_projections::PROJECTORS)
             .await
             .map_err(|e| unavailable(&e))?;
     let lagging: Vec<&Lag> = lag.iter().filter(|l| l.behind > max_lag || l.stall.is_some()).collect();
@@ -256,8 +256,7 @@ async fn ready(State(state): State<AppState>) -> Result<Response, Problem> {
 ))]
 async fn metrics(State(state): State<AppState>) -> Response {
     let handle = prometheus();
-    let lag =
-        perfledger_projections::lag::lag_and_scoring(&state.pool, &perfledger_projections::worker::PROJECTORS).await;
+    let lag = perfledger_projections::lag::lag_and_scoring(&state.pool, &perfledger_projections::PROJECTORS).await;
     match lag {
         Ok((lag, scoring)) => {
             metrics::gauge!(DATABASE_UP).set(1.0);
@@ -283,7 +282,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
             metrics::gauge!(DATABASE_UP).set(0.0);
         }
     }
-    for task in perfledger_projections::supervise::tasks() {
+    for task in perfledger_scheduler::supervise::tasks() {
         metrics::counter!(TASK_RESTARTS, "task" => task.task).absolute(task.restarts);
     }
     if let Err(e) = refresh_review_counters(&state.pool).await {

@@ -112,16 +112,15 @@ async fn not_found(headers: axum::http::HeaderMap, uri: axum::http::Uri) -> axum
 async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, Problem> {
     let unavailable = |e: &dyn std::fmt::Display| Problem::database_unavailable(e);
     let head = perfledger_store::log::head(&state.pool).await.map_err(|e| unavailable(&e))?;
-    let (lag, scoring) =
-        perfledger_projections::lag::lag_and_scoring(&state.pool, &perfledger_projections::worker::PROJECTORS)
-            .await
-            .map_err(|e| unavailable(&e))?;
-    let tasks = perfledger_projections::supervise::tasks();
+    let (lag, scoring) = perfledger_projections::lag::lag_and_scoring(&state.pool, &perfledger_projections::PROJECTORS)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let tasks = perfledger_scheduler::supervise::tasks();
     // Alive either way (this answers); `stalled` or `degraded` says a
     // projector stopped at an event or a background task is restarting.
     let status = if lag.iter().any(|l| l.stall.is_some()) || scoring.is_some() {
         "stalled"
-    } else if tasks.iter().any(|t| t.state == perfledger_projections::supervise::TaskState::Restarting) {
+    } else if tasks.iter().any(|t| t.state == perfledger_scheduler::supervise::TaskState::Restarting) {
         "degraded"
     } else {
         "ok"

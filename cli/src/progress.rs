@@ -137,7 +137,7 @@ impl StepBars {
 
     /// Bars for every projector the worker runs (`projections::worker::projectors()`).
     pub fn for_projectors(label: &'static str) -> Self {
-        let names: Vec<&'static str> = perfledger_projections::worker::projectors().iter().map(|p| p.name()).collect();
+        let names: Vec<&'static str> = perfledger_projections::projectors().iter().map(|p| p.name()).collect();
         Self::new(label, &names)
     }
 

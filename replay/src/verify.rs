@@ -12,10 +12,10 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use perfledger_projections::projectors;
 use perfledger_projections::report::{Report, Step};
 use perfledger_projections::runner::{ProjectionError, Runner};
-use perfledger_projections::scoring::{score_weeks_in_parallel, ScoringContext};
-use perfledger_projections::worker::projectors;
+use perfledger_scoring::pass::{score_weeks_in_parallel, ScoringContext};
 use serde::Serialize;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
@@ -41,7 +41,7 @@ pub const READ_MODELS: &[&str] = &[
 ];
 
 /// Weeks a rebuild scores at once (the live pass scores
-/// [`perfledger_projections::scoring::PARALLEL_WEEKS`]).
+/// [`perfledger_scoring::pass::PARALLEL_WEEKS`]).
 const REBUILD_PARALLEL_WEEKS: usize = 4;
 
 /// Tables the rebuild needs but that hold process state, not facts.
@@ -119,7 +119,7 @@ pub async fn verify(pool: &PgPool, batch_size: i64, report: Report<'_>) -> Resul
     // Bring the serving side to the head first, so both sides fold the same log.
     report(Step::PhaseStarted { phase: "catch up" });
     Runner::new(pool.clone(), projectors(), batch_size).catch_up(&mut |_, _| {}).await?;
-    perfledger_projections::scoring::score_dirty(pool, Utc::now()).await?;
+    perfledger_scoring::pass::score_dirty(pool, Utc::now()).await?;
     report(Step::PhaseDone { phase: "catch up" });
 
     let schema = format!("perfledger_verify_{}", std::process::id());

@@ -165,7 +165,7 @@ pub(crate) fn domain_scores(json: &Value) -> Result<BTreeMap<Domain, Decimal>, S
 }
 
 pub(crate) async fn range_scores(pool: &PgPool, period: &Period) -> Result<Vec<ScoredPerson>, QueryError> {
-    let scores = perfledger_projections::scoring::compute_range(pool, period.start, period.end).await?;
+    let scores = perfledger_scoring::pass::compute_range(pool, period.start, period.end).await?;
     // Flagged like a stored week: the unrounded composite against the
     // threshold in force at the period's start (§4, D10).
     let threshold =

@@ -4,7 +4,7 @@
 //!
 //! Never stale, by construction:
 //! - A week's snapshot rows are written only by the scoring pass
-//!   (`projections::scoring::store_week`), whose transaction also draws a new
+//!   (`scoring::pass::store_week`), whose transaction also draws a new
 //!   `scoring_periods.generation` from a sequence (migration 0004). A
 //!   generation value is never drawn twice, also not by a rebuilt table
 //!   (`replay` creates its tables LIKE these, with the same default), so

@@ -136,7 +136,7 @@ fn stored_metrics(domain: Domain, json: &Value) -> Vec<MetricLine> {
 }
 
 async fn person_range_scores(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<PeriodScores, PageError> {
-    let scores = perfledger_projections::scoring::compute_range(pool, period.start, period.end)
+    let scores = perfledger_scoring::pass::compute_range(pool, period.start, period.end)
         .await
         .map_err(|e| PageError::from(crate::queries::QueryError::from(e)))?;
     let Some(person) = scores.into_iter().find(|p| p.person_id == person_id) else {

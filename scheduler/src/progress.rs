@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::runner::{ProjectionError, Result};
+use perfledger_projections::runner::{ProjectionError, Result};
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {

@@ -21,9 +21,10 @@ use serde_json::{json, Map, Value};
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
-use crate::directory::enum_str;
-use crate::report::{Report, Step};
-use crate::runner::{ProjectionError, Result};
+use perfledger_projections::directory::enum_str;
+use perfledger_projections::report::{Report, Step};
+use perfledger_projections::runner::{ProjectionError, Result};
+use perfledger_projections::stall;
 
 /// Namespace of the UUIDv5 ids of score and snapshot rows.
 const ROW_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6d1f_2c8e_4b7a_4f0e_9a31_5c2d_7e84_b190);
@@ -44,9 +45,9 @@ pub struct ScoringContext {
 
 impl ScoringContext {
     pub async fn load(pool: &PgPool) -> Result<Self> {
-        let mut org = crate::directory::load_history(pool).await?;
+        let mut org = perfledger_projections::directory::load_history(pool).await?;
         org.sort();
-        Ok(ScoringContext { org, settings: crate::settings::load_history(pool).await? })
+        Ok(ScoringContext { org, settings: perfledger_projections::settings::load_history(pool).await? })
     }
 }
 
@@ -167,7 +168,7 @@ pub async fn score_week(
 
 /// Rescores every dirty week that has started by `now`. Returns the weeks.
 pub async fn score_dirty(pool: &PgPool, now: DateTime<Utc>) -> Result<Vec<NaiveDate>> {
-    score_dirty_reported(pool, now, &mut crate::report::ignore).await
+    score_dirty_reported(pool, now, &mut perfledger_projections::report::ignore).await
 }
 
 /// [`score_dirty`], reporting the weeks scored as it goes.
@@ -188,10 +189,10 @@ pub async fn score_dirty_reported(pool: &PgPool, now: DateTime<Utc>, report: Rep
         .unwrap_or_else(|panic| Err(ProjectionError::from_panic(panic)));
     match all {
         Ok(_) => {
-            crate::stall::clear(pool, crate::stall::SCORING).await?;
+            stall::clear(pool, stall::SCORING).await?;
             Ok(weeks.into_iter().map(|(w, _)| w).collect())
         }
-        Err(e) if !crate::stall::is_deterministic(&e) => Err(e),
+        Err(e) if !stall::is_deterministic(&e) => Err(e),
         Err(e) => {
             tracing::warn!(error = %e, "a scoring pass failed; scoring its weeks one at a time");
             score_each(pool, &context, &weeks).await
@@ -216,7 +217,7 @@ async fn score_each(
             .unwrap_or_else(|panic| Err(ProjectionError::from_panic(panic)));
         match result {
             Ok(_) => scored.push(week),
-            Err(e) if !crate::stall::is_deterministic(&e) => return Err(e),
+            Err(e) if !stall::is_deterministic(&e) => return Err(e),
             Err(e) => {
                 tracing::error!(%week, error = %e, "scoring stalled on this week; it stays dirty");
                 if failed.is_none() {
@@ -226,8 +227,8 @@ async fn score_each(
         }
     }
     match failed {
-        Some((week, error)) => crate::stall::record_week(pool, week, &error).await?,
-        None => crate::stall::clear(pool, crate::stall::SCORING).await?,
+        Some((week, error)) => stall::record_week(pool, week, &error).await?,
+        None => stall::clear(pool, stall::SCORING).await?,
     }
     Ok(scored)
 }
