@@ -208,7 +208,7 @@ async fn ready(State(state): State<AppState>) -> Result<Response, Problem> {
     let max_lag = ready_max_lag();
     let head = perfledger_store::log::head(&state.pool).await.map_err(|e| unavailable(&e))?;
     let (lag, scoring_stall) =
-        perfledger_projections::lag::lag_and_scoring(&state.pool, &perfledger_projections::worker::PROJECTORS)
+        perfledger_projections::lag::lag_and_scoring(&state.pool, &perfledger_projections::PROJECTORS)
             .await
             .map_err(|e| unavailable(&e))?;
     let lagging: Vec<&Lag> = lag.iter().filter(|l| l.behind > max_lag || l.stall.is_some()).collect();
@@ -256,8 +256,7 @@ async fn ready(State(state): State<AppState>) -> Result<Response, Problem> {
 ))]
 async fn metrics(State(state): State<AppState>) -> Response {
     let handle = prometheus();
-    let lag =
-        perfledger_projections::lag::lag_and_scoring(&state.pool, &perfledger_projections::worker::PROJECTORS).await;
+    let lag = perfledger_projections::lag::lag_and_scoring(&state.pool, &perfledger_projections::PROJECTORS).await;
     match lag {
         Ok((lag, scoring)) => {
             metrics::gauge!(DATABASE_UP).set(1.0);
@@ -283,7 +282,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
             metrics::gauge!(DATABASE_UP).set(0.0);
         }
     }
-    for task in perfledger_projections::supervise::tasks() {
+    for task in perfledger_scheduler::supervise::tasks() {
         metrics::counter!(TASK_RESTARTS, "task" => task.task).absolute(task.restarts);
     }
     if let Err(e) = refresh_review_counters(&state.pool).await {
@@ -333,16 +332,15 @@ async fn refresh_review_counters(pool: &sqlx::PgPool) -> Result<(), sqlx::Error>
 pub async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, Problem> {
     let unavailable = |e: &dyn std::fmt::Display| Problem::from(crate::error::AppError::database(e));
     let head = perfledger_store::log::head(&state.pool).await.map_err(|e| unavailable(&e))?;
-    let (lag, scoring) =
-        perfledger_projections::lag::lag_and_scoring(&state.pool, &perfledger_projections::worker::PROJECTORS)
-            .await
-            .map_err(|e| unavailable(&e))?;
-    let tasks = perfledger_projections::supervise::tasks();
+    let (lag, scoring) = perfledger_projections::lag::lag_and_scoring(&state.pool, &perfledger_projections::PROJECTORS)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let tasks = perfledger_scheduler::supervise::tasks();
     // Alive either way (this answers); `stalled` or `degraded` says a
     // projector stopped at an event or a background task is restarting.
     let status = if lag.iter().any(|l| l.stall.is_some()) || scoring.is_some() {
         "stalled"
-    } else if tasks.iter().any(|t| t.state == perfledger_projections::supervise::TaskState::Restarting) {
+    } else if tasks.iter().any(|t| t.state == perfledger_scheduler::supervise::TaskState::Restarting) {
         "degraded"
     } else {
         "ok"

@@ -181,7 +181,7 @@ pub struct ReplayArgs {
     #[arg(long, env = "PERFLEDGER_REPLAY_DRY_RUN")]
     pub dry_run: bool,
     /// Events per projector batch while rebuilding (bigger than a catch-up's: each accumulator row is written fewer times).
-    #[arg(long, env = "PERFLEDGER_REPLAY_BATCH", default_value_t = perfledger_projections::worker::REBUILD_BATCH,
+    #[arg(long, env = "PERFLEDGER_REPLAY_BATCH", default_value_t = perfledger_scheduler::worker::REBUILD_BATCH,
           value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
     pub batch_size: i64,
 }

@@ -135,9 +135,9 @@ impl StepBars {
         bars
     }
 
-    /// Bars for every projector the worker runs (`projections::worker::projectors()`).
+    /// Bars for every projector the worker runs (`projections::projectors()`).
     pub fn for_projectors(label: &'static str) -> Self {
-        let names: Vec<&'static str> = perfledger_projections::worker::projectors().iter().map(|p| p.name()).collect();
+        let names: Vec<&'static str> = perfledger_projections::projectors().iter().map(|p| p.name()).collect();
         Self::new(label, &names)
     }
 

@@ -1,6 +1,6 @@
 //! The goals read model (`agent_performance_goals`, D14), folded from the
 //! goal events. `current_value` is not an event: the progress pass
-//! ([`crate::progress`]) derives it from the latest scores.
+//! (`perfledger_scheduler::progress`) derives it from the latest scores.
 
 use async_trait::async_trait;
 use perfledger_domain::event::EventBody;

@@ -13,7 +13,7 @@ use perfledger_projections::runner::ProjectionError;
 use serde::Serialize;
 use sqlx::PgPool;
 
-use crate::verify::{build, compare, create_schema, version_tables, VerifyReport};
+use crate::build::{build, compare, create_schema, version_tables, VerifyReport};
 
 /// Where the next version is built.
 pub const BUILD_SCHEMA: &str = "perfledger_build";

@@ -5,9 +5,9 @@
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use perfledger_domain::period::{midnight, week_start};
+use perfledger_projections::projectors;
 use perfledger_projections::runner::{ProjectionError, Runner};
-use perfledger_projections::scoring::{score_weeks, ScoringContext};
-use perfledger_projections::worker::projectors;
+use perfledger_scoring::pass::{score_weeks, ScoringContext};
 use sqlx::PgPool;
 
 /// Every started week with accumulators and no scoring pass yet, oldest first.

@@ -17,7 +17,7 @@ use perfledger_domain::scoring::{round2, Domain};
 use perfledger_domain::settings::Settings;
 use perfledger_domain::validate::Rejection;
 use perfledger_projections::runner::ProjectionError;
-use perfledger_projections::scoring::{load_accumulators, score_with_org, ScoringContext};
+use perfledger_scoring::pass::{load_accumulators, score_with_org, ScoringContext};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;

@@ -41,7 +41,7 @@ pub struct FlaggedReport {
 
 async fn last_closed_end(pool: &PgPool) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     sqlx::query_scalar("SELECT value FROM scheduler_checkpoints WHERE name = $1")
-        .bind(perfledger_projections::close::CHECKPOINT)
+        .bind(perfledger_scheduler::close::CHECKPOINT)
         .fetch_optional(pool)
         .await
 }

@@ -31,7 +31,7 @@ use perfledger_api::queries::{
 };
 use perfledger_domain::parse_envelope;
 use perfledger_domain::scoring::Domain;
-use perfledger_projections::worker::run_once;
+use perfledger_scheduler::worker::run_once;
 use perfledger_store::Ingestor;
 use perfledger_tests::{fresh_database, TestDb};
 use rust_decimal::Decimal;

@@ -16,7 +16,7 @@
 use std::collections::BTreeSet;
 
 use perfledger_domain::parse_envelope;
-use perfledger_projections::worker::{run_once, DEFAULT_BATCH};
+use perfledger_scheduler::worker::{run_once, DEFAULT_BATCH};
 use perfledger_store::Ingestor;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

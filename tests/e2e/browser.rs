@@ -181,9 +181,9 @@ async fn dashboards_work_in_a_real_browser() {
     ));
     // The projection worker, as `perfledger serve` runs it: goals created in the browser get projected.
     let (stop_worker, stopped) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(perfledger_projections::worker::run_forever(
+    let worker = tokio::spawn(perfledger_scheduler::worker::run_forever(
         app.db.pool.clone(),
-        perfledger_projections::worker::DEFAULT_BATCH,
+        perfledger_scheduler::worker::DEFAULT_BATCH,
         Duration::from_millis(200),
         async {
             let _ = stopped.await;
@@ -440,7 +440,7 @@ async fn dashboards_work_in_a_real_browser() {
 
     stop_worker.send(()).unwrap();
     worker.await.unwrap().expect("the projection worker ran without errors");
-    perfledger_projections::worker::run_once(&app.db.pool, 1000, chrono::Utc::now(), &mut |_, _| {}).await.unwrap();
+    perfledger_scheduler::worker::run_once(&app.db.pool, 1000, chrono::Utc::now(), &mut |_, _| {}).await.unwrap();
     let (status, provider, acknowledged): (String, Option<String>, bool) = sqlx::query_as(
         "SELECT status, llm_provider, is_acknowledged FROM agent_performance_reviews WHERE person_id = $1::uuid",
     )

@@ -9,17 +9,22 @@ use serde_json::Value;
 
 /// The layers, lowest first: a crate may depend only on crates of a lower
 /// layer (so `replay` and `reviews`, side by side, not on each other). The
-/// test kit sits beside `projections` and is only ever a dev-dependency.
+/// folds (`projections`), the scoring pass (`scoring`) and the scheduler
+/// that runs them and writes the close and goal events (`scheduler`) are
+/// one layer each. The test kit sits beside `projections` and is only ever
+/// a dev-dependency.
 const LAYERS: &[(&str, u8)] = &[
     ("perfledger-domain", 0),
     ("perfledger-store", 1),
     ("perfledger-projections", 2),
     ("perfledger-tests", 2),
     ("perfledger-dotmac", 2),
-    ("perfledger-replay", 3),
-    ("perfledger-reviews", 3),
-    ("perfledger-api", 4),
-    ("perfledger", 5),
+    ("perfledger-scoring", 3),
+    ("perfledger-scheduler", 4),
+    ("perfledger-replay", 5),
+    ("perfledger-reviews", 5),
+    ("perfledger-api", 6),
+    ("perfledger", 7),
 ];
 
 /// Crates that do I/O (or exist for it): the domain names none of them.

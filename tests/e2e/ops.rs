@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use perfledger_api::auth::Signer;
 use perfledger_domain::parse_envelope;
-use perfledger_projections::worker::PROJECTORS;
+use perfledger_projections::PROJECTORS;
 use perfledger_store::Ingestor;
 use perfledger_tests::{fresh_database, TestDb};
 use serde_json::{json, Value};

@@ -5,8 +5,8 @@
 //! `verify` identical afterwards.
 
 use chrono::Utc;
-use perfledger_projections::worker::{run_once, DEFAULT_BATCH};
 use perfledger_replay::verify::verify;
+use perfledger_scheduler::worker::{run_once, DEFAULT_BATCH};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -14,7 +14,7 @@ use crate::support::*;
 
 const LEAD_OWNER: &str = "11111111-2222-4333-8444-555555555555";
 
-async fn project(app: &TestApp) -> perfledger_projections::worker::RoundReport {
+async fn project(app: &TestApp) -> perfledger_scheduler::worker::RoundReport {
     run_once(&app.db.pool, DEFAULT_BATCH, Utc::now(), &mut |_, _| {})
         .await
         .expect("a projection round never fails on data")
@@ -299,7 +299,7 @@ async fn a_poison_event_stalls_loudly_and_a_void_frees_every_projector() {
     let head = perfledger_store::log::head(&app.db.pool).await.unwrap();
 
     let round = project(&app).await;
-    assert_eq!(round.stalled, perfledger_projections::worker::PROJECTORS.len(), "every projector stops at the event");
+    assert_eq!(round.stalled, perfledger_projections::PROJECTORS.len(), "every projector stops at the event");
 
     // /healthz: stalled, with the position, the event id and the error.
     let (status, health) = get_json(&app, "/healthz").await;
@@ -331,7 +331,7 @@ async fn a_poison_event_stalls_loudly_and_a_void_frees_every_projector() {
     assert!(report.identical, "{report:?}");
     let stalls: i64 =
         sqlx::query_scalar("SELECT count(*) FROM projector_stalls").fetch_one(&app.db.pool).await.unwrap();
-    assert_eq!(stalls, perfledger_projections::worker::PROJECTORS.len() as i64);
+    assert_eq!(stalls, perfledger_projections::PROJECTORS.len() as i64);
 
     // Only an admin may void, and a reason is required.
     let void = |token: String, body: Value| {
@@ -360,8 +360,7 @@ async fn a_poison_event_stalls_loudly_and_a_void_frees_every_projector() {
     // Every projector reaches the head, the later hire included.
     let round = project(&app).await;
     assert_eq!(round.stalled, 0);
-    let lag =
-        perfledger_projections::lag::lag(&app.db.pool, &perfledger_projections::worker::PROJECTORS).await.unwrap();
+    let lag = perfledger_projections::lag::lag(&app.db.pool, &perfledger_projections::PROJECTORS).await.unwrap();
     let new_head = perfledger_store::log::head(&app.db.pool).await.unwrap();
     assert!(new_head > head);
     for l in &lag {
@@ -488,7 +487,7 @@ async fn a_projector_that_fails_on_one_event_stops_right_before_it_and_the_other
         .fetch_one(&app.db.pool)
         .await
         .unwrap();
-    let mut projectors = perfledger_projections::worker::projectors();
+    let mut projectors = perfledger_projections::projectors();
     projectors.push(Box::new(Fragile { panics: false }));
     projectors.push(Box::new(Fragile { panics: true }));
     let mut runner = perfledger_projections::runner::Runner::new(app.db.pool.clone(), projectors, 1_000);
@@ -529,7 +528,7 @@ async fn a_projector_that_fails_on_one_event_stops_right_before_it_and_the_other
         "test",
     )
     .await
-    .map(|voided| assert_eq!(voided.applied_before_void_by.len(), perfledger_projections::worker::PROJECTORS.len()))
+    .map(|voided| assert_eq!(voided.applied_before_void_by.len(), perfledger_projections::PROJECTORS.len()))
     .unwrap();
     let caught = runner.catch_up(&mut |_, _| {}).await.unwrap();
     assert_eq!(caught.stalled, 0);

@@ -17,9 +17,10 @@ use nix::unistd::Pid;
 use perfledger_domain::parse_envelope;
 use perfledger_projections::report::Step;
 use perfledger_projections::runner::{checkpoint, Runner};
-use perfledger_projections::scoring::{score_week, ScoringContext};
-use perfledger_projections::worker::{projectors, run_once, run_once_reported, RoundReport, PROJECTORS};
+use perfledger_projections::{projectors, PROJECTORS};
 use perfledger_replay::rebuild::Start;
+use perfledger_scheduler::worker::{run_once, run_once_reported, RoundReport};
+use perfledger_scoring::pass::{score_week, ScoringContext};
 use perfledger_store::{IngestReport, Ingestor};
 use perfledger_tests::TestDb;
 use serde_json::{json, Value};
@@ -481,7 +482,7 @@ async fn scoring_twice_changes_nothing() {
         .execute(&db.pool)
         .await
         .unwrap();
-    let rescored = perfledger_projections::scoring::score_dirty(&db.pool, Utc::now()).await.unwrap();
+    let rescored = perfledger_scoring::pass::score_dirty(&db.pool, Utc::now()).await.unwrap();
     assert_eq!(rescored.len(), periods_before.len());
 
     let after = score_rows(&db.pool).await;

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use chrono::Days;
 use perfledger::demo::generate::DemoSpec;
 use perfledger_domain::period::{iso_week_label, midnight};
-use perfledger_projections::worker::{run_once, DEFAULT_BATCH};
+use perfledger_scheduler::worker::{run_once, DEFAULT_BATCH};
 use perfledger_store::Ingestor;
 use serde_json::{json, Value};
 use uuid::Uuid;

@@ -13,7 +13,8 @@ use perfledger_domain::goals::Comparison;
 use perfledger_domain::parse_envelope;
 use perfledger_domain::scoring::formulas::METRIC_KEYS;
 use perfledger_domain::scoring::{round2, Domain};
-use perfledger_projections::worker::{run_once, DEFAULT_BATCH, PROJECTORS};
+use perfledger_projections::PROJECTORS;
+use perfledger_scheduler::worker::{run_once, DEFAULT_BATCH};
 use perfledger_store::commands::execute;
 use perfledger_store::Ingestor;
 use perfledger_tests::{fresh_database, TestDb};
@@ -1474,7 +1475,7 @@ async fn backfill_and_range_rescoring_are_idempotent() {
     let db = fresh_database().await;
     ingest(&db.pool, &two_weeks()).await;
     // Projectors only: accumulators exist, nothing is scored yet.
-    perfledger_projections::runner::Runner::new(db.pool.clone(), perfledger_projections::worker::projectors(), 1000)
+    perfledger_projections::runner::Runner::new(db.pool.clone(), perfledger_projections::projectors(), 1000)
         .catch_up(&mut |_, _| {})
         .await
         .unwrap();

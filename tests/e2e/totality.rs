@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{Duration, Utc};
 use perfledger_domain::parse_envelope_bytes;
-use perfledger_projections::worker::{run_once, DEFAULT_BATCH, PROJECTORS};
+use perfledger_projections::PROJECTORS;
+use perfledger_scheduler::worker::{run_once, DEFAULT_BATCH};
 use perfledger_store::Ingestor;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};

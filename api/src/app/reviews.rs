@@ -82,7 +82,7 @@ async fn review_week(pool: &PgPool, period: Option<&str>, now: DateTime<Utc>) ->
     let Some(text) = period else {
         let closed: Option<DateTime<Utc>> =
             sqlx::query_scalar("SELECT value FROM scheduler_checkpoints WHERE name = $1")
-                .bind(perfledger_projections::close::CHECKPOINT)
+                .bind(perfledger_scheduler::close::CHECKPOINT)
                 .fetch_optional(pool)
                 .await?;
         return match closed {

@@ -9,9 +9,9 @@ use axum::http::Uri;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use perfledger_domain::period::{iso_week_label, midnight};
+use perfledger_scoring::rows;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use sqlx::types::Json as JsonColumn;
 use uuid::Uuid;
 
 use super::{limit_param, query_params, uuid_param};
@@ -20,6 +20,7 @@ use crate::auth::Principal;
 use crate::error::AppError;
 use crate::ids::PersonId;
 use crate::period_query::parse_period;
+use crate::queries::number::to_f64;
 use crate::state::AppState;
 
 /// Weeks returned when `limit` is absent (one year).
@@ -46,24 +47,11 @@ pub fn parse_range(params: &HashMap<String, String>, now: DateTime<Utc>) -> Resu
     Ok(period.map(|p| Range { start: midnight(p.start), end: midnight(p.end) }))
 }
 
-type SnapshotRow = (
-    DateTime<Utc>,
-    DateTime<Utc>,
-    f64,
-    JsonColumn<Box<RawValue>>,
-    JsonColumn<Box<RawValue>>,
-    Option<Uuid>,
-    Option<String>,
-    Option<f64>,
-    String,
-    bool,
-    i32,
-);
-
-/// The answer (`openapi::ScoreHistory` describes it). The stored JSON
-/// columns pass through as they are ([`RawValue`]): a year of weeks holds
-/// hundreds of metrics objects, and parsing them only to write them out
-/// again was most of this route's cost.
+/// The answer (`openapi::ScoreHistory` describes it), read by
+/// `scoring::rows::person_history`. The stored JSON columns pass through as
+/// PostgreSQL prints them ([`RawValue`]): a year of weeks holds hundreds of
+/// metrics objects, and parsing them only to write them out again was most
+/// of this route's cost. The decimals become JSON numbers here.
 #[derive(Serialize)]
 pub struct ScoreHistory {
     person_id: Uuid,
@@ -131,61 +119,33 @@ pub async fn list(
     let range = parse_range(&params, Utc::now())?;
     let person = effective_person_id(&state.pool, &principal, requested.map(PersonId), "person_id").await?.uuid();
 
-    let snapshots: Vec<SnapshotRow> = sqlx::query_as(
-        "SELECT score_period_start, score_period_end, composite_score::float8, domain_scores_json, weights_json,
-                team_id, team_type::text, sales_activity_ratio::float8, weight_source, is_flagged, formula_version
-           FROM agent_performance_snapshots
-          WHERE person_id = $1
-            AND ($2::timestamptz IS NULL OR (score_period_start < $3 AND score_period_end > $2))
-          ORDER BY score_period_start DESC
-          LIMIT $4",
-    )
-    .bind(person)
-    .bind(range.map(|r| r.start))
-    .bind(range.map(|r| r.end))
-    .bind(limit)
-    .fetch_all(&state.pool)
-    .await?;
-
-    let starts: Vec<DateTime<Utc>> = snapshots.iter().map(|s| s.0).collect();
-    type ScoreRow = (DateTime<Utc>, String, f64, f64, JsonColumn<Box<RawValue>>, i32);
-    let rows: Vec<ScoreRow> = sqlx::query_as(
-        "SELECT score_period_start, domain, raw_score::float8, weighted_score::float8, metrics_json, formula_version
-           FROM agent_performance_scores
-          WHERE person_id = $1 AND score_period_start = ANY($2)
-          ORDER BY score_period_start DESC, domain",
-    )
-    .bind(person)
-    .bind(&starts)
-    .fetch_all(&state.pool)
-    .await?;
-    let mut by_week: HashMap<DateTime<Utc>, Vec<DomainScore>> = HashMap::new();
-    for (start, domain, raw_score, weighted_score, JsonColumn(metrics), formula_version) in rows {
-        by_week.entry(start).or_default().push(DomainScore {
-            domain,
-            raw_score,
-            weighted_score,
-            metrics,
-            formula_version,
-        });
-    }
-
-    let items: Vec<WeeklyScore> = snapshots
+    let weeks = rows::person_history(&state.pool, person, range.map(|r| (r.start, r.end)), limit).await?;
+    let items: Vec<WeeklyScore> = weeks
         .into_iter()
-        .map(|s| WeeklyScore {
-            week: iso_week_label(s.0.date_naive()),
-            period_start: s.0,
-            period_end: s.1,
-            composite_score: s.2,
-            domain_scores: s.3 .0,
-            weights: s.4 .0,
-            team_id: s.5,
-            team_type: s.6,
-            sales_activity_ratio: s.7,
-            weight_source: s.8,
-            is_flagged: s.9,
-            formula_version: s.10,
-            scores: by_week.remove(&s.0).unwrap_or_default(),
+        .map(|w| WeeklyScore {
+            week: iso_week_label(w.period_start.date_naive()),
+            period_start: w.period_start,
+            period_end: w.period_end,
+            composite_score: to_f64(&w.composite),
+            domain_scores: w.domain_scores.raw(),
+            weights: w.weights.raw(),
+            team_id: w.team_id,
+            team_type: w.team_type,
+            sales_activity_ratio: w.sales_activity_ratio.as_ref().map(to_f64),
+            weight_source: w.weight_source,
+            is_flagged: w.is_flagged,
+            formula_version: w.formula_version,
+            scores: w
+                .scores
+                .into_iter()
+                .map(|d| DomainScore {
+                    domain: d.domain,
+                    raw_score: to_f64(&d.raw_score),
+                    weighted_score: to_f64(&d.weighted_score),
+                    metrics: d.metrics.raw(),
+                    formula_version: d.formula_version,
+                })
+                .collect(),
         })
         .collect();
     Ok(Json(ScoreHistory { person_id: person, range: range.map(|r| RangeJson { start: r.start, end: r.end }), items }))

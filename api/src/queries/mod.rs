@@ -11,11 +11,9 @@
 //! serialised as a JSON number.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use perfledger_domain::scoring::{round2, Domain};
 use serde::Serialize;
-use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -123,24 +121,8 @@ pub async fn period_scores_shared(pool: &PgPool, period: &Period) -> Result<scor
     }
 }
 
-/// `{"support": 80.5, …}` as stored in `domain_scores_json`.
-pub(crate) fn domain_scores(json: &Value) -> Result<BTreeMap<Domain, Decimal>, String> {
-    let object = json.as_object().ok_or_else(|| format!("domain_scores_json is not an object: {json}"))?;
-    object
-        .iter()
-        .map(|(key, value)| {
-            let domain = Domain::from_str(key)?;
-            let score = Some(value)
-                .filter(|v| v.is_number())
-                .and_then(|n| Decimal::from_str(&n.to_string()).ok())
-                .ok_or_else(|| format!("the score of {key} is not a number: {value}"))?;
-            Ok((domain, score))
-        })
-        .collect()
-}
-
 pub(crate) async fn range_scores(pool: &PgPool, period: &Period) -> Result<Vec<ScoredPerson>, AppError> {
-    let scores = perfledger_projections::scoring::compute_range(pool, period.start, period.end).await?;
+    let scores = perfledger_scoring::pass::compute_range(pool, period.start, period.end).await?;
     // Flagged like a stored week: the unrounded composite against the
     // threshold in force at the period's start (§4, D10).
     let threshold =
@@ -195,6 +177,8 @@ pub(crate) mod number {
 
 #[cfg(test)]
 mod tests {
+    use std::str::FromStr;
+
     use super::*;
 
     fn dec(text: &str) -> Decimal {
@@ -220,14 +204,5 @@ mod tests {
         assert_eq!(average([dec("1"), dec("2")].iter()), Some(dec("1.5")));
         assert_eq!(average([].iter()), None);
         assert_eq!(average([dec("1"), dec("1"), dec("2")].iter()), Some(dec("1.33")));
-    }
-
-    #[test]
-    fn stored_domain_scores_parse() {
-        let parsed = domain_scores(&serde_json::json!({"support": 80.5, "data_quality": 0.0})).unwrap();
-        assert_eq!(parsed[&Domain::Support], dec("80.5"));
-        assert_eq!(parsed[&Domain::DataQuality], dec("0"));
-        assert!(domain_scores(&serde_json::json!({"marketing": 1})).is_err());
-        assert!(domain_scores(&serde_json::json!({"support": "x"})).is_err());
     }
 }

@@ -4,8 +4,9 @@
 //!
 //! Never stale, by construction:
 //! - A week's snapshot rows are written only by the scoring pass
-//!   (`projections::scoring::store_week`), whose transaction also draws a new
-//!   `scoring_periods.generation` from a sequence (migration 0004). A
+//!   (`scoring::rows::write_week`, from `scoring::pass::store_week`), whose
+//!   transaction also draws a new `scoring_periods.generation` from a
+//!   sequence (migration 0004). A
 //!   generation value is never drawn twice, also not by a rebuilt table
 //!   (`replay` creates its tables LIKE these, with the same default), so
 //!   `(week, generation)` names exactly one state of the week's rows.
@@ -26,11 +27,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use perfledger_domain::period::midnight;
-use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{domain_scores, Decimal, ScoredPerson};
+use perfledger_scoring::rows::ReadError;
+
+use super::{Decimal, ScoredPerson};
 use crate::bounded_cache::BoundedCache;
 use crate::error::AppError;
 
@@ -172,34 +174,24 @@ pub async fn week(pool: &PgPool, versions: &Versions, week: NaiveDate) -> Result
         }
     }
     // The generation and the rows from one statement: one snapshot.
-    type Row = (i64, Option<Uuid>, Option<Uuid>, Option<Decimal>, Option<Value>, Option<bool>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT p.generation, s.person_id, s.team_id, s.composite_score, s.domain_scores_json, s.is_flagged
-         FROM scoring_periods p
-         LEFT JOIN agent_performance_snapshots s ON s.score_period_start = p.period_start
-         WHERE p.period_start = $1
-         ORDER BY s.person_id",
-    )
-    .bind(midnight(week))
-    .fetch_all(pool)
-    .await?;
-    let Some(read_generation) = rows.first().map(|r| r.0) else { return Ok(Arc::new(Vec::new())) };
-    let mut people = Vec::with_capacity(rows.len());
-    for (_, person_id, team_id, composite, domains, is_flagged) in rows {
-        let (Some(person_id), Some(composite), Some(domains), Some(is_flagged)) =
-            (person_id, composite, domains, is_flagged)
-        else {
-            continue; // the LEFT JOIN's row for a week without snapshots
-        };
-        people.push(ScoredPerson {
-            person_id,
-            team_id,
-            composite,
-            domain_scores: domain_scores(&domains)
-                .map_err(|e| AppError::unreadable(format!("snapshot of {person_id} for {week}: {e}")))?,
-            is_flagged,
-        });
-    }
+    let Some((read_generation, snapshots)) =
+        perfledger_scoring::rows::week_snapshots(pool, week).await.map_err(|e| match e {
+            ReadError::Database(e) => AppError::database(&e),
+            ReadError::Corrupt(e) => AppError::unreadable(e),
+        })?
+    else {
+        return Ok(Arc::new(Vec::new()));
+    };
+    let people: Vec<ScoredPerson> = snapshots
+        .into_iter()
+        .map(|s| ScoredPerson {
+            person_id: s.person_id,
+            team_id: s.team_id,
+            composite: s.composite,
+            domain_scores: s.domain_scores,
+            is_flagged: s.is_flagged,
+        })
+        .collect();
     let scores: WeekScores = Arc::new(people);
     lock().weeks.insert(key, (read_generation, scores.clone()));
     Ok(scores)

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use chrono::{Days, NaiveDate};
-use perfledger_domain::period::{iso_week_label, midnight, week_start_of_day};
+use perfledger_domain::period::{iso_week_label, week_start_of_day};
 use perfledger_domain::scoring::Domain;
-use serde_json::Value;
+use perfledger_scoring::rows::{self, Metrics, ReadError};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -91,53 +91,40 @@ pub async fn person_period_scores(pool: &PgPool, person_id: Uuid, period: &Perio
 }
 
 async fn person_week_scores(pool: &PgPool, person_id: Uuid, week: NaiveDate) -> Result<PeriodScores, AppError> {
-    let composite: Option<f64> = sqlx::query_scalar(
-        "SELECT composite_score::float8 FROM agent_performance_snapshots
-          WHERE person_id = $1 AND score_period_start = $2",
-    )
-    .bind(person_id)
-    .bind(midnight(week))
-    .fetch_optional(pool)
-    .await?;
-    let rows: Vec<(String, f64, Value)> = sqlx::query_as(
-        "SELECT domain, raw_score::float8, metrics_json FROM agent_performance_scores
-          WHERE person_id = $1 AND score_period_start = $2",
-    )
-    .bind(person_id)
-    .bind(midnight(week))
-    .fetch_all(pool)
-    .await?;
-    let mut domains = BTreeMap::new();
-    for (domain, score, metrics) in rows {
-        let domain =
-            Domain::from_str(&domain).map_err(|e| AppError::internal_error("a stored score cannot be read", &e))?;
-        domains.insert(domain, DomainBreakdown { score, metrics: stored_metrics(domain, &metrics) });
-    }
-    Ok(PeriodScores { composite, domains })
+    let stored = rows::person_week(pool, person_id, week).await.map_err(|e| match e {
+        ReadError::Database(e) => AppError::from(e),
+        ReadError::Corrupt(e) => AppError::internal_error("a stored score cannot be read", &e),
+    })?;
+    let domains = stored
+        .domains
+        .iter()
+        .map(|(domain, (score, metrics))| {
+            (*domain, DomainBreakdown { score: to_f64(score), metrics: stored_metrics(*domain, metrics) })
+        })
+        .collect();
+    Ok(PeriodScores { composite: stored.composite.as_ref().map(to_f64), domains })
 }
 
-/// `metrics_json` (`{key: {raw_value, team_baseline, points, max, …}}`) in
-/// the order of the metric table.
-fn stored_metrics(domain: Domain, json: &Value) -> Vec<MetricLine> {
-    let number = |v: &Value, field: &str| v.get(field).and_then(Value::as_f64);
+/// A score row's metrics in the order of the metric table.
+fn stored_metrics(domain: Domain, metrics: &Metrics) -> Vec<MetricLine> {
     perfledger_domain::scoring::formulas::METRIC_KEYS
         .iter()
         .filter(|(d, _, _)| *d == domain)
-        .filter_map(|(_, key, max)| {
-            let metric = json.get(*key)?;
+        .filter_map(|(_, key, _)| {
+            let metric = metrics.get(*key)?;
             Some(MetricLine {
                 key: key.to_string(),
-                raw_value: number(metric, "raw_value"),
-                team_baseline: number(metric, "team_baseline"),
-                points: number(metric, "points").unwrap_or(0.0),
-                max: number(metric, "max").unwrap_or(f64::from(*max)),
+                raw_value: metric.raw_value.as_ref().map(to_f64),
+                team_baseline: metric.team_baseline.as_ref().map(to_f64),
+                points: to_f64(&metric.points),
+                max: to_f64(&metric.max),
             })
         })
         .collect()
 }
 
 async fn person_range_scores(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<PeriodScores, AppError> {
-    let scores = perfledger_projections::scoring::compute_range(pool, period.start, period.end).await?;
+    let scores = perfledger_scoring::pass::compute_range(pool, period.start, period.end).await?;
     let Some(person) = scores.into_iter().find(|p| p.person_id == person_id) else {
         return Ok(PeriodScores::default());
     };
@@ -174,20 +161,11 @@ pub fn previous(period: &Period) -> Period {
 pub async fn trend(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<Vec<Point>, sqlx::Error> {
     let last = week_start_of_day(period.last_day());
     let first = last - Days::new(7 * (TREND_CHART_WEEKS - 1));
-    let rows: Vec<(chrono::DateTime<chrono::Utc>, f64)> = sqlx::query_as(
-        "SELECT score_period_start, composite_score::float8 FROM agent_performance_snapshots
-          WHERE person_id = $1 AND score_period_start BETWEEN $2 AND $3",
-    )
-    .bind(person_id)
-    .bind(midnight(first))
-    .bind(midnight(last))
-    .fetch_all(pool)
-    .await?;
-    let by_week: BTreeMap<NaiveDate, f64> = rows.into_iter().map(|(start, v)| (start.date_naive(), v)).collect();
+    let by_week = rows::composites(pool, person_id, first, last).await?;
     Ok((0..TREND_CHART_WEEKS)
         .map(|i| {
             let week = first + Days::new(7 * i);
-            Point { label: iso_week_label(week), value: by_week.get(&week).copied() }
+            Point { label: iso_week_label(week), value: by_week.get(&week).map(to_f64) }
         })
         .collect())
 }
@@ -276,10 +254,11 @@ mod tests {
 
     #[test]
     fn stored_metrics_follow_the_metric_table() {
-        let json = serde_json::json!({
+        let json: Metrics = serde_json::from_value(serde_json::json!({
             "escalation_rate": {"raw_value": 0.1, "team_baseline": null, "points": 15, "max": 20},
             "sla_compliance_rate": {"raw_value": 0.9, "team_baseline": 0.8, "points": 36, "max": 40},
-        });
+        }))
+        .unwrap();
         let lines = stored_metrics(Domain::Support, &json);
         assert_eq!(
             lines.iter().map(|m| m.key.as_str()).collect::<Vec<_>>(),

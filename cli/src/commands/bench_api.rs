@@ -33,7 +33,7 @@ use chrono::{Days, Utc};
 use perfledger_api::auth::{Signer, Verifier};
 use perfledger_api::AppState;
 use perfledger_domain::period::{iso_week_label, midnight};
-use perfledger_projections::worker::{run_once, DEFAULT_BATCH};
+use perfledger_scheduler::worker::{run_once, DEFAULT_BATCH};
 use perfledger_store::{Database, Ingestor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -13,8 +13,8 @@ use std::time::Instant;
 
 use chrono::{Days, Utc};
 use perfledger_domain::period::midnight;
-use perfledger_projections::scoring::{score_weeks, ScoringContext};
-use perfledger_projections::worker::{run_once, run_once_reported, DEFAULT_BATCH, REBUILD_BATCH};
+use perfledger_scheduler::worker::{run_once, run_once_reported, DEFAULT_BATCH, REBUILD_BATCH};
+use perfledger_scoring::pass::{score_weeks, ScoringContext};
 use perfledger_store::{Database, Ingestor};
 use serde::Serialize;
 

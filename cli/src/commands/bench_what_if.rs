@@ -15,8 +15,8 @@ use std::time::Instant;
 
 use chrono::{Days, Utc};
 use perfledger_domain::period::week_start;
-use perfledger_projections::worker::{run_once, DEFAULT_BATCH};
 use perfledger_replay::what_if::{proposed_changes, what_if};
+use perfledger_scheduler::worker::{run_once, DEFAULT_BATCH};
 use perfledger_store::{Database, Ingestor};
 use serde::Serialize;
 

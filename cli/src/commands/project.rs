@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
-use perfledger_projections::worker::{run_forever, run_once_reported, PROJECTORS};
+use perfledger_projections::PROJECTORS;
+use perfledger_scheduler::worker::{run_forever, run_once_reported};
 
 use crate::config::{GlobalArgs, ProjectArgs};
 use crate::progress::StepBars;
@@ -54,7 +55,7 @@ async fn project(pool: &sqlx::PgPool, args: &ProjectArgs) -> anyhow::Result<Exit
     // Supervised as in `serve`: a panic or an error is logged and the worker
     // starts again after a backoff, never a silent death (issue 14).
     let (pool, batch, poll) = (pool.clone(), args.batch_size, Duration::from_secs(args.poll_seconds));
-    perfledger_projections::supervise::supervise("projections", stopped, move |mut rx| {
+    perfledger_scheduler::supervise::supervise("projections", stopped, move |mut rx| {
         run_forever(pool.clone(), batch, poll, async move {
             let _ = rx.wait_for(|s| *s).await;
         })

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use perfledger_api::auth::{Signer, Verifier};
 use perfledger_api::AppState;
-use perfledger_projections::supervise::supervise;
-use perfledger_projections::worker::{run_forever, DEFAULT_BATCH};
+use perfledger_scheduler::supervise::supervise;
+use perfledger_scheduler::worker::{run_forever, DEFAULT_BATCH};
 use perfledger_store::Database;
 use std::time::Duration;
 

@@ -13,7 +13,7 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use perfledger_domain::parse_envelope;
-use perfledger_projections::worker::{run_once, DEFAULT_BATCH};
+use perfledger_scheduler::worker::{run_once, DEFAULT_BATCH};
 use perfledger_store::Ingestor;
 use serde_json::{json, Value};
 

@@ -9,7 +9,7 @@
 //! - MEMBER resolved tickets in week 2026-W45, so MEMBER has scores.
 
 use perfledger_domain::parse_envelope;
-use perfledger_projections::worker::{run_once, DEFAULT_BATCH};
+use perfledger_scheduler::worker::{run_once, DEFAULT_BATCH};
 use perfledger_store::Ingestor;
 use serde_json::{json, Value};
 

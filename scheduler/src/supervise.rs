@@ -69,7 +69,7 @@ pub fn tasks() -> Vec<TaskHealth> {
 /// The message of a panic caught by a join.
 fn panic_message(error: tokio::task::JoinError) -> String {
     match error.try_into_panic() {
-        Ok(payload) => format!("panicked: {}", crate::runner::panic_message(&*payload)),
+        Ok(payload) => format!("panicked: {}", perfledger_projections::runner::panic_message(&*payload)),
         Err(error) => error.to_string(),
     }
 }

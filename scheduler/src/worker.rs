@@ -1,5 +1,6 @@
 //! The projection worker: every projector, the scoring pass, the weekly
-//! close and goal progress, in the order one round needs them. `serve` and
+//! close and goal progress, in the order one round needs them (the close
+//! and goal progress only on the leader, D15). `serve` and
 //! `project` run [`run_forever`]; `project --once` runs [`run_once`].
 
 use std::time::Duration;
@@ -7,14 +8,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::accumulators::AccumulatorProjector;
-use crate::audit::AuditProjector;
-use crate::directory::DirectoryProjector;
-use crate::goals::GoalsProjector;
-use crate::report::{Report, Step};
-use crate::reviews::ReviewsProjector;
-use crate::runner::{Projector, Result, Runner};
-use crate::settings::SettingsProjector;
+use perfledger_projections::projectors;
+use perfledger_projections::report::{Report, Step};
+use perfledger_projections::runner::{ProjectionError, Result, Runner};
+use perfledger_scoring::pass::{score_dirty, score_dirty_reported};
 
 /// The session advisory lock held by the scheduler leader (D15).
 const LEADER_LOCK: i64 = 0x7065_7266_6c65_6164; // "perflead"
@@ -28,7 +25,7 @@ struct Leadership {
 impl Leadership {
     /// Whether this process leads: keeps the lock while its connection
     /// lives, and tries to take it when it has none.
-    async fn holds(&mut self, pool: &PgPool) -> crate::runner::Result<bool> {
+    async fn holds(&mut self, pool: &PgPool) -> Result<bool> {
         if let Some(connection) = &mut self.connection {
             if sqlx::query("SELECT 1").execute(&mut **connection).await.is_ok() {
                 return Ok(true);
@@ -44,27 +41,6 @@ impl Leadership {
         }
         Ok(taken)
     }
-}
-
-/// Every projector's checkpoint name, in the order they are applied.
-pub const PROJECTORS: [&str; 6] = [
-    crate::directory::NAME,
-    crate::settings::NAME,
-    crate::accumulators::NAME,
-    crate::goals::NAME,
-    crate::reviews::NAME,
-    crate::audit::NAME,
-];
-
-pub fn projectors() -> Vec<Box<dyn Projector>> {
-    vec![
-        Box::new(DirectoryProjector),
-        Box::new(SettingsProjector),
-        Box::new(AccumulatorProjector),
-        Box::new(GoalsProjector),
-        Box::new(ReviewsProjector),
-        Box::new(AuditProjector),
-    ]
 }
 
 /// Default events per batch (and per transaction).
@@ -116,7 +92,7 @@ pub async fn run_once_reported(
     let mut runner = Runner::new(pool.clone(), projectors(), batch_size);
     let caught = runner.catch_up_reported(report).await?;
     let mut round = RoundReport { events: caught.events_read, head: caught.head, ..Default::default() };
-    round.weeks_scored = crate::scoring::score_dirty_reported(pool, now, report).await?.len();
+    round.weeks_scored = score_dirty_reported(pool, now, report).await?.len();
     let closed = crate::close::close_due_weeks(pool, now).await?;
     round.weeks_closed = closed.len();
     crate::progress::update_goal_progress(pool, now).await?;
@@ -124,8 +100,8 @@ pub async fn run_once_reported(
     let caught = runner.catch_up_reported(report).await?;
     round.events += caught.events_read;
     round.head = caught.head;
-    round.weeks_scored += crate::scoring::score_dirty_reported(pool, now, report).await?.len();
-    round.stalled = crate::stall::list(pool).await?.len();
+    round.weeks_scored += score_dirty_reported(pool, now, report).await?.len();
+    round.stalled = perfledger_projections::stall::list(pool).await?.len();
     Ok(round)
 }
 
@@ -143,7 +119,7 @@ pub async fn run_forever(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<()> {
     let mut runner = Runner::new(pool.clone(), projectors(), batch_size);
-    let mut follower = crate::follow::LogFollower::connect(&pool).await?;
+    let mut follower = perfledger_projections::LogFollower::connect(&pool).await?;
     tokio::pin!(shutdown);
     let mut last_goal_progress: Option<std::time::Instant> = None;
     let mut leadership = Leadership::default();
@@ -151,7 +127,7 @@ pub async fn run_forever(
         let round = async {
             runner.catch_up(&mut |_, _| {}).await?;
             let now = Utc::now();
-            crate::scoring::score_dirty(&pool, now).await?;
+            score_dirty(&pool, now).await?;
             // The schedule (weekly close, goal progress) has one leader per
             // database (D15); every worker projects and scores.
             if !leadership.holds(&pool).await? {
@@ -165,7 +141,7 @@ pub async fn run_forever(
                 crate::progress::update_goal_progress(&pool, now).await?;
                 last_goal_progress = Some(std::time::Instant::now());
             }
-            Ok::<_, crate::runner::ProjectionError>(())
+            Ok::<_, ProjectionError>(())
         };
         tokio::select! {
             _ = &mut shutdown => return Ok(()),

@@ -1,73 +1,27 @@
 //! Goal progress (seed `update_goal_progress`, D14): every active goal's
 //! `current_value` comes from the latest score up to its deadline (a domain
-//! score, the composite, or a metric of `metrics_json`). At the deadline a
+//! score, the composite, or a metric of `metrics_json`; read by
+//! `scoring::rows::latest_value`). At the deadline a
 //! goal that is met becomes `goal.achieved`; after it, one that is not
 //! becomes `goal.missed`. Outcomes are events; `current_value` is derived.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use perfledger_domain::aggregates::{Goal, GoalCommand, GoalCommandEnvelope};
 use perfledger_domain::goals::{settle, Comparison};
-use perfledger_domain::period::midnight;
-use perfledger_domain::scoring::{round2, Domain};
+use perfledger_domain::scoring::round2;
 use perfledger_store::commands::{execute, CommandError};
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::runner::{ProjectionError, Result};
+use perfledger_projections::runner::{ProjectionError, Result};
+use perfledger_scoring::rows::latest_value;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
     pub updated: usize,
     pub achieved: usize,
     pub missed: usize,
-}
-
-/// The latest value of `metric_key` for a person from periods starting on
-/// or before `deadline`.
-pub async fn latest_value(
-    pool: &PgPool,
-    person: Uuid,
-    domain: &str,
-    metric_key: &str,
-    deadline: NaiveDate,
-) -> Result<Option<Decimal>> {
-    let until = midnight(deadline + Days::new(1));
-    let value: Option<Option<Decimal>> = if metric_key == "composite" {
-        sqlx::query_scalar(
-            "SELECT composite_score FROM agent_performance_snapshots
-             WHERE person_id = $1 AND score_period_start < $2 ORDER BY score_period_start DESC LIMIT 1",
-        )
-        .bind(person)
-        .bind(until)
-        .fetch_optional(pool)
-        .await?
-    } else if metric_key.parse::<Domain>().is_ok() {
-        sqlx::query_scalar(
-            "SELECT raw_score FROM agent_performance_scores
-             WHERE person_id = $1 AND domain = $2 AND score_period_start < $3
-             ORDER BY score_period_start DESC LIMIT 1",
-        )
-        .bind(person)
-        .bind(metric_key)
-        .bind(until)
-        .fetch_optional(pool)
-        .await?
-    } else {
-        sqlx::query_scalar(
-            "SELECT (metrics_json -> $3 ->> 'raw_value')::numeric FROM agent_performance_scores
-             WHERE person_id = $1 AND domain = $2 AND score_period_start < $4
-               AND metrics_json -> $3 ->> 'raw_value' IS NOT NULL
-             ORDER BY score_period_start DESC LIMIT 1",
-        )
-        .bind(person)
-        .bind(domain)
-        .bind(metric_key)
-        .bind(until)
-        .fetch_optional(pool)
-        .await?
-    };
-    Ok(value.flatten())
 }
 
 /// Updates every active goal as of `now`.

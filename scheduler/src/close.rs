@@ -10,8 +10,8 @@ use perfledger_domain::period::{iso_week_label, midnight, week_start_of_day};
 use perfledger_store::commands::{execute, CommandError};
 use sqlx::PgPool;
 
-use crate::runner::{ProjectionError, Result};
-use crate::scoring::{score_week, ScoringContext};
+use perfledger_projections::runner::{ProjectionError, Result};
+use perfledger_scoring::pass::{score_week, ScoringContext};
 
 pub const CHECKPOINT: &str = "last_scored_period_end";
 
