@@ -1352,9 +1352,16 @@ async fn healthz_reports_projector_lag() {
     }
     server.stop().await;
 
-    // serve's own worker catches up, scores the weeks and closes them.
+    // serve's own worker catches up, scores the weeks and closes them, the
+    // week of 2026-11-16 included (the events posted below are then late
+    // arrivals; waiting for the scores alone raced the close on a loaded machine).
     let server = serve(&db, &[]).await;
-    let health = server.wait_caught_up(&db.pool, "SELECT count(*) = 4 FROM agent_performance_snapshots").await;
+    let scored_and_closed = format!(
+        "SELECT (SELECT count(*) = 4 FROM agent_performance_snapshots)
+            AND coalesce((SELECT value >= '2026-11-23T00:00:00Z' FROM scheduler_checkpoints WHERE name = '{}'), false)",
+        perfledger_scheduler::close::CHECKPOINT
+    );
+    let health = server.wait_caught_up(&db.pool, &scored_and_closed).await;
     let initial_head = head;
     let head = health["log_head"].as_i64().unwrap();
     assert!(head >= initial_head, "{health}");
