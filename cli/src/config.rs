@@ -321,6 +321,11 @@ pub struct ServeArgs {
     #[arg(long, env = "PERFLEDGER_INGEST_MAX_INFLIGHT_MB", default_value_t = 128,
           value_parser = clap::value_parser!(u32).range(1..=4_095))]
     pub ingest_max_inflight_mb: u32,
+    /// The secret DotMac signs its webhooks with (the same as in DotMac's
+    /// webhook endpoint): turns on POST /api/v1/connectors/dotmac/webhook,
+    /// which answers 404 without it (docs/connectors/dotmac.md).
+    #[arg(long, env = "PERFLEDGER_DOTMAC_WEBHOOK_SECRET", hide_env_values = true)]
+    pub dotmac_webhook_secret: Option<String>,
 }
 
 impl ServeArgs {

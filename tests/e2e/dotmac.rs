@@ -182,3 +182,183 @@ fn connect_by_url(db_url: &str, source_url: &str) -> Value {
     assert!(out.status.success(), "connect: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("connect --once prints JSON")
 }
+
+// ------------------------------------------------------------ webhooks
+
+const T7: &str = "10000000-0000-4000-8000-000000000007";
+
+/// DotMac's envelope for a ticket, serialised as DotMac does (", " and ": ").
+fn webhook_body(event_id: &str, ticket: &str) -> String {
+    format!(
+        r#"{{"event_id": "{event_id}", "event_type": "ticket.created", "occurred_at": "2025-01-14T09:00:00+00:00", "payload": {{"ticket_id": "{ticket}"}}, "context": {{"actor": null, "ticket_id": "{ticket}"}}}}"#
+    )
+}
+
+async fn post_webhook(
+    client: &reqwest::Client,
+    base: &str,
+    body: &str,
+    signature: Option<&str>,
+) -> (reqwest::StatusCode, Value) {
+    let mut request = client
+        .post(format!("http://{base}/api/v1/connectors/dotmac/webhook"))
+        .header("content-type", "application/json")
+        .header("x-webhook-delivery-id", "d-1")
+        .body(body.to_string());
+    if let Some(signature) = signature {
+        request = request.header("x-webhook-signature-256", signature);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn inbox(db: &TestDb) -> Vec<String> {
+    sqlx::query_scalar("SELECT event_id FROM dotmac_webhook_inbox ORDER BY 1").fetch_all(&db.pool).await.unwrap()
+}
+
+/// Polls `probe` every 100 ms until it is true or `limit` passes; the time it took.
+async fn within<F, Fut>(limit: std::time::Duration, mut probe: F) -> Option<std::time::Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if probe().await {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    None
+}
+
+/// `perfledger serve` with the webhook secret, and a following `perfledger
+/// connect dotmac` polling only once an hour: a signed webhook is stored once
+/// and wakes the follower, whose pull brings the new ticket's events (and the
+/// served projector its scores) within seconds; unsigned, tampered and wrongly
+/// keyed bodies are refused with 401 and store nothing; a redelivery is a no-op.
+#[tokio::test]
+async fn dotmac_webhook_is_verified_stored_once_and_wakes_the_pull() {
+    use tokio::io::AsyncBufReadExt;
+    const KEY: &str = "the-secret-registered-in-dotmac-0123456789";
+    let source = dotmac_database().await;
+    let db = fresh_database().await;
+    let (_server, address) =
+        crate::support::serve_binary(&db, &["--no-review-worker"], &[("PERFLEDGER_DOTMAC_WEBHOOK_SECRET", KEY)]).await;
+    let client = reqwest::Client::new();
+
+    // The follower: backfill, then wait (an hour) for the next poll or a webhook.
+    let mut follower = crate::support::perfledger_command(&db)
+        .args(["connect", "dotmac", "--poll-seconds", "3600", "--source-url", &source.database_url()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("connect dotmac starts");
+    let mut lines = tokio::io::BufReader::new(follower.stderr.take().unwrap()).lines();
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("following") {
+                return;
+            }
+        }
+        panic!("connect dotmac exited before following");
+    })
+    .await
+    .expect("the backfill finishes");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    // The follower listens once its first poll is done; give it a moment to be waiting.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let before = log_ids(&db).await;
+
+    // A new ticket in DotMac (Alice, 2025-01-14, 60 min, no due time), and its webhook.
+    sqlx::query(&format!(
+        "INSERT INTO public.tickets (id, title, status, priority, channel, number, assigned_to_person_id, customer_person_id, resolved_at, closed_at, is_active, created_at, updated_at)
+         VALUES ('{T7}', 'T7', 'closed', 'normal', 'email', '7', '{ALICE}', '{CARL}', '2025-01-14T10:00:00Z', '2025-01-14T10:00:00Z', true, '2025-01-14T09:00:00Z', '2025-01-14T10:00:00Z')"
+    ))
+    .execute(&source.pool)
+    .await
+    .unwrap();
+    let body = webhook_body("evt-7", T7);
+    let signature = perfledger_dotmac::webhook::sign(KEY.as_bytes(), body.as_bytes());
+
+    // Refused: no signature, a tampered body, another secret. Nothing stored, nothing pulled.
+    let tampered = body.replace("ticket.created", "ticket.updated");
+    let wrong = perfledger_dotmac::webhook::sign(b"another-secret", body.as_bytes());
+    for (what, text, header) in [
+        ("unsigned", &body, None),
+        ("tampered", &tampered, Some(signature.as_str())),
+        ("wrong secret", &body, Some(&wrong)),
+    ] {
+        let (status, problem) = post_webhook(&client, &address, text, header).await;
+        assert_eq!(status, 401, "{what}: {problem}");
+        assert_eq!(problem["field"], "X-Webhook-Signature-256", "{what}: {problem}");
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert!(inbox(&db).await.is_empty(), "a refused body stores nothing");
+    assert_eq!(log_ids(&db).await, before, "and wakes nothing");
+
+    // Accepted: stored, answered 202, and the pull for it runs now (not in an hour).
+    let (status, answer) = post_webhook(&client, &address, &body, Some(&signature)).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer, serde_json::json!({"event_id": "evt-7", "duplicate": false}));
+    let opened = format!("dotmac:ticket:{T7}:opened");
+    let took = within(std::time::Duration::from_secs(20), || {
+        let db = &db;
+        let opened = opened.clone();
+        async move { log_ids(db).await.contains(&opened) }
+    })
+    .await
+    .expect("the webhook woke the pull: T7's events are in the log");
+    eprintln!("webhook → events in {took:?}");
+    let resolved: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1 AND event_type = 'ticket.resolved'")
+            .bind(T7)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(resolved, 1);
+
+    // And the served projector scores it. Week of 2025-01-13 by hand: Alice T7
+    // 60 min, Bob T4 30 min, no due times; team(resolution) = (60 + 30) / 2 = 45.
+    //   Alice: SLA 0; time 30·max(0, 1 − 60/45) = 0; escalation 20·(1 − 0) = 20; no rating 0 → 20.
+    //   Bob: SLA 0; time 30·(1 − 30/45) = 10; 20; 0 → 30.
+    let week_scores = || async {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT person_id::text, raw_score::text FROM agent_performance_scores
+             WHERE domain = 'support' AND score_period_start = '2025-01-13T00:00:00Z' ORDER BY 1",
+        )
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        rows
+    };
+    let expected = vec![(BOB.to_string(), "30.00".to_string()), (ALICE.to_string(), "20.00".to_string())];
+    if within(std::time::Duration::from_secs(30), || async { week_scores().await == expected }).await.is_none() {
+        panic!("the week is rescored by hand: {:?}", week_scores().await);
+    }
+
+    // A redelivery of the same event_id: 200, nothing new.
+    let after = log_ids(&db).await;
+    let (status, answer) = post_webhook(&client, &address, &body, Some(&signature)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["duplicate"], true);
+    assert_eq!(inbox(&db).await, vec!["evt-7".to_string()]);
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(log_ids(&db).await, after, "a redelivery adds nothing");
+    follower.kill().await.ok();
+}
+
+/// Without a secret the receiver is off: 404 naming the variable, nothing stored.
+#[tokio::test]
+async fn dotmac_webhook_is_off_without_a_secret() {
+    let db = fresh_database().await;
+    let (_server, address) = crate::support::serve_binary(&db, &["--no-review-worker", "--no-projectors"], &[]).await;
+    let body = webhook_body("evt-1", T7);
+    let signature = perfledger_dotmac::webhook::sign(b"anything", body.as_bytes());
+    let (status, problem) = post_webhook(&reqwest::Client::new(), &address, &body, Some(&signature)).await;
+    assert_eq!(status, 404, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("PERFLEDGER_DOTMAC_WEBHOOK_SECRET"), "{problem}");
+    assert!(inbox(&db).await.is_empty());
+}
