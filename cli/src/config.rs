@@ -130,6 +130,12 @@ pub struct DotmacArgs {
     #[arg(long, env = "PERFLEDGER_CONNECT_OVERLAP_SECONDS", default_value_t = 600,
           value_parser = clap::value_parser!(u64).range(0..=604_800))]
     pub overlap_seconds: u64,
+    /// Source rows per chunk (one append and one state transaction each);
+    /// smaller chunks make a killed run resume from closer to where it
+    /// stopped (the kill-and-resume test uses a small one).
+    #[arg(long, env = "PERFLEDGER_CONNECT_CHUNK_ROWS", default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub chunk_rows: u64,
 }
 
 #[derive(Debug, Clone, Args)]
