@@ -13,6 +13,8 @@ const ALICE: &str = "00000000-0000-4000-8000-00000000a11c";
 const BOB: &str = "00000000-0000-4000-8000-000000000b0b";
 const CARL: &str = "00000000-0000-4000-8000-00000000ca71"; // a customer
 const TEAM: &str = "00000000-0000-4000-8000-0000000000d1";
+const AGENT_ALICE: &str = "00000000-0000-4000-8000-0000000a9e01";
+const AGENT_BOB: &str = "00000000-0000-4000-8000-0000000a9e02";
 
 /// Two support staff and a customer; week 2025-W02 and 2025-W03.
 fn seed_sql() -> String {
@@ -53,6 +55,54 @@ INSERT INTO public.survey_responses (id, survey_id, invitation_id, ticket_id, pe
 INSERT INTO public.ticket_comments (id, ticket_id, author_person_id, body, is_internal, created_at) VALUES
  ('50000000-0000-4000-8000-000000000001', '10000000-0000-4000-8000-000000000001', '{ALICE}', 'Restarted the router for the customer.', false, '2025-01-06T09:30:00Z'),
  ('50000000-0000-4000-8000-000000000002', '10000000-0000-4000-8000-000000000001', '{CARL}', 'Thanks!', false, '2025-01-06T09:40:00Z');
+{more}
+"#,
+        more = more_of_the_organisation_sql()
+    )
+}
+
+/// Tasks, a work order with a note, conversations with inbound and outbound
+/// messages, leads and quotes, all in the week of 2025-01-06 (hand-computed
+/// scores in `dotmac_backfill_scores_by_hand_and_reruns_add_nothing`).
+fn more_of_the_organisation_sql() -> String {
+    format!(
+        r#"
+INSERT INTO public.crm_agents (id, person_id, is_active, created_at, updated_at) VALUES
+ ('{AGENT_ALICE}', '{ALICE}', true, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z'),
+ ('{AGENT_BOB}', '{BOB}', true, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z');
+INSERT INTO public.projects (id, name, status, priority, is_active, created_at, updated_at)
+VALUES ('60000000-0000-4000-8000-000000000000', 'Rollout', 'active', 'normal', true, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z');
+-- TA1 Alice: done before its due time. TA2 Alice: still in progress. TB1 Bob: done after its due time.
+INSERT INTO public.project_tasks (id, project_id, title, status, priority, number, assigned_to_person_id, due_at, completed_at, effort_hours, is_active, created_at, updated_at) VALUES
+ ('60000000-0000-4000-8000-000000000001', '60000000-0000-4000-8000-000000000000', 'TA1', 'done', 'normal', '1', '{ALICE}', '2025-01-08T00:00:00Z', '2025-01-07T12:00:00Z', 4, true, '2025-01-06T09:00:00Z', '2025-01-07T12:00:00Z'),
+ ('60000000-0000-4000-8000-000000000002', '60000000-0000-4000-8000-000000000000', 'TA2', 'in_progress', 'normal', '2', '{ALICE}', '2025-01-10T00:00:00Z', NULL, 2, true, '2025-01-06T10:00:00Z', '2025-01-07T09:00:00Z'),
+ ('60000000-0000-4000-8000-000000000003', '60000000-0000-4000-8000-000000000000', 'TB1', 'done', 'normal', '3', '{BOB}', '2025-01-07T00:00:00Z', '2025-01-08T10:00:00Z', 8, true, '2025-01-06T09:00:00Z', '2025-01-08T10:00:00Z');
+-- WA Alice: due 12:00, 120 min estimated; started 10:00, completed 12:30; a note by Alice at 11:00 (50 characters).
+INSERT INTO public.work_orders (id, title, status, priority, work_type, assigned_to_person_id, scheduled_start, scheduled_end, estimated_duration_minutes, started_at, completed_at, is_active, created_at, updated_at)
+VALUES ('70000000-0000-4000-8000-000000000001', 'WA', 'completed', 'normal', 'repair', '{ALICE}', '2025-01-06T10:00:00Z', '2025-01-06T12:00:00Z', 120,
+        '2025-01-06T10:00:00Z', '2025-01-06T12:30:00Z', true, '2025-01-06T08:00:00Z', '2025-01-06T12:30:00Z');
+INSERT INTO public.work_order_notes (id, work_order_id, author_person_id, body, is_internal, created_at)
+VALUES ('70000000-0000-4000-8000-000000000002', '70000000-0000-4000-8000-000000000001', '{ALICE}', repeat('n', 50), false, '2025-01-06T11:00:00Z');
+-- CA Alice (email): customer 09:00, Alice 09:20, resolved 10:00. CB Bob (whatsapp): customer 09:00, Bob 09:40, resolved 11:00.
+INSERT INTO public.crm_conversations (id, person_id, status, is_active, is_muted, resolved_at, created_at, updated_at) VALUES
+ ('80000000-0000-4000-8000-000000000001', '{CARL}', 'resolved', true, false, '2025-01-06T10:00:00Z', '2025-01-06T09:00:00Z', '2025-01-06T10:00:00Z'),
+ ('80000000-0000-4000-8000-000000000002', '{CARL}', 'resolved', true, false, '2025-01-07T11:00:00Z', '2025-01-07T09:00:00Z', '2025-01-07T11:00:00Z');
+INSERT INTO public.crm_conversation_assignments (id, conversation_id, agent_id, assigned_at, is_active, created_at, updated_at) VALUES
+ ('81000000-0000-4000-8000-000000000001', '80000000-0000-4000-8000-000000000001', '{AGENT_ALICE}', '2025-01-06T09:01:00Z', false, '2025-01-06T09:01:00Z', '2025-01-06T10:00:00Z'),
+ ('81000000-0000-4000-8000-000000000002', '80000000-0000-4000-8000-000000000002', '{AGENT_BOB}', '2025-01-07T09:01:00Z', false, '2025-01-07T09:01:00Z', '2025-01-07T11:00:00Z');
+INSERT INTO public.crm_messages (id, conversation_id, channel_type, direction, status, author_id, received_at, sent_at, created_at, updated_at) VALUES
+ ('82000000-0000-4000-8000-000000000001', '80000000-0000-4000-8000-000000000001', 'email', 'inbound', 'received', NULL, '2025-01-06T09:00:00Z', NULL, '2025-01-06T09:00:00Z', '2025-01-06T09:00:00Z'),
+ ('82000000-0000-4000-8000-000000000002', '80000000-0000-4000-8000-000000000001', 'email', 'outbound', 'sent', '{ALICE}', NULL, '2025-01-06T09:20:00Z', '2025-01-06T09:20:00Z', '2025-01-06T09:20:00Z'),
+ ('82000000-0000-4000-8000-000000000003', '80000000-0000-4000-8000-000000000002', 'whatsapp', 'inbound', 'received', NULL, '2025-01-07T09:00:00Z', NULL, '2025-01-07T09:00:00Z', '2025-01-07T09:00:00Z'),
+ ('82000000-0000-4000-8000-000000000004', '80000000-0000-4000-8000-000000000002', 'whatsapp', 'outbound', 'sent', '{BOB}', NULL, '2025-01-07T09:40:00Z', '2025-01-07T09:40:00Z', '2025-01-07T09:40:00Z');
+-- Leads: Alice won 1000 and lost 500; Bob won 3000. Quotes: Alice's accepted, Bob's rejected.
+INSERT INTO public.crm_leads (id, person_id, owner_agent_id, title, status, estimated_value, lost_reason, closed_at, is_active, created_at, updated_at) VALUES
+ ('90000000-0000-4000-8000-000000000001', '{CARL}', '{AGENT_ALICE}', 'LA1', 'won', 1000, NULL, '2025-01-08T09:00:00Z', true, '2025-01-06T09:00:00Z', '2025-01-08T09:00:00Z'),
+ ('90000000-0000-4000-8000-000000000002', '{CARL}', '{AGENT_ALICE}', 'LA2', 'lost', 500, 'price', '2025-01-09T09:00:00Z', true, '2025-01-06T10:00:00Z', '2025-01-09T09:00:00Z'),
+ ('90000000-0000-4000-8000-000000000003', '{CARL}', '{AGENT_BOB}', 'LB1', 'won', 3000, NULL, '2025-01-09T09:00:00Z', true, '2025-01-07T09:00:00Z', '2025-01-09T09:00:00Z');
+INSERT INTO public.crm_quotes (id, person_id, lead_id, owner_person_id, status, currency, subtotal, tax_total, total, sent_at, is_active, created_at, updated_at) VALUES
+ ('91000000-0000-4000-8000-000000000001', '{CARL}', '90000000-0000-4000-8000-000000000001', '{ALICE}', 'accepted', 'NGN', 900, 0, 900, '2025-01-07T09:00:00Z', true, '2025-01-07T08:00:00Z', '2025-01-07T12:00:00Z'),
+ ('91000000-0000-4000-8000-000000000002', '{CARL}', '90000000-0000-4000-8000-000000000003', '{BOB}', 'rejected', 'NGN', 2500, 0, 2500, '2025-01-08T09:00:00Z', true, '2025-01-08T08:00:00Z', '2025-01-08T12:00:00Z');
 "#
     )
 }
@@ -71,12 +121,17 @@ fn connect_once(db: &TestDb, source: &TestDb) -> Value {
 }
 
 async fn support_scores(db: &TestDb) -> Vec<(String, String, String)> {
+    domain_scores(db, "support").await
+}
+
+async fn domain_scores(db: &TestDb, domain: &str) -> Vec<(String, String, String)> {
     let out = run_perfledger(db, &["project", "--once"]);
     assert!(out.status.success(), "project: {}", String::from_utf8_lossy(&out.stderr));
     let mut rows: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT person_id::text, to_char(score_period_start, 'YYYY-MM-DD'), raw_score::text FROM agent_performance_scores
-         WHERE domain = 'support'",
+         WHERE domain = $1",
     )
+    .bind(domain)
     .fetch_all(&db.pool)
     .await
     .unwrap();
@@ -111,6 +166,42 @@ async fn dotmac_backfill_scores_by_hand_and_reruns_add_nothing() {
     ];
     let scores = support_scores(&db).await;
     assert_eq!(scores, expected);
+
+    // The other domains, week of 2025-01-06 (events-and-metrics.md §3). Alice
+    // and Bob are the Desk team, so every team(x) is over the two of them.
+    let week = |person: &str, score: &str| vec![(person.to_string(), "2025-01-06".to_string(), score.to_string())];
+    let both = |bob: &str, alice: &str| [week(BOB, bob), week(ALICE, alice)].concat();
+    // Operations. Alice: 2 tasks created for her, 1 completed (TA1, on time),
+    //   none blocked: completion 35·1/2 = 17.5; on time 30·1/1 = 30; effort
+    //   accuracy 0 (DotMac has no actual hours); not blocked 15·(1 − 0/2) = 15 → 62.5.
+    // Bob: TB1 created and completed late: 35·1/1 = 35; 30·0/1 = 0; 0; 15 → 50.
+    assert_eq!(domain_scores(&db, "operations").await, both("50.00", "62.50"));
+    // Field service, Alice alone: WA completed (1 of 1 assigned) → 30;
+    //   delay 12:30 − 12:00 = 30 min → 25·(1 − 30/60) = 12.5; actual 150 min
+    //   (started 10:00) against 120 → accuracy 1 − 30/120 = 0.75 → 25·0.75 = 18.75;
+    //   the note came before the completion → 20·1/1 = 20 → 81.25.
+    assert_eq!(domain_scores(&db, "field_service").await, week(ALICE, "81.25"));
+    // Communication. First responses: Alice 20 min, Bob 40 → team 30;
+    //   resolutions (from the first customer message): Alice 60, Bob 120 → team 90;
+    //   volume 1 each → team 1; team channels {email, whatsapp}, each sent in one.
+    // Alice: 30·(1 − 20/30) = 10; 25·(1 − 60/90) = 8.333…; 25·min(1, 1/1) = 25; 20·1/2 = 10 → 53.333… → 53.33.
+    // Bob: 30·max(0, 1 − 40/30) = 0; 25·max(0, 1 − 120/90) = 0; 25; 10 → 35.
+    assert_eq!(domain_scores(&db, "communication").await, both("35.00", "53.33"));
+    // Sales. Alice: won 1 of 2 → 35·1/2 = 17.5; pipeline 1000 + 500 = 1500
+    //   against team (1500 + 3000)/2 = 2250 → 25·1500/2250 = 16.666…; 1 quote
+    //   sent, 1 accepted → 25; activity: nobody has a lead.contacted (DotMac
+    //   records none), team(x) unavailable → half points 7.5 → 66.666… → 66.67.
+    // Bob: 35·1/1 = 35; 25·min(1, 3000/2250) = 25; 25·0/1 = 0; 7.5 → 67.5.
+    assert_eq!(domain_scores(&db, "sales").await, both("67.50", "66.67"));
+    // Data quality: no contact or organization saves (not available: 0 + 0);
+    //   no resolution carries a tag → tagging 0. Alice's note thoroughness:
+    //   her T1 comment (38 characters) and WA note (50) → mean 44 → 15·44/100 = 6.6.
+    //   Bob wrote nothing (his resolutions make the domain scored) → 0, both weeks.
+    assert_eq!(
+        domain_scores(&db, "data_quality").await,
+        [week(BOB, "0.00"), week(ALICE, "6.60"), vec![(BOB.to_string(), "2025-01-13".to_string(), "0.00".to_string())]]
+            .concat()
+    );
 
     // The customer is not a person of perfledger; their comment is not credited.
     let people: Vec<String> =
