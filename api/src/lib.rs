@@ -4,6 +4,7 @@ pub mod admin;
 pub mod app;
 pub mod auth;
 pub(crate) mod bounded_cache;
+pub mod connectors;
 pub mod error;
 pub mod ids;
 pub mod ingest;

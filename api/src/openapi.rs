@@ -53,6 +53,7 @@ pub const BEARER: &str = "bearer";
         crate::performance::reports::drilldown,
         crate::performance::what_if::what_if,
         crate::admin::void,
+        crate::connectors::dotmac_webhook,
     ),
     components(schemas(
         crate::problem::Problem,
@@ -79,6 +80,8 @@ pub const BEARER: &str = "bearer";
         crate::schemas::VoidRequest,
         crate::schemas::Voided,
         crate::schemas::Envelope,
+        crate::schemas::DotmacWebhookBody,
+        crate::schemas::DotmacWebhookAnswer,
     )),
     modifiers(&BearerAuth, &BodyRules),
     tags(
@@ -86,6 +89,7 @@ pub const BEARER: &str = "bearer";
         (name = "ingest", description = "CRM activity into the event log"),
         (name = "performance", description = "Scorecards, goals and reviews, scoped server-side to what the caller may see"),
         (name = "admin", description = "Operating the log: voiding an event a projector cannot fold (admins only)"),
+        (name = "connectors", description = "Sources that are not perfledger's envelope: DotMac CRM's signed webhooks (no bearer token; the signature is the credential)"),
     )
 )]
 pub struct ApiDoc;

@@ -15,6 +15,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::performance::router())
         .merge(crate::ops::routes())
         .merge(crate::admin::routes())
+        .merge(crate::connectors::routes())
         .merge(crate::web::router())
         .fallback(not_found)
         // Last, so it wraps every route above, merged ones included.

@@ -412,3 +412,24 @@ pub struct Envelope {
 }
 
 type Object = serde_json::Map<String, Value>;
+
+/// What perfledger reads of a DotMac webhook body (DotMac's `Event.to_dict`:
+/// also `occurred_at`, `payload` and `context`, kept but not read).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct DotmacWebhookBody {
+    /// DotMac's event id: a body whose `event_id` was stored before is a no-op.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$")]
+    pub event_id: String,
+    /// The dotted type, e.g. `ticket.created`.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$", example = "ticket.created")]
+    pub event_type: String,
+}
+
+/// The answer to a stored (202) or repeated (200) DotMac webhook.
+#[derive(Serialize, ToSchema)]
+pub struct DotmacWebhookAnswer {
+    pub event_id: String,
+    /// True when this `event_id` was stored before (nothing changed).
+    pub duplicate: bool,
+}

@@ -18,6 +18,9 @@ pub struct AppState {
     pub signer: Option<Signer>,
     /// Timeouts, cookie flags and the ingest memory budget (`crate::server`).
     pub limits: crate::limits::ServerLimits,
+    /// The secret DotMac signs its webhooks with
+    /// (`PERFLEDGER_DOTMAC_WEBHOOK_SECRET`); `None`: the receiver answers 404.
+    pub dotmac_webhook_secret: Option<std::sync::Arc<[u8]>>,
 }
 
 impl AppState {
@@ -32,6 +35,7 @@ impl AppState {
             demo: false,
             signer: None,
             limits: crate::limits::ServerLimits::default(),
+            dotmac_webhook_secret: None,
         }
     }
 
@@ -51,6 +55,13 @@ impl AppState {
     /// Timeouts, cookie flags and the ingest memory budget.
     pub fn with_limits(mut self, options: crate::limits::ServerOptions) -> Self {
         self.limits = crate::limits::ServerLimits::new(options);
+        self
+    }
+
+    /// The DotMac webhook secret (`--dotmac-webhook-secret`); `None` or an
+    /// empty secret leaves the receiver off (404).
+    pub fn with_dotmac_webhook_secret(mut self, secret: Option<&str>) -> Self {
+        self.dotmac_webhook_secret = secret.filter(|s| !s.is_empty()).map(|s| s.as_bytes().into());
         self
     }
 }

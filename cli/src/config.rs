@@ -130,6 +130,12 @@ pub struct DotmacArgs {
     #[arg(long, env = "PERFLEDGER_CONNECT_OVERLAP_SECONDS", default_value_t = 600,
           value_parser = clap::value_parser!(u64).range(0..=604_800))]
     pub overlap_seconds: u64,
+    /// Source rows per chunk (one append and one state transaction each);
+    /// smaller chunks make a killed run resume from closer to where it
+    /// stopped (the kill-and-resume test uses a small one).
+    #[arg(long, env = "PERFLEDGER_CONNECT_CHUNK_ROWS", default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub chunk_rows: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -321,6 +327,11 @@ pub struct ServeArgs {
     #[arg(long, env = "PERFLEDGER_INGEST_MAX_INFLIGHT_MB", default_value_t = 128,
           value_parser = clap::value_parser!(u32).range(1..=4_095))]
     pub ingest_max_inflight_mb: u32,
+    /// The secret DotMac signs its webhooks with (the same as in DotMac's
+    /// webhook endpoint): turns on POST /api/v1/connectors/dotmac/webhook,
+    /// which answers 404 without it (docs/connectors/dotmac.md).
+    #[arg(long, env = "PERFLEDGER_DOTMAC_WEBHOOK_SECRET", hide_env_values = true)]
+    pub dotmac_webhook_secret: Option<String>,
 }
 
 impl ServeArgs {

@@ -39,6 +39,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/performance/scores/{person_id}/{week}/{domain}/events"),
     ("POST", "/api/v1/performance/what-if"),
     ("POST", "/api/v1/admin/events/void"),
+    ("POST", "/api/v1/connectors/dotmac/webhook"),
 ];
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

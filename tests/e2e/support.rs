@@ -36,6 +36,9 @@ pub fn run_perfledger(db: &TestDb, args: &[&str]) -> std::process::Output {
 
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 
+/// The DotMac webhook secret every [`TestApp`] is configured with.
+pub const DOTMAC_WEBHOOK_SECRET: &str = "dotmac-webhook-secret-0123456789abcdef";
+
 /// Starts `perfledger serve --listen 127.0.0.1:0 ARGS` against `db` with
 /// `env` on top of the test's JWT secret, and returns it with the address it
 /// announced; its stdout is drained, its stderr dropped.
@@ -98,7 +101,8 @@ impl TestApp {
         let db = perfledger_tests::fresh_database().await;
         let state = AppState::new(db.pool.clone(), Verifier::hs256(SECRET.as_bytes()).unwrap())
             .with_signer(Some(Signer::hs256(SECRET.as_bytes()).unwrap()), demo)
-            .with_limits(options);
+            .with_limits(options)
+            .with_dotmac_webhook_secret(Some(DOTMAC_WEBHOOK_SECRET));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let header_read_timeout = state.limits.options.header_read_timeout;

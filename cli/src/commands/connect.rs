@@ -32,7 +32,7 @@ async fn run_dotmac(global: &GlobalArgs, args: DotmacArgs) -> anyhow::Result<Exi
     let ingestor = Ingestor::new(db.pool.clone(), "dotmac").with_window(global.occurred_window());
     let options = ConnectorOptions {
         overlap: chrono::Duration::seconds(args.overlap_seconds as i64),
-        ..ConnectorOptions::default()
+        chunk_rows: args.chunk_rows as usize,
     };
     let connector = Connector::new(source.clone(), db.pool.clone(), ingestor, options);
 

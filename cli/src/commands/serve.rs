@@ -56,7 +56,8 @@ pub async fn serve(
     let state = AppState::new(db.pool.clone(), verifier)
         .with_window(window)
         .with_signer(signer, args.demo)
-        .with_limits(args.server_options());
+        .with_limits(args.server_options())
+        .with_dotmac_webhook_secret(args.dotmac_webhook_secret.as_deref());
     let header_read_timeout = state.limits.options.header_read_timeout;
     let app = perfledger_api::router(state);
     // Handlers first: a Ctrl-C right after the address is printed still stops cleanly.
