@@ -332,6 +332,15 @@ pub struct ServeArgs {
     /// which answers 404 without it (docs/connectors/dotmac.md).
     #[arg(long, env = "PERFLEDGER_DOTMAC_WEBHOOK_SECRET", hide_env_values = true)]
     pub dotmac_webhook_secret: Option<String>,
+    /// DotMac's PostgreSQL (a read-only role): runs the DotMac pull connector
+    /// inside this server (backfill, then follow, woken by the webhook), as
+    /// `perfledger connect dotmac` does on its own.
+    #[arg(long, env = "PERFLEDGER_SERVE_DOTMAC_SOURCE_URL", hide_env_values = true)]
+    pub dotmac_source_url: Option<String>,
+    /// Seconds between the in-server connector's polls when no webhook wakes it.
+    #[arg(long, env = "PERFLEDGER_DOTMAC_POLL_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub dotmac_poll_seconds: u64,
 }
 
 impl ServeArgs {

@@ -454,6 +454,62 @@ async fn dotmac_webhook_is_off_without_a_secret() {
     assert!(inbox(&db).await.is_empty());
 }
 
+/// `serve --dotmac-source-url`: the connector runs inside the server as a
+/// supervised task (shown on /healthz): it backfills on start, and a signed
+/// webhook wakes it, with no `connect dotmac` process beside it.
+#[tokio::test]
+async fn serve_runs_the_connector_and_the_webhook_wakes_it() {
+    const KEY: &str = "the-secret-registered-in-dotmac-0123456789";
+    let source = dotmac_database().await;
+    let db = fresh_database().await;
+    let source_url = source.database_url();
+    let (_server, address) = crate::support::serve_binary(
+        &db,
+        &["--no-review-worker"],
+        &[
+            ("PERFLEDGER_DOTMAC_WEBHOOK_SECRET", KEY),
+            ("PERFLEDGER_SERVE_DOTMAC_SOURCE_URL", source_url.as_str()),
+            ("PERFLEDGER_DOTMAC_POLL_SECONDS", "3600"),
+        ],
+    )
+    .await;
+    let client = reqwest::Client::new();
+
+    // The backfill: the first poll appends the seeded organisation.
+    let opened = "dotmac:ticket:10000000-0000-4000-8000-000000000001:opened".to_string();
+    within(std::time::Duration::from_secs(60), || {
+        let (db, opened) = (&db, opened.clone());
+        async move { log_ids(db).await.contains(&opened) }
+    })
+    .await
+    .expect("the in-server connector backfills");
+    let health: Value = client.get(format!("http://{address}/healthz")).send().await.unwrap().json().await.unwrap();
+    let dotmac = health["tasks"].as_array().unwrap().iter().find(|t| t["task"] == "dotmac");
+    assert!(dotmac.is_some_and(|t| t["state"] == "running"), "{health}");
+    // The follower listens once its first poll is done; give it a moment to be waiting.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+
+    // A new ticket and its webhook: pulled now, not at the next poll in an hour.
+    sqlx::query(&format!(
+        "INSERT INTO public.tickets (id, title, status, priority, channel, number, assigned_to_person_id, customer_person_id, resolved_at, closed_at, is_active, created_at, updated_at)
+         VALUES ('{T7}', 'T7', 'closed', 'normal', 'email', '7', '{ALICE}', '{CARL}', '2025-01-14T10:00:00Z', '2025-01-14T10:00:00Z', true, '2025-01-14T09:00:00Z', '2025-01-14T10:00:00Z')"
+    ))
+    .execute(&source.pool)
+    .await
+    .unwrap();
+    let body = webhook_body("evt-7", T7);
+    let signature = perfledger_dotmac::webhook::sign(KEY.as_bytes(), body.as_bytes());
+    let (status, answer) = post_webhook(&client, &address, &body, Some(&signature)).await;
+    assert_eq!(status, 202, "{answer}");
+    let opened = format!("dotmac:ticket:{T7}:opened");
+    within(std::time::Duration::from_secs(20), || {
+        let (db, opened) = (&db, opened.clone());
+        async move { log_ids(db).await.contains(&opened) }
+    })
+    .await
+    .expect("the webhook woke the in-server connector");
+}
+
 // ------------------------------------------------------------ kill and resume
 
 /// Every event's (id, type, entity, payload) and every score, for comparing two logs.

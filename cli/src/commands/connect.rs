@@ -11,6 +11,7 @@ use anyhow::Context;
 use perfledger_dotmac::{Connector, ConnectorOptions};
 use perfledger_store::Ingestor;
 use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
 
 use crate::config::{ConnectArgs, ConnectCommand, DotmacArgs, GlobalArgs};
 use crate::progress::Progress;
@@ -29,12 +30,11 @@ async fn run_dotmac(global: &GlobalArgs, args: DotmacArgs) -> anyhow::Result<Exi
         // The URL holds a password: the error names the variable, never the value.
         .context("cannot connect to DotMac's database (--source-url / PERFLEDGER_DOTMAC_SOURCE_URL)")?;
     let db = super::open_database(global).await?;
-    let ingestor = Ingestor::new(db.pool.clone(), "dotmac").with_window(global.occurred_window());
     let options = ConnectorOptions {
         overlap: chrono::Duration::seconds(args.overlap_seconds as i64),
         chunk_rows: args.chunk_rows as usize,
     };
-    let connector = Connector::new(source.clone(), db.pool.clone(), ingestor, options);
+    let connector = connector(source.clone(), db.pool.clone(), global.occurred_window(), options);
 
     let progress = Mutex::new(None::<Progress>);
     let on_progress = |done: u64, total: u64| {
@@ -55,21 +55,7 @@ async fn run_dotmac(global: &GlobalArgs, args: DotmacArgs) -> anyhow::Result<Exi
             "dotmac: {} rows read, {} events appended, {} held, {} skipped in {:.1}s; following",
             first.rows_read, first.events_appended, first.held, first.skipped, first.seconds
         );
-        connector
-            .follow(
-                Duration::from_secs(args.poll_seconds),
-                |report| {
-                    if report.events_appended > 0 || report.skipped > 0 {
-                        tracing::info!(
-                            appended = report.events_appended,
-                            held = report.held,
-                            skipped = report.skipped,
-                            "dotmac poll"
-                        );
-                    }
-                },
-                crate::shutdown::install()?,
-            )
+        follow(&connector, Duration::from_secs(args.poll_seconds), crate::shutdown::install()?)
             .await
             .map_err(anyhow::Error::from)
     };
@@ -77,4 +63,57 @@ async fn run_dotmac(global: &GlobalArgs, args: DotmacArgs) -> anyhow::Result<Exi
     db.close().await;
     result?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The connector over `source`, appending to `target` through the same
+/// validating writer as the ingest API.
+fn connector(
+    source: PgPool,
+    target: PgPool,
+    window: perfledger_domain::validate::OccurredWindow,
+    options: ConnectorOptions,
+) -> Connector {
+    let ingestor = Ingestor::new(target.clone(), "dotmac").with_window(window);
+    Connector::new(source, target, ingestor, options)
+}
+
+/// Polls every `interval` (or when the webhook wakes it) until `stop`,
+/// logging each poll that appended or skipped something.
+async fn follow(
+    connector: &Connector,
+    interval: Duration,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), perfledger_dotmac::ConnectorError> {
+    let log_poll = |report: &perfledger_dotmac::PollReport| {
+        if report.events_appended > 0 || report.skipped > 0 {
+            tracing::info!(
+                appended = report.events_appended,
+                held = report.held,
+                skipped = report.skipped,
+                "dotmac poll"
+            );
+        }
+    };
+    connector.follow(interval, log_poll, stop).await
+}
+
+/// `serve --dotmac-source-url`: the connector as one of the server's
+/// supervised tasks (restarted after a backoff when the source is
+/// unreachable; shown on /healthz as `dotmac`). Its first poll is the
+/// backfill, without a progress bar.
+pub async fn serve_dotmac(
+    source_url: String,
+    target: PgPool,
+    window: perfledger_domain::validate::OccurredWindow,
+    interval: Duration,
+    stop: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let source =
+        PgPoolOptions::new().max_connections(2).connect(&source_url).await.context(
+            "cannot connect to DotMac's database (--dotmac-source-url / PERFLEDGER_SERVE_DOTMAC_SOURCE_URL)",
+        )?;
+    let connector = connector(source.clone(), target, window, ConnectorOptions::default());
+    let followed = follow(&connector, interval, stop).await;
+    source.close().await;
+    followed.map_err(anyhow::Error::from)
 }

@@ -90,6 +90,13 @@ pub async fn serve(
             )
         }))
     });
+    let dotmac = args.dotmac_source_url.clone().map(|url| {
+        let pool = db.pool.clone();
+        let interval = Duration::from_secs(args.dotmac_poll_seconds);
+        tokio::spawn(supervise("dotmac", stopped.clone(), move |rx| {
+            super::connect::serve_dotmac(url.clone(), pool.clone(), window, interval, until_stopped(rx))
+        }))
+    });
     println!("perfledger listening on http://{address}");
     if args.demo {
         println!("demo sign-in: http://{address}/auth/demo");
@@ -98,7 +105,7 @@ pub async fn serve(
     // hyper's own connection loop rather than axum::serve: it has the
     // header-read timeout (slowloris); the request timeout is in the router.
     let served = perfledger_api::server::serve(listener, app, header_read_timeout, until_stopped(stopped)).await;
-    for supervisor in [worker, reviews].into_iter().flatten() {
+    for supervisor in [worker, reviews, dotmac].into_iter().flatten() {
         if let Err(e) = supervisor.await {
             tracing::error!(error = %e, "a worker's supervisor failed");
         }

@@ -8,7 +8,7 @@ pub mod pull;
 mod rows;
 pub mod webhook;
 
-pub use pull::{Connector, ConnectorOptions, PollReport};
+pub use pull::{Connector, ConnectorError, ConnectorOptions, PollReport};
 
 /// The channel the webhook receiver notifies and a following connector listens on.
 pub const WAKE_CHANNEL: &str = "perfledger_dotmac";
