@@ -235,6 +235,26 @@ async fn dotmac_backfill_scores_by_hand_and_reruns_add_nothing() {
     assert_eq!(again["events_appended"], 0, "{again}");
     assert_eq!(log_ids(&db).await, before);
 
+    // A change in a snapshot table (no `updated_at`: read whole, skipped while
+    // its digest is unchanged) is still picked up: Bob becomes a lead.
+    sqlx::query(&format!("UPDATE public.service_team_members SET role = 'lead' WHERE person_id = '{BOB}'"))
+        .execute(&source.pool)
+        .await
+        .unwrap();
+    let changed = connect_once(&db, &source);
+    assert_eq!(changed["events_appended"], 1, "{changed}");
+    let member_sets: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE event_type = 'team.member_set' AND payload::text LIKE '%\"lead\"%' AND payload::text LIKE $1",
+    )
+    .bind(format!("%{BOB}%"))
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(member_sets, 1, "Bob's new role is in the log");
+    let before = log_ids(&db).await;
+    let unchanged = connect_once(&db, &source);
+    assert_eq!(unchanged["events_appended"], 0, "{unchanged}");
+
     // A late row: committed now with a timestamp older than the comments' watermark, inside the overlap.
     sqlx::query(&format!(
         "INSERT INTO public.ticket_comments (id, ticket_id, author_person_id, body, is_internal, created_at)

@@ -203,6 +203,18 @@ impl Connector {
         };
 
         for pass in PASSES {
+            // A snapshot table (no `updated_at`) is read whole and diffed;
+            // when its content digest is the one of the last full read,
+            // nothing in it changed and an idle poll skips it.
+            let digest = match pass.snapshot {
+                true => Some(self.snapshot_digest(pass).await?),
+                false => None,
+            };
+            if let Some(digest) = &digest {
+                if self.stored_digest(pass.table).await?.as_ref() == Some(digest) {
+                    continue;
+                }
+            }
             let mut query = sqlx::query_as::<_, (String, Ts, String)>(pass.sql);
             if !pass.snapshot {
                 query = query.bind(lower(pass.table));
@@ -230,9 +242,40 @@ impl Connector {
                     break;
                 }
             }
+            if let Some(digest) = digest {
+                self.store_digest(pass.table, &digest).await?;
+            }
         }
         report.merge(self.release_held().await?);
         Ok(report)
+    }
+
+    /// The digest of a snapshot pass's rows, computed on DotMac's side.
+    async fn snapshot_digest(&self, pass: &Pass) -> Result<String, ConnectorError> {
+        let sql = format!("SELECT md5(coalesce(string_agg(q::text, ',' ORDER BY q::text), '')) FROM ({}) q", pass.sql);
+        sqlx::query_scalar(&sql).fetch_one(&self.source).await.map_err(ConnectorError::Source)
+    }
+
+    /// The digest stored after the last full read of `table`, if any.
+    async fn stored_digest(&self, table: &str) -> Result<Option<String>, ConnectorError> {
+        Ok(sqlx::query_scalar("SELECT state->>'digest' FROM dotmac_shadow WHERE kind = 'snapshot_digest' AND id = $1")
+            .bind(table)
+            .fetch_optional(&self.target)
+            .await?
+            .flatten())
+    }
+
+    /// Records `digest` once every row of `table`'s full read is processed.
+    async fn store_digest(&self, table: &str, digest: &str) -> Result<(), ConnectorError> {
+        sqlx::query(
+            "INSERT INTO dotmac_shadow (kind, id, state) VALUES ('snapshot_digest', $1, jsonb_build_object('digest', $2::text))
+             ON CONFLICT (kind, id) DO UPDATE SET state = EXCLUDED.state",
+        )
+        .bind(table)
+        .bind(digest)
+        .execute(&self.target)
+        .await?;
+        Ok(())
     }
 
     /// Derives, appends and records one chunk of a table.
