@@ -461,6 +461,34 @@ async fn dotmac_webhook_is_verified_stored_once_and_wakes_the_pull() {
     follower.kill().await.ok();
 }
 
+/// A signed body with a NUL escape in a field perfledger does not read is
+/// stored (as U+FFFD) and answered 202, not refused by `jsonb` with a 503
+/// that DotMac would retry for hours; its event id still dedupes.
+#[tokio::test]
+async fn dotmac_webhook_stores_a_body_with_a_nul() {
+    const KEY: &str = "the-secret-registered-in-dotmac-0123456789";
+    let db = fresh_database().await;
+    let (_server, address) = crate::support::serve_binary(
+        &db,
+        &["--no-review-worker", "--no-projectors"],
+        &[("PERFLEDGER_DOTMAC_WEBHOOK_SECRET", KEY)],
+    )
+    .await;
+    let body = r#"{"event_id": "evt-nul", "event_type": "ticket.updated", "payload": {"title": "a\u0000b"}}"#;
+    let signature = perfledger_dotmac::webhook::sign(KEY.as_bytes(), body.as_bytes());
+    let client = reqwest::Client::new();
+    let (status, answer) = post_webhook(&client, &address, body, Some(&signature)).await;
+    assert_eq!(status, 202, "{answer}");
+    let title: String =
+        sqlx::query_scalar("SELECT body->'payload'->>'title' FROM dotmac_webhook_inbox WHERE event_id = 'evt-nul'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(title, "a\u{fffd}b");
+    let (status, answer) = post_webhook(&client, &address, body, Some(&signature)).await;
+    assert_eq!(status, 200, "{answer}");
+}
+
 /// Without a secret the receiver is off: 404 naming the variable, nothing stored.
 #[tokio::test]
 async fn dotmac_webhook_is_off_without_a_secret() {

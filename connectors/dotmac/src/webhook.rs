@@ -45,8 +45,7 @@ pub enum Stored {
 /// Parses a verified body: its event id and type (1–200 characters, no control characters).
 pub fn parse_body(body: &[u8]) -> Result<(WebhookBody, serde_json::Value), String> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
-    let parsed: WebhookBody =
-        serde_json::from_value(value.clone()).map_err(|e| format!("the body is not a DotMac event: {e}"))?;
+    let parsed = WebhookBody::deserialize(&value).map_err(|e| format!("the body is not a DotMac event: {e}"))?;
     for (name, text) in [("event_id", &parsed.event_id), ("event_type", &parsed.event_type)] {
         if text.is_empty() || text.chars().count() > 200 || text.chars().any(char::is_control) {
             return Err(format!("{name} must be 1–200 characters without control characters"));
@@ -57,6 +56,8 @@ pub fn parse_body(body: &[u8]) -> Result<(WebhookBody, serde_json::Value), Strin
 
 /// Stores a verified body once per event id and wakes the pull (in the same
 /// transaction, so a listener never wakes for a body that was not stored).
+/// A `\u0000` anywhere in the body is stored as U+FFFD (`jsonb` refuses NUL,
+/// and a refused body would be retried by DotMac for hours).
 pub async fn store(
     pool: &PgPool,
     body: &WebhookBody,
@@ -65,13 +66,13 @@ pub async fn store(
 ) -> Result<Stored, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let inserted = sqlx::query(
-        "INSERT INTO dotmac_webhook_inbox (event_id, event_type, delivery_id, body) VALUES ($1, $2, $3, $4)
+        "INSERT INTO dotmac_webhook_inbox (event_id, event_type, delivery_id, body) VALUES ($1, $2, $3, $4::jsonb)
          ON CONFLICT (event_id) DO NOTHING",
     )
     .bind(&body.event_id)
     .bind(&body.event_type)
     .bind(delivery_id)
-    .bind(value)
+    .bind(perfledger_domain::event::scrub_nul_escapes(&value.to_string()).as_ref())
     .execute(&mut *tx)
     .await?
     .rows_affected();
