@@ -299,6 +299,18 @@ fn connect_by_url(db_url: &str, source_url: &str) -> Value {
 const T7: &str = "10000000-0000-4000-8000-000000000007";
 
 /// DotMac's envelope for a ticket, serialised as DotMac does (", " and ": ").
+/// A new ticket in DotMac after the backfill: Alice's T7, opened 2025-01-14
+/// 09:00 and closed at 10:00 (60 min, no due time).
+async fn insert_ticket_t7(source: &TestDb) {
+    sqlx::query(&format!(
+        "INSERT INTO public.tickets (id, title, status, priority, channel, number, assigned_to_person_id, customer_person_id, resolved_at, closed_at, is_active, created_at, updated_at)
+         VALUES ('{T7}', 'T7', 'closed', 'normal', 'email', '7', '{ALICE}', '{CARL}', '2025-01-14T10:00:00Z', '2025-01-14T10:00:00Z', true, '2025-01-14T09:00:00Z', '2025-01-14T10:00:00Z')"
+    ))
+    .execute(&source.pool)
+    .await
+    .unwrap();
+}
+
 fn webhook_body(event_id: &str, ticket: &str) -> String {
     format!(
         r#"{{"event_id": "{event_id}", "event_type": "ticket.created", "occurred_at": "2025-01-14T09:00:00+00:00", "payload": {{"ticket_id": "{ticket}"}}, "context": {{"actor": null, "ticket_id": "{ticket}"}}}}"#
@@ -384,13 +396,7 @@ async fn dotmac_webhook_is_verified_stored_once_and_wakes_the_pull() {
     let before = log_ids(&db).await;
 
     // A new ticket in DotMac (Alice, 2025-01-14, 60 min, no due time), and its webhook.
-    sqlx::query(&format!(
-        "INSERT INTO public.tickets (id, title, status, priority, channel, number, assigned_to_person_id, customer_person_id, resolved_at, closed_at, is_active, created_at, updated_at)
-         VALUES ('{T7}', 'T7', 'closed', 'normal', 'email', '7', '{ALICE}', '{CARL}', '2025-01-14T10:00:00Z', '2025-01-14T10:00:00Z', true, '2025-01-14T09:00:00Z', '2025-01-14T10:00:00Z')"
-    ))
-    .execute(&source.pool)
-    .await
-    .unwrap();
+    insert_ticket_t7(&source).await;
     let body = webhook_body("evt-7", T7);
     let signature = perfledger_dotmac::webhook::sign(KEY.as_bytes(), body.as_bytes());
 
@@ -538,13 +544,7 @@ async fn serve_runs_the_connector_and_the_webhook_wakes_it() {
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
 
     // A new ticket and its webhook: pulled now, not at the next poll in an hour.
-    sqlx::query(&format!(
-        "INSERT INTO public.tickets (id, title, status, priority, channel, number, assigned_to_person_id, customer_person_id, resolved_at, closed_at, is_active, created_at, updated_at)
-         VALUES ('{T7}', 'T7', 'closed', 'normal', 'email', '7', '{ALICE}', '{CARL}', '2025-01-14T10:00:00Z', '2025-01-14T10:00:00Z', true, '2025-01-14T09:00:00Z', '2025-01-14T10:00:00Z')"
-    ))
-    .execute(&source.pool)
-    .await
-    .unwrap();
+    insert_ticket_t7(&source).await;
     let body = webhook_body("evt-7", T7);
     let signature = perfledger_dotmac::webhook::sign(KEY.as_bytes(), body.as_bytes());
     let (status, answer) = post_webhook(&client, &address, &body, Some(&signature)).await;

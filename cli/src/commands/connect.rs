@@ -23,12 +23,7 @@ pub async fn run(global: &GlobalArgs, args: ConnectArgs) -> anyhow::Result<ExitC
 }
 
 async fn run_dotmac(global: &GlobalArgs, args: DotmacArgs) -> anyhow::Result<ExitCode> {
-    let source = PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&args.source_url)
-        .await
-        // The URL holds a password: the error names the variable, never the value.
-        .context("cannot connect to DotMac's database (--source-url / PERFLEDGER_DOTMAC_SOURCE_URL)")?;
+    let source = source_pool(&args.source_url, "--source-url / PERFLEDGER_DOTMAC_SOURCE_URL").await?;
     let db = super::open_database(global).await?;
     let options = ConnectorOptions {
         overlap: chrono::Duration::seconds(args.overlap_seconds as i64),
@@ -63,6 +58,16 @@ async fn run_dotmac(global: &GlobalArgs, args: DotmacArgs) -> anyhow::Result<Exi
     db.close().await;
     result?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A small pool on DotMac's database. The URL holds a password: the error
+/// names the flag and variable it came from (`setting`), never the value.
+async fn source_pool(url: &str, setting: &str) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(2)
+        .connect(url)
+        .await
+        .with_context(|| format!("cannot connect to DotMac's database ({setting})"))
 }
 
 /// The connector over `source`, appending to `target` through the same
@@ -108,10 +113,7 @@ pub async fn serve_dotmac(
     interval: Duration,
     stop: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let source =
-        PgPoolOptions::new().max_connections(2).connect(&source_url).await.context(
-            "cannot connect to DotMac's database (--dotmac-source-url / PERFLEDGER_SERVE_DOTMAC_SOURCE_URL)",
-        )?;
+    let source = source_pool(&source_url, "--dotmac-source-url / PERFLEDGER_SERVE_DOTMAC_SOURCE_URL").await?;
     let connector = connector(source.clone(), target, window, ConnectorOptions::default());
     let followed = follow(&connector, interval, stop).await;
     source.close().await;
