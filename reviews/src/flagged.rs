@@ -5,13 +5,24 @@
 //! next run. It runs only when `review_generation_enabled` and a provider is
 //! configured; otherwise the run is recorded as skipped with the reason.
 //!
-//! Every run is a row of `review_runs`. A run is due when a week closed
-//! after the newest week a run has looked at. Weeks are looked at from the
-//! `flagged_reviews_through` checkpoint (everything before it was fully
-//! requested) to the last closed week; without a checkpoint, only the last
-//! closed week (enabling reviews does not review the whole history).
-//! Requests are idempotent: the Review aggregate refuses a second request for
-//! a person and week (the unique key).
+//! Cadence (D15, seed "remainder queued for next run"):
+//! - A run is due once per closed week: when a week closed after the newest
+//!   week a run has looked at ([`run_is_due`]). So `max_reviews_per_run`
+//!   bounds the flagged reviews requested per weekly close.
+//! - A run looks at the weeks after the `flagged_reviews_through` checkpoint
+//!   (every flagged person of the weeks up to it has been requested) through
+//!   the last closed week; without a checkpoint, only the last closed week
+//!   (enabling reviews does not review the whole history).
+//! - It requests the oldest weeks first (then the lowest composite). People
+//!   over the cap are carried over: the checkpoint moves only to the start
+//!   of the oldest week that still has someone left, so the next run (after
+//!   the next close) looks at that week again and requests them before the
+//!   newer weeks. Nobody flagged is dropped, however many weeks it takes.
+//! - Nobody is requested twice: a person and week with a review is not a
+//!   candidate, and the Review aggregate refuses a second request for a
+//!   person and week (the unique key) not yet projected.
+//!
+//! Every run is a row of `review_runs`.
 
 use chrono::{DateTime, Duration as Days, Utc};
 use perfledger_domain::aggregates::{review_aggregate_id, Review, ReviewCommand, ReviewCommandEnvelope};
@@ -46,8 +57,9 @@ async fn last_closed_end(pool: &PgPool) -> Result<Option<DateTime<Utc>>, sqlx::E
         .await
 }
 
-/// Is a run due: has a week closed after the newest one a run looked at, or
-/// did the last run leave people for the next?
+/// Is a run due: has a week closed after the newest one a run looked at?
+/// People a run carried over wait for the next close (module docs), so a
+/// carried-over run does not make another one due.
 pub async fn run_is_due(pool: &PgPool) -> Result<bool, sqlx::Error> {
     let Some(closed) = last_closed_end(pool).await? else { return Ok(false) };
     let looked: Option<DateTime<Utc>> =
@@ -111,9 +123,13 @@ pub async fn run_flagged(pool: &PgPool, now: DateTime<Utc>, env: &EnvOverrides) 
     .fetch_all(pool)
     .await?;
     let cap = usize::try_from(settings.max_reviews_per_run.max(0)).unwrap_or(0);
+    // The start of the oldest week with someone carried over: everything
+    // before it has been requested.
+    let mut oldest_left: Option<DateTime<Utc>> = None;
     for (person_id, period_start, period_end) in &candidates {
         if report.requested >= cap {
             report.carried_over += 1;
+            oldest_left = Some(oldest_left.map_or(*period_start, |t| t.min(*period_start)));
             continue;
         }
         let command = ReviewCommand::Request {
@@ -133,17 +149,18 @@ pub async fn run_flagged(pool: &PgPool, now: DateTime<Utc>, env: &EnvOverrides) 
             Err(CommandError::Store(e)) => return Err(WorkerError::Settings(format!("the event store failed: {e}"))),
         }
     }
-    if report.carried_over == 0 {
-        sqlx::query(
-            "INSERT INTO scheduler_checkpoints (name, value) VALUES ($1, $2)
-             ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
-             WHERE scheduler_checkpoints.value < EXCLUDED.value",
-        )
-        .bind(CHECKPOINT)
-        .bind(through)
-        .execute(pool)
-        .await?;
-    }
+    // Weeks end and start on Mondays, so the start of the oldest week left
+    // is the end of the newest week fully requested; never before `from`.
+    let fully_requested = oldest_left.map_or(through, |start| start.max(from));
+    sqlx::query(
+        "INSERT INTO scheduler_checkpoints (name, value) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
+         WHERE scheduler_checkpoints.value < EXCLUDED.value",
+    )
+    .bind(CHECKPOINT)
+    .bind(fully_requested)
+    .execute(pool)
+    .await?;
     record_run(pool, &report, now).await?;
     Ok(report)
 }

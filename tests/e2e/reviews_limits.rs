@@ -192,3 +192,81 @@ async fn the_flagged_run_is_capped_and_carries_the_rest_over() {
         assert_eq!(row, ("generated".into(), "flagged".into(), perfledger_domain::coach::RULES_MODEL.into()));
     }
 }
+
+/// Issue 15 item 2: over several weekly closes with the cap below the
+/// flagged count, every flagged person-week gets exactly one review request,
+/// the oldest weeks first; none is dropped when a newer week closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn carried_over_people_are_requested_on_later_runs_oldest_week_first() {
+    let app = world(&["Reset the router."]).await;
+    // The same three agents also work in W46 and W47.
+    let mut items = Vec::new();
+    for (week, day) in [("46", 10), ("47", 17)] {
+        for (agent, person) in [("A", AGENT_A), ("B", AGENT_B), ("C", AGENT_C)] {
+            items.extend(ticket(&format!("{agent}{week}"), person, day, "Reset the router."));
+        }
+    }
+    let parsed: Vec<_> = items.iter().map(|item| perfledger_domain::parse_envelope(&item.to_string())).collect();
+    let ingested = perfledger_store::Ingestor::new(app.db.pool.clone(), "test").ingest(&parsed).await.unwrap();
+    assert!(ingested.rejected.is_empty(), "{:?}", ingested.rejected);
+    let w45 = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    set(&app, json!({"flagged_threshold": 100, "max_reviews_per_run": 2}), w45).await;
+    set(&app, json!({"review_generation_enabled": true}), this_monday()).await;
+    project(&app).await;
+    let flagged: Vec<(uuid::Uuid, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        "SELECT person_id, score_period_start FROM agent_performance_snapshots
+          WHERE is_flagged AND score_period_start BETWEEN '2026-11-02' AND '2026-11-16' ORDER BY 2, 1",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(flagged.len(), 9, "three flagged agents in each of W45, W46, W47: {flagged:?}");
+
+    // One run per weekly close, as the review worker does (run_is_due), the
+    // close checkpoint set by hand from the end of W45 on.
+    let pool = &app.db.pool;
+    let close = |end: &str| {
+        sqlx::query("UPDATE scheduler_checkpoints SET value = $2::timestamptz WHERE name = $1")
+            .bind(perfledger_scheduler::close::CHECKPOINT)
+            .bind(end.to_string())
+            .execute(pool)
+    };
+    let mut runs = Vec::new();
+    for end in ["2026-11-09", "2026-11-16", "2026-11-23", "2026-11-30", "2026-12-07"] {
+        close(end).await.unwrap();
+        assert!(perfledger_reviews::flagged::run_is_due(pool).await.unwrap(), "a run is due after the close of {end}");
+        let run = run_flagged(pool, chrono::Utc::now(), &env_none()).await.unwrap();
+        assert!(!perfledger_reviews::flagged::run_is_due(pool).await.unwrap(), "one run per close ({end})");
+        let weeks: Vec<chrono::DateTime<chrono::Utc>> = sqlx::query_scalar(
+            "SELECT (payload->'body'->'data'->>'period_start')::timestamptz FROM events
+              WHERE event_type = 'review.requested' ORDER BY global_position",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        runs.push((run.requested, run.carried_over, weeks));
+    }
+    let counts: Vec<(usize, usize)> = runs.iter().map(|(r, c, _)| (*r, *c)).collect();
+    assert_eq!(counts, [(2, 1), (2, 2), (2, 3), (2, 1), (1, 0)], "the cap holds and the rest waits");
+    // Oldest week first: the requests, in order, never go back to an older week.
+    let requested = &runs.last().unwrap().2;
+    assert!(requested.windows(2).all(|w| w[0] <= w[1]), "{requested:?}");
+    // Every flagged person-week has exactly one request.
+    let per_week: Vec<(uuid::Uuid, chrono::DateTime<chrono::Utc>, i64)> = sqlx::query_as(
+        "SELECT (payload->'body'->'data'->>'person_id')::uuid, (payload->'body'->'data'->>'period_start')::timestamptz, count(*) FROM events
+          WHERE event_type = 'review.requested' GROUP BY 1, 2 ORDER BY 2, 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(per_week.iter().map(|(p, w, _)| (*p, *w)).collect::<Vec<_>>(), flagged, "none lost");
+    assert!(per_week.iter().all(|(_, _, n)| *n == 1), "none twice: {per_week:?}");
+    // A later run finds nothing left.
+    close("2026-12-14").await.unwrap();
+    let after = run_flagged(pool, chrono::Utc::now(), &env_none()).await.unwrap();
+    assert_eq!((after.requested, after.carried_over), (0, 0), "{after:?}");
+}
+
+fn env_none() -> EnvOverrides {
+    EnvOverrides::default()
+}
