@@ -49,5 +49,12 @@ fn init_tracing(filter: &str) {
     if !text.contains("sqlx") {
         filter = filter.add_directive("sqlx::postgres::notice=warn".parse().expect("a valid directive"));
     }
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // Colours only for a person at a terminal: a log file, a pipe or a
+    // service manager's journal gets plain text, no ANSI escape codes.
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
 }

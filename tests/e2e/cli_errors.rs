@@ -128,3 +128,30 @@ async fn a_busy_listen_address_says_how_to_choose_another() {
         "{stderr}"
     );
 }
+
+/// Issue 15: logs written to a pipe or a file carry no ANSI colour codes
+/// (they are for a terminal); the binary runs with stderr captured.
+#[tokio::test]
+async fn logs_to_a_pipe_have_no_colour_codes() {
+    use std::io::{BufRead, BufReader, Read};
+    let db = perfledger_tests::fresh_database().await;
+    let mut child = Command::new(crate::support::perfledger_bin())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("DATABASE_URL", db.database_url())
+        .env("PERFLEDGER_JWT_SECRET", "a-secret-that-is-long-enough-0123456789")
+        .env("PERFLEDGER_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
+    assert!(first_line.starts_with("perfledger listening on"), "{first_line}");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    let mut stderr = Vec::new();
+    child.stderr.take().unwrap().read_to_end(&mut stderr).unwrap();
+    assert!(child.wait().unwrap().success());
+    let text = String::from_utf8_lossy(&stderr);
+    assert!(text.contains("shutting down"), "the info log was written: {text}");
+    assert!(!stderr.contains(&0x1b), "no ESC byte in a captured log: {text:?}");
+}

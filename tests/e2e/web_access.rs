@@ -664,16 +664,57 @@ async fn demo_mode_lists_people_and_signs_in_as_them() {
     let _ = ADMIN;
 }
 
+/// Issue 15: pages go out compressed when the browser asks (gzip or
+/// brotli), and decode to exactly the page served uncompressed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_are_compressed_for_clients_that_accept_it() {
+    use std::io::Read;
+    let w = world().await;
+    let manager = token(&w.app, Role::Manager);
+    let path = format!("/admin/performance/team?team_id={ALPHA}&period=2026-W45");
+    let fetch = |encoding: Option<&'static str>| {
+        let mut request = client().get(w.app.url(&path)).header(COOKIE, session(&manager));
+        if let Some(encoding) = encoding {
+            request = request.header("accept-encoding", encoding);
+        }
+        request.send()
+    };
+    let plain = fetch(None).await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.unwrap().to_vec();
+    assert!(String::from_utf8_lossy(&plain).contains("data-testid=\"leaderboard\""));
+    for encoding in ["gzip", "br"] {
+        let response = fetch(Some(encoding)).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-encoding"], encoding);
+        let body = response.bytes().await.unwrap().to_vec();
+        let mut decoded = Vec::new();
+        match encoding {
+            "gzip" => flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut decoded).unwrap(),
+            _ => brotli::Decompressor::new(&body[..], 4096).read_to_end(&mut decoded).unwrap(),
+        };
+        // The pages carry no per-request values besides the CSRF token, the
+        // same for one session: the decoded page is the plain one.
+        assert_eq!(decoded, plain, "{encoding} decodes to the page");
+        assert!(body.len() * 3 < plain.len(), "{encoding}: {} bytes of {}", body.len(), plain.len());
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn assets_are_content_hashed_and_cached_for_long() {
     let app = TestApp::spawn().await;
     let page = client().get(app.url("/auth/sign-in")).send().await.unwrap().text().await.unwrap();
     let hrefs: Vec<&str> = page.split("=\"/assets/").skip(1).map(|s| s.split('"').next().unwrap()).collect();
-    assert_eq!(hrefs.len(), 3, "app.css, charts.css and app.js: {page}");
+    assert_eq!(hrefs.len(), 4, "the favicon, app.css, charts.css and app.js: {page}");
+    assert!(page.contains("<link rel=\"icon\" type=\"image/svg+xml\" href=\"/assets/favicon."), "{page}");
     for href in hrefs {
         let response = client().get(app.url(&format!("/assets/{href}"))).send().await.unwrap();
         assert_eq!(response.status(), 200, "{href}");
         assert!(response.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+        if href.starts_with("favicon.") {
+            assert_eq!(response.headers()["content-type"], "image/svg+xml");
+            assert!(response.text().await.unwrap().starts_with("<svg"));
+        }
         let stale = href.replacen('.', ".0", 1);
         assert_eq!(client().get(app.url(&format!("/assets/{stale}"))).send().await.unwrap().status(), 404);
     }

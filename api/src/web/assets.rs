@@ -1,4 +1,4 @@
-//! perfledger's own stylesheet and script, embedded in the binary and served
+//! perfledger's own stylesheet, script and favicon, embedded in the binary and served
 //! under `/assets/NAME.HASH.EXT`: the hash is of the content, so a URL never
 //! changes meaning and browsers may keep it for a year. Nothing is loaded
 //! from anywhere else (no CDN, no web fonts).
@@ -47,8 +47,9 @@ macro_rules! asset {
 asset!(APP_CSS, "app", "css", "text/css; charset=utf-8");
 asset!(CHARTS_CSS, "charts", "css", "text/css; charset=utf-8");
 asset!(APP_JS, "app", "js", "text/javascript; charset=utf-8");
+asset!(FAVICON, "favicon", "svg", "image/svg+xml");
 
-static ALL: [&Asset; 3] = [&APP_CSS, &CHARTS_CSS, &APP_JS];
+static ALL: [&Asset; 4] = [&APP_CSS, &CHARTS_CSS, &APP_JS, &FAVICON];
 
 /// `GET /assets/{file}`: only the current hash of each asset exists.
 pub async fn serve(Path(file): Path<String>) -> Response {
@@ -78,5 +79,7 @@ mod tests {
         assert_eq!(href.len(), "/assets/app..css".len() + 12);
         assert_ne!(APP_CSS.href(), CHARTS_CSS.href());
         assert!(APP_JS.href().ends_with(".js"));
+        assert!(FAVICON.href().starts_with("/assets/favicon.") && FAVICON.href().ends_with(".svg"));
+        assert!(FAVICON.body.starts_with("<svg"), "an SVG");
     }
 }

@@ -29,6 +29,7 @@ pub struct Layout {
     pub css_href: &'static str,
     pub charts_css_href: &'static str,
     pub js_href: &'static str,
+    pub favicon_href: &'static str,
 }
 
 impl Layout {
@@ -45,6 +46,7 @@ impl Layout {
             css_href: assets::APP_CSS.href(),
             charts_css_href: assets::CHARTS_CSS.href(),
             js_href: assets::APP_JS.href(),
+            favicon_href: assets::FAVICON.href(),
         }
     }
 
@@ -62,6 +64,7 @@ impl Layout {
             css_href: assets::APP_CSS.href(),
             charts_css_href: assets::CHARTS_CSS.href(),
             js_href: assets::APP_JS.href(),
+            favicon_href: assets::FAVICON.href(),
         }
     }
 }
