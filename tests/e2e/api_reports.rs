@@ -583,3 +583,143 @@ async fn cached_leaderboard_follows_directory_changes_at_once() {
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert!(body.get("items").is_none(), "{body}");
 }
+
+/// The people of the consistency world (issue 15 item 1).
+const OTHER: &str = "f0000000-0000-4000-8000-0000000000c1";
+const P1: &str = "e0000000-0000-4000-8000-0000000000c1";
+const P2: &str = "e0000000-0000-4000-8000-0000000000c2";
+const P3: &str = "e0000000-0000-4000-8000-0000000000c3";
+const P4: &str = "e0000000-0000-4000-8000-0000000000c4";
+/// A member of Alpha who leads Other: scored with Other (D8).
+const DOUBLE: &str = "e0000000-0000-4000-8000-0000000000c5";
+/// Scored with Alpha in W45, left Alpha the week after.
+const LEAVER: &str = "e0000000-0000-4000-8000-0000000000c6";
+/// Joined Alpha after W45 (works in W46 only).
+const NEWBIE: &str = "e0000000-0000-4000-8000-0000000000c7";
+
+fn membership(team_id: &str, person_id: &str, role: &str, active: bool, at: &str) -> Value {
+    envelope(
+        &format!("member-{team_id}-{person_id}-{at}"),
+        "team.member_set",
+        at,
+        json!({"team_id": team_id, "person_id": person_id, "role": role, "is_active": active}),
+    )
+}
+
+/// Text between `after` and the next `until` in `html`, tags removed.
+fn text_after(html: &str, after: &str, until: &str) -> String {
+    let start = html.find(after).unwrap_or_else(|| panic!("no {after:?} in the page")) + after.len();
+    let rest = &html[start..];
+    let raw = &rest[..rest.find(until).unwrap_or(rest.len())];
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in raw.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.trim().to_string()
+}
+
+/// A page as the holder of `token` sees it.
+async fn page(app: &TestApp, token: &str, path: &str) -> String {
+    let response =
+        app.client.get(app.url(path)).header("cookie", format!("perfledger_session={token}")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.text().await.unwrap()
+}
+
+/// Issue 15 item 1: one definition of "the team's people in a period" (D8:
+/// the organisation as of the period's end, the people scored under the
+/// team). The team summary's cards and histogram, the leaderboard, its CSV
+/// and a member's peer comparison agree, in the API and on the pages, in a
+/// team with a member scored with another team of theirs, a member who has
+/// left since and one who joined since.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_team_overview_agrees_with_itself() {
+    let app = TestApp::spawn().await;
+    let mut items = vec![
+        person(ADMIN, "admin"),
+        person(MANAGER, "manager"),
+        team(ALPHA, "alpha", MANAGER),
+        team(OTHER, "other", ADMIN),
+    ];
+    for (id, name) in [(P1, "Ann"), (P2, "Ben"), (P3, "Cat"), (P4, "Dev"), (DOUBLE, "Dora"), (LEAVER, "Lee")] {
+        items.push(person(id, name));
+        items.push(member(ALPHA, id));
+    }
+    items.push(person(NEWBIE, "Nia"));
+    items.push(membership(OTHER, DOUBLE, "lead", true, "2026-10-01T08:30:00Z"));
+    items.push(membership(ALPHA, LEAVER, "member", false, "2026-11-12T08:00:00Z"));
+    items.push(membership(ALPHA, NEWBIE, "member", true, "2026-11-12T08:00:00Z"));
+    let tickets: [(&str, &str, u32, bool); 12] = [
+        ("c-p1-1", P1, 3, true),
+        ("c-p1-2", P1, 4, true),
+        ("c-p2-1", P2, 3, true),
+        ("c-p2-2", P2, 4, false),
+        ("c-p3-1", P3, 3, false),
+        ("c-p4-1", P4, 3, true),
+        ("c-p4-2", P4, 4, true),
+        ("c-p4-3", P4, 5, true),
+        ("c-double-1", DOUBLE, 3, true),
+        ("c-double-2", DOUBLE, 4, true),
+        ("c-leaver-1", LEAVER, 3, true),
+        ("c-newbie-1", NEWBIE, 10, true),
+    ];
+    for (id, who, day, met) in tickets {
+        items.extend(ticket(id, who, day, met));
+    }
+    ingest_and_project(&app, &items).await;
+    let manager = manager(&app);
+
+    // The API.
+    let (_, summary) =
+        get_json(&app, &manager, &format!("/api/v1/performance/team-summary?team_id={ALPHA}&{W45}")).await;
+    let (_, board) =
+        get_json(&app, &manager, &format!("/api/v1/performance/leaderboard?team_id={ALPHA}&{W45}&limit=500")).await;
+    let (_, admin_board) =
+        get_json(&app, &admin(&app), &format!("/api/v1/performance/leaderboard?team_id={ALPHA}&{W45}")).await;
+    let csv = get(&app, &manager, &format!("/api/v1/performance/leaderboard.csv?team_id={ALPHA}&{W45}")).await;
+    let csv = csv.text().await.unwrap();
+    let dev = app.signer.token(P4, &["agent"], &[], 600);
+    let (_, peer) = get_json(&app, &dev, &format!("/api/v1/performance/peer-comparison?{W45}")).await;
+
+    // D8: Lee was scored with Alpha in W45; Dora with Other; Nia not at all.
+    assert_eq!(people(&board), set(&[P1, P2, P3, P4, LEAVER]), "{board}");
+    assert_eq!(board["items"], admin_board["items"], "the manager sees the team's people, as the admin does");
+    let total = board["total"].as_u64().unwrap();
+    let first = &board["items"][0];
+    assert_eq!(summary["top_performer"]["person_id"], first["person_id"], "{summary}");
+    assert_eq!(summary["top_performer"]["composite"], first["composite"], "{summary}");
+    assert_eq!(summary["top_performer"]["display_name"], first["display_name"], "{summary}");
+    assert_eq!(summary["scored_count"].as_u64(), Some(total), "{summary}");
+    assert_eq!(summary["member_count"].as_u64(), Some(5), "Alpha's people at W45's end: {summary}");
+    let histogram: u64 = summary["distribution"].as_array().unwrap().iter().map(|b| b["count"].as_u64().unwrap()).sum();
+    assert_eq!(histogram, total);
+    let flagged = board["items"].as_array().unwrap().iter().filter(|r| r["is_flagged"] == true).count() as u64;
+    assert_eq!(summary["needs_coaching"].as_u64(), Some(flagged));
+    assert_eq!(csv_lines(&csv).len() as u64, total + 1, "{csv}");
+    assert_eq!(peer["team_size"].as_u64(), Some(total), "{peer}");
+    assert_eq!(peer["team_average"], summary["average_composite"], "{peer} {summary}");
+
+    // The pages say the same.
+    let team_page = page(&app, &manager, &format!("/admin/performance/team?team_id={ALPHA}&{W45}")).await;
+    let top_card = text_after(&team_page, "Top performer</p>", "</div>");
+    assert!(top_card.starts_with(first["display_name"].as_str().unwrap()), "{top_card}");
+    let average_card = text_after(&team_page, "Team average</p>", "</div>");
+    assert!(average_card.contains(&format!("{total} of 5 members scored")), "{average_card}");
+    assert!(team_page.contains(&format!("Leaderboard, {total} people")), "the leaderboard's caption");
+    let table = &team_page[team_page.find("data-testid=\"leaderboard\"").unwrap()..];
+    let first_row = text_after(table, "data-person-id=\"", "\"");
+    assert_eq!(first_row, first["person_id"].as_str().unwrap(), "the leaderboard's #1");
+    let mine = page(&app, &dev, &format!("/agent/my-performance?{W45}")).await;
+    let panel_average = text_after(&mine, "Team average</p>", "</div>");
+    let card_average = average_card.split_whitespace().next().unwrap();
+    assert_eq!(panel_average, card_average, "the cards and the agent's comparison panel");
+    let api_average = summary["average_composite"].as_f64().unwrap();
+    let shown: f64 = card_average.parse().unwrap();
+    assert!((shown - api_average).abs() <= 0.05, "{shown} shows {api_average}");
+}

@@ -11,6 +11,11 @@
 //!   `team_id` filters on the scoring team of the period (D8) and only
 //!   narrows: a manager naming a team it does not manage (inactive, someone
 //!   else's, or unknown) gets 403; an admin naming an unknown team gets 404.
+//!   A manager naming a team it manages sees the team's people in the
+//!   period (everyone scored under it, `queries::team`), also someone who
+//!   has left it since: the same people as the team summary, the CSV and
+//!   the members' peer comparison, so the numbers agree (issue 15). Their
+//!   agent pages still follow today's managed set (D17).
 //!   Everyone else, including a permission holder who manages no active
 //!   team, gets 403.
 //! - **Team summary**: admins any team (404 when unknown); a manager or lead
@@ -68,12 +73,8 @@ pub(crate) async fn visibility(
     directory: Option<&DirectoryKey>,
 ) -> Result<Visibility, AppError> {
     let me = caller_person_id(principal)?;
-    let not_a_manager = || {
-        AppError::forbidden(
-            None,
-            "the leaderboard is for admins and managers of an active team (reports:operations or reports)",
-        )
-    };
+    let not_a_manager =
+        || AppError::forbidden(None, "the leaderboard is for admins and the managers of an active team");
     match reach(principal) {
         Reach::Everyone => {
             if let Some(team) = team_id {
@@ -95,6 +96,8 @@ pub(crate) async fn visibility(
                 if !manages_team(pool, me, team).await? {
                     return Err(AppError::forbidden(Some("team_id"), "you do not manage this team"));
                 }
+                // The team filter alone: the team's people in the period.
+                return Ok(Visibility::All);
             }
             Ok(Visibility::Only(managed.iter().copied().collect()))
         }

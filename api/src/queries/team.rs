@@ -1,14 +1,27 @@
 //! A team's summary for a period: the four stats cards of the team overview
 //! (average, top performer, needs coaching, reviews generated) and the score
-//! distribution, over the team's active members.
+//! distribution, over **the team's people in the period** (issue 15): the
+//! organisation as of the period's end (D8), as the scoring pass reads it.
+//!
+//! - Scored: everyone scored under the team for the period (their score's
+//!   team), the same people the leaderboard with `team_id`, its CSV and the
+//!   peer comparison count. So the top performer is the leaderboard's #1,
+//!   the scored count is its length and the average is the team average of
+//!   every member's comparison panel.
+//! - Members: the active people whose scoring team (D8) at the period's end
+//!   is the team, scored or not. Someone who joined later, left since, or
+//!   is scored with another team of theirs does not count here, whatever
+//!   the directory says today.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
+use chrono::NaiveDate;
+use perfledger_domain::period::midnight;
 use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{average, histogram, number, period_scores_shared, Bucket, Decimal};
+use super::{average, histogram, number, period_scores_shared, score_cache, Bucket, Decimal};
 use crate::error::AppError;
 use crate::period_query::Period;
 
@@ -39,19 +52,18 @@ pub struct TeamSummary {
     /// at the period's start (0 for the offline rules coach).
     #[serde(serialize_with = "number::decimal")]
     pub estimated_review_cost: Decimal,
-    /// Active members (active membership, active person) now.
+    /// The team's people in the period: active people whose scoring team
+    /// at the period's end is this team (D8), scored or not.
     pub member_count: u32,
-    /// Of those, the members with a score in the period.
+    /// Of those, the people scored under this team in the period (the
+    /// leaderboard's `total` for this team).
     pub scored_count: u32,
     /// Ten 10-point buckets of the scored members' composites.
     pub distribution: Vec<Bucket>,
 }
 
-/// The summary of `team_id` for `period`, `None` when there is no such team.
-///
-/// The members are the team's active members in the directory (now), active
-/// themselves, whatever their scoring team; each counts with their score in
-/// the period (stored week or computed range, D6).
+/// The summary of `team_id` for `period`, `None` when there is no such team
+/// (module docs: the team's people in the period).
 pub async fn team_summary(pool: &PgPool, team_id: Uuid, period: &Period) -> Result<Option<TeamSummary>, AppError> {
     let team: Option<(String, String)> =
         sqlx::query_as("SELECT name, team_type FROM directory_teams WHERE team_id = $1")
@@ -59,26 +71,21 @@ pub async fn team_summary(pool: &PgPool, team_id: Uuid, period: &Period) -> Resu
             .fetch_optional(pool)
             .await?;
     let Some((name, team_type)) = team else { return Ok(None) };
-    let members: BTreeMap<Uuid, String> = sqlx::query_as(
-        "SELECT m.person_id, p.display_name FROM directory_memberships m
-         JOIN directory_people p ON p.person_id = m.person_id
-         WHERE m.team_id = $1 AND m.is_active AND p.is_active",
-    )
-    .bind(team_id)
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .collect();
-
     let all = period_scores_shared(pool, period).await?;
-    let scored: Vec<&super::ScoredPerson> = all.iter().filter(|p| members.contains_key(&p.person_id)).collect();
+    let scored: Vec<&super::ScoredPerson> = all.iter().filter(|p| p.team_id == Some(team_id)).collect();
+    let mut members = team_people_at(pool, team_id, period.end).await?;
+    // Scored under the team means a member then; kept even if a correction
+    // to the directory has not been scored yet.
+    members.extend(scored.iter().map(|p| p.person_id));
+    let versions = score_cache::versions(pool, period.start, period.start).await?;
+    let names = score_cache::names(pool, &versions).await?;
     let composites: Vec<Decimal> = scored.iter().map(|p| p.composite).collect();
     // `scored` is sorted by person_id, so the first of the best wins a tie.
     let top = scored.iter().copied().fold(None, |best: Option<&super::ScoredPerson>, p| match best {
         Some(b) if b.composite >= p.composite => Some(b),
         _ => Some(p),
     });
-    let people: Vec<Uuid> = members.keys().copied().collect();
+    let people: Vec<Uuid> = members.iter().copied().collect();
     let usage = super::review_usage(
         pool,
         &people,
@@ -94,7 +101,7 @@ pub async fn team_summary(pool: &PgPool, team_id: Uuid, period: &Period) -> Resu
         average_composite: average(composites.iter()),
         top_performer: top.map(|p| TopPerformer {
             person_id: p.person_id,
-            display_name: members[&p.person_id].clone(),
+            display_name: names.get(&p.person_id).cloned().unwrap_or_else(|| p.person_id.to_string()),
             composite: p.composite,
         }),
         needs_coaching: scored.iter().filter(|p| p.is_flagged).count() as u32,
@@ -104,4 +111,19 @@ pub async fn team_summary(pool: &PgPool, team_id: Uuid, period: &Period) -> Resu
         scored_count: scored.len() as u32,
         distribution: histogram(composites.iter()),
     }))
+}
+
+/// The active people whose scoring team (D8) is `team_id` in the
+/// organisation as of `end` (exclusive), the state the scoring pass scores
+/// the period with (`scoring::pass::score_range`).
+async fn team_people_at(pool: &PgPool, team_id: Uuid, end: NaiveDate) -> Result<BTreeSet<Uuid>, AppError> {
+    let mut history = perfledger_projections::directory::load_history(pool).await?;
+    history.sort();
+    let org = history.state_at(midnight(end));
+    Ok(org
+        .scoring_teams()
+        .into_iter()
+        .filter(|(person, team)| *team == team_id && org.is_active(*person))
+        .map(|(person, _)| person)
+        .collect())
 }

@@ -117,7 +117,7 @@ async fn resolve(pool: &PgPool, user: &WebUser, q: &TeamQuery) -> Result<Resolve
     if !user.can_see_team() {
         return Err(AppError::forbidden(
             None,
-            "Team Performance is for admins and team managers (permission reports:operations or reports).",
+            "Team Performance is for admins and the managers of a team; your own scores are under My Performance.",
         ));
     }
     // Parameters first (400), then scope (403/404), as the API does.
@@ -135,12 +135,36 @@ async fn resolve(pool: &PgPool, user: &WebUser, q: &TeamQuery) -> Result<Resolve
         .into_iter()
         .map(|(id, name)| (id.uuid(), name))
         .collect();
-    let team = requested.or_else(|| teams.first().map(|(id, _)| *id));
+    let team = match requested {
+        Some(team) => Some(team),
+        None => default_team(pool, user, &teams, &period).await?,
+    };
     let visible =
         crate::app::reports::leaderboard_visibility(pool, &user.principal, team.map(crate::ids::TeamId)).await?;
     let order_key = if order == SortOrder::Asc { "asc" } else { "desc" };
     let query = LeaderboardQuery { period, team_id: team, visible, sort, order, limit: PAGE_SIZE, offset };
     Ok(Resolved { period, picker, team, teams, query, sort_key, order_key })
+}
+
+/// The team shown when none is asked for (issue 15): for an admin, the
+/// first team it manages itself; otherwise (and for managers, whose choices
+/// are their teams) the first team with anyone scored in the period, so
+/// nobody lands on an empty page; else the first team.
+async fn default_team(
+    pool: &PgPool,
+    user: &WebUser,
+    teams: &[(Uuid, String)],
+    period: &Period,
+) -> Result<Option<Uuid>, AppError> {
+    if user.principal.is_admin() {
+        let managed = crate::app::scope::managed_team_ids(pool, crate::ids::PersonId(user.person_id)).await?;
+        if let Some((id, _)) = teams.iter().find(|(id, _)| managed.iter().any(|m| m.uuid() == *id)) {
+            return Ok(Some(*id));
+        }
+    }
+    let scored = queries::period_scores_shared(pool, period).await?;
+    let with_people = teams.iter().find(|(id, _)| scored.iter().any(|p| p.team_id == Some(*id)));
+    Ok(with_people.or(teams.first()).map(|(id, _)| *id))
 }
 
 /// The query string of the view with `sort`/`order`/`offset` replaced.
@@ -243,7 +267,8 @@ async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Resul
     })
 }
 
-fn stat_cards(summary: Option<&TeamSummary>) -> Vec<StatCard> {
+/// The cards of `summary`; links keep the page's period (`period_query`).
+fn stat_cards(summary: Option<&TeamSummary>, period_query: &str) -> Vec<StatCard> {
     let Some(s) = summary else {
         return vec![StatCard {
             label: "Team",
@@ -268,7 +293,7 @@ fn stat_cards(summary: Option<&TeamSummary>) -> Vec<StatCard> {
                 value: top.display_name.clone(),
                 detail: format!("composite {}", score_text(Some(to_f64(&top.composite)))),
                 class: charts::score_class(Some(to_f64(&top.composite))),
-                href: Some(format!("/admin/performance/agents/{}", top.person_id)),
+                href: Some(format!("/admin/performance/agents/{}?{period_query}", top.person_id)),
             },
             None => StatCard {
                 label: "Top performer",
@@ -330,7 +355,7 @@ pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Qu
         ok(&TeamPage {
             layout: user.layout(format!("Team Performance · {team_name}"), Nav::TeamPerformance),
             teams,
-            stats: stat_cards(summary.as_ref()),
+            stats: stat_cards(summary.as_ref(), &r.picker.query()),
             histogram,
             table: table_html,
             sort: r.sort_key.clone(),
