@@ -6,8 +6,13 @@
 //!   November, stored as `end = to + 1 day` (exclusive), like every period.
 //! - A range of at most 366 days (`to - from + 1 <= 366`) is accepted.
 //! - `last_month` is the previous calendar month (UTC) of `today`.
-//! - No parameter at all means `this_week` ([`Period::from_params`]);
-//!   [`Period::parse_optional`] lets a handler tell "none given" apart.
+//! - No parameter at all means `last_week`, the last full week
+//!   ([`Period::from_params`]; issue 15): the week in progress is partial,
+//!   and a manager opening a report without choosing wants the last complete
+//!   week, the one the weekly close and the flagged reviews are about. The
+//!   pages default to the same week, so a page and the API without a period
+//!   answer the same question. [`Period::parse_optional`] lets a handler
+//!   tell "none given" apart.
 //! - A period is [`PeriodKind::Week`] exactly when it is one ISO week (a
 //!   Monday and the 7 days after it), whichever way it was spelled: those are
 //!   read from the stored snapshots. Every other range is
@@ -84,9 +89,20 @@ impl Period {
         }
     }
 
-    /// The period of `params`, `this_week` when none is given.
+    /// The period of `params`, the last full week when none is given.
     pub fn from_params(params: &PeriodParams, today: NaiveDate) -> Result<Period, AppError> {
-        Ok(Self::parse_optional(params, today)?.unwrap_or_else(|| Period::week(today)))
+        Ok(Self::parse_optional(params, today)?.unwrap_or_else(|| Period::last_full_week(today)))
+    }
+
+    /// The last ISO week that has ended by `today` (the week before today's).
+    pub fn last_full_week(today: NaiveDate) -> Period {
+        Period::week(week_start_of_day(today) - Days::new(7))
+    }
+
+    /// Is `today` inside the period (it has not ended yet)? Then the days
+    /// elapsed, today included, out of the period's days.
+    pub fn in_progress(&self, today: NaiveDate) -> Option<(i64, i64)> {
+        (self.start <= today && today < self.end).then(|| ((today - self.start).num_days() + 1, self.days()))
     }
 
     /// The period of `params`, `None` when no parameter is given.
@@ -185,10 +201,22 @@ mod tests {
     }
 
     #[test]
-    fn nothing_given_is_none_or_this_week() {
+    fn nothing_given_is_none_or_the_last_full_week() {
         assert_eq!(parse(None, None, None), Ok(None));
         let params = PeriodParams::default();
-        assert_eq!(Period::from_params(&params, d(TODAY)).unwrap(), ok(Some("this_week"), None, None));
+        let default = Period::from_params(&params, d(TODAY)).unwrap();
+        assert_eq!(default, ok(Some("last_week"), None, None));
+        assert_eq!(default.in_progress(d(TODAY)), None, "the default week has ended");
+        // On a Monday the last full week is the one that ended last night.
+        assert_eq!(Period::last_full_week(d("2026-11-23")).start, d("2026-11-16"));
+    }
+
+    #[test]
+    fn the_week_in_progress_counts_its_days() {
+        let this = ok(Some("this_week"), None, None);
+        assert_eq!(this.in_progress(d(TODAY)), Some((4, 7)), "Thursday is day 4 of 7");
+        assert_eq!(this.in_progress(d("2026-11-23")), Some((1, 7)));
+        assert_eq!(this.in_progress(d("2026-11-30")), None);
     }
 
     #[test]

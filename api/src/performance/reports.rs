@@ -161,7 +161,7 @@ impl ReportParams for PeerParams {
 #[utoipa::path(get, path = "/api/v1/performance/leaderboard", tag = "performance", operation_id = "leaderboard",
     security(("bearer" = [])),
     params(
-        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3]))$", description = "`this_week` (the default), `last_week`, `last_month` or an ISO week such as `2026-W45` (W53 only in a year that has one); not together with `from`/`to` (400)"),
+        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3]))$", description = "`last_week` (the default: the last full week), `this_week` (in progress), `last_month` or an ISO week such as `2026-W45` (W53 only in a year that has one); not together with `from`/`to` (400)"),
         ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD); only together with `to`, not with `period`, and not after `to` (400)"),
         ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive); only together with `from`; the range spans at most 366 days (400)"),
         ("team_id" = Option<uuid::Uuid>, Query, description = "Only people scored with this scoring team; only narrows what the caller may see"),
@@ -257,7 +257,7 @@ fn next_offset(page: &Page<LeaderboardRow>) -> Option<u64> {
 #[utoipa::path(get, path = "/api/v1/performance/leaderboard.csv", tag = "performance", operation_id = "leaderboard_csv",
     security(("bearer" = [])),
     params(
-        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3]))$", description = "`this_week` (the default), `last_week`, `last_month` or an ISO week such as `2026-W45` (W53 only in a year that has one); not together with `from`/`to` (400)"),
+        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3]))$", description = "`last_week` (the default: the last full week), `this_week` (in progress), `last_month` or an ISO week such as `2026-W45` (W53 only in a year that has one); not together with `from`/`to` (400)"),
         ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD); only together with `to`, not with `period`, and not after `to` (400)"),
         ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive); only together with `from`; the range spans at most 366 days (400)"),
         ("team_id" = Option<uuid::Uuid>, Query, description = "Only people scored with this scoring team; only narrows what the caller may see"),
@@ -318,7 +318,7 @@ pub async fn leaderboard_csv(
     security(("bearer" = [])),
     params(
         ("team_id" = uuid::Uuid, Query, description = "The team"),
-        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3]))$", description = "`this_week` (the default), `last_week`, `last_month` or an ISO week such as `2026-W45` (W53 only in a year that has one); not together with `from`/`to` (400)"),
+        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3]))$", description = "`last_week` (the default: the last full week), `this_week` (in progress), `last_month` or an ISO week such as `2026-W45` (W53 only in a year that has one); not together with `from`/`to` (400)"),
         ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD); only together with `to`, not with `period`, and not after `to` (400)"),
         ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive); only together with `from`; the range spans at most 366 days (400)"),
     ),
@@ -343,7 +343,7 @@ pub async fn team_summary(
 #[utoipa::path(get, path = "/api/v1/performance/peer-comparison", tag = "performance", operation_id = "peer_comparison",
     security(("bearer" = [])),
     params(
-        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3]))$", description = "`this_week` (the default), `last_week`, `last_month` or an ISO week such as `2026-W45` (W53 only in a year that has one); not together with `from`/`to` (400)"),
+        ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3]))$", description = "`last_week` (the default: the last full week), `this_week` (in progress), `last_month` or an ISO week such as `2026-W45` (W53 only in a year that has one); not together with `from`/`to` (400)"),
         ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD); only together with `to`, not with `period`, and not after `to` (400)"),
         ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (YYYY-MM-DD, inclusive); only together with `from`; the range spans at most 366 days (400)"),
     ),

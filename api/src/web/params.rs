@@ -40,8 +40,9 @@ impl PeriodQuery {
                 PeriodParams { period: None, from, to }
             }
         };
-        let period = Period::from_params(&params, Utc::now().date_naive())?;
-        Ok((period, PeriodPicker::new(&period, named.as_deref())))
+        let today = Utc::now().date_naive();
+        let period = Period::from_params(&params, today)?;
+        Ok((period, PeriodPicker::new(&period, named.as_deref(), today)))
     }
 }
 
@@ -105,7 +106,7 @@ mod tests {
         assert!(missing.detail().starts_with("to: "), "{}", missing.detail());
         let bad = q(Some("yesterday"), None, None).resolve().unwrap_err();
         assert!(bad.detail().starts_with("period: "), "{}", bad.detail());
-        assert_eq!(q(None, None, None).resolve().unwrap().1.query(), "period=this_week");
+        assert_eq!(q(None, None, None).resolve().unwrap().1.query(), "period=last_week");
     }
 
     #[test]

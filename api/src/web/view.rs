@@ -1,6 +1,7 @@
 //! What every page shares: the layout (title, navigation, CSRF token, flash,
 //! asset URLs) and small formatting helpers, so templates stay free of logic.
 
+use chrono::NaiveDate;
 use perfledger_domain::scoring::Domain;
 
 use super::assets;
@@ -162,33 +163,41 @@ pub struct PeriodPicker {
 }
 
 impl PeriodPicker {
-    /// `named` is the `period` the request gave (`None` for from/to or none).
-    pub fn new(period: &Period, named: Option<&str>) -> PeriodPicker {
+    /// `named` is the `period` the request gave (`None` for from/to or none);
+    /// with none, the last full week is selected (the default period,
+    /// `crate::period_query`). `today` marks the week in progress.
+    pub fn new(period: &Period, named: Option<&str>, today: NaiveDate) -> PeriodPicker {
         let custom = named.is_none() && period.kind == PeriodKind::Range;
-        let selected = named.unwrap_or(if custom { "custom" } else { "" });
+        let selected = named.unwrap_or(if custom { "custom" } else { "last_week" });
+        let this_week = match Period::week(today).in_progress(today) {
+            Some((day, days)) => format!("This week (in progress, day {day} of {days})"),
+            None => "This week".to_string(),
+        };
         let mut choices: Vec<Choice> = [
-            ("this_week", "This week"),
-            ("last_week", "Last week"),
-            ("last_month", "Last month"),
-            ("custom", "Custom range"),
+            ("last_week", "Last full week".to_string()),
+            ("this_week", this_week),
+            ("last_month", "Last month".to_string()),
+            ("custom", "Custom range".to_string()),
         ]
         .into_iter()
-        .map(|(value, label)| Choice { value: value.into(), label: label.into(), selected: value == selected })
+        .map(|(value, label)| Choice { value: value.into(), label, selected: value == selected })
         .collect();
         // An ISO week given by name (from a link) is shown as itself.
         if !choices.iter().any(|c| c.selected) {
             if let Some(name) = named.filter(|n| n.contains("-W")) {
                 choices.insert(0, Choice { value: name.to_string(), label: period.label(), selected: true });
-            } else if named.is_none() && !custom {
-                choices[0].selected = true;
             }
+        }
+        let mut label = describe(period);
+        if let Some((day, days)) = period.in_progress(today) {
+            label.push_str(&format!(" · in progress, day {day} of {days}"));
         }
         PeriodPicker {
             choices,
             custom,
             from: if custom { period.start.to_string() } else { String::new() },
             to: if custom { period.last_day().to_string() } else { String::new() },
-            label: describe(period),
+            label,
         }
     }
 
@@ -197,7 +206,7 @@ impl PeriodPicker {
         if self.custom {
             format!("from={}&to={}", self.from, self.to)
         } else {
-            let value = self.choices.iter().find(|c| c.selected).map(|c| c.value.as_str()).unwrap_or("this_week");
+            let value = self.choices.iter().find(|c| c.selected).map(|c| c.value.as_str()).unwrap_or("last_week");
             format!("period={value}")
         }
     }
@@ -215,7 +224,6 @@ pub fn describe(period: &Period) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::NaiveDate;
 
     #[test]
     fn formatting() {
@@ -235,15 +243,23 @@ mod tests {
     fn period_picker_selects_what_was_asked() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         let week = Period::week(d("2026-11-23"));
-        let picker = PeriodPicker::new(&week, Some("last_week"));
+        let today = d("2026-11-26");
+        let picker = PeriodPicker::new(&week, Some("last_week"), today);
         assert_eq!(picker.query(), "period=last_week");
         assert!(!picker.custom);
-        let none = PeriodPicker::new(&week, None);
-        assert_eq!(none.query(), "period=this_week");
-        let iso = PeriodPicker::new(&week, Some("2026-W48"));
+        let none = PeriodPicker::new(&Period::week(d("2026-11-16")), None, today);
+        assert_eq!(none.query(), "period=last_week", "the default is the last full week");
+        assert_eq!(none.choices[0].label, "Last full week");
+        assert!(!none.label.contains("in progress"), "{}", none.label);
+        // This week is one click away, marked in progress with the days elapsed.
+        let this_week = none.choices.iter().find(|c| c.value == "this_week").unwrap();
+        assert_eq!(this_week.label, "This week (in progress, day 4 of 7)");
+        let current = PeriodPicker::new(&week, Some("this_week"), today);
+        assert!(current.label.ends_with("· in progress, day 4 of 7"), "{}", current.label);
+        let iso = PeriodPicker::new(&week, Some("2026-W48"), today);
         assert_eq!(iso.query(), "period=2026-W48");
         let range = Period::new(d("2026-11-01"), d("2026-12-01"));
-        let custom = PeriodPicker::new(&range, None);
+        let custom = PeriodPicker::new(&range, None, today);
         assert!(custom.custom);
         assert_eq!(custom.query(), "from=2026-11-01&to=2026-11-30");
         assert_eq!(describe(&range), "1 Nov 2026 – 30 Nov 2026");
