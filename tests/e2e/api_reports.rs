@@ -426,9 +426,13 @@ async fn team_summary_and_peer_comparison_have_their_shapes_and_scope() {
     let (status, body) =
         get_json(&app, &manager(&app), &format!("/api/v1/performance/peer-comparison?person_id={DANA}")).await;
     assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("person_id")), "{body}");
-    // Without self-service (no inbox access, no reports:operations): 403.
+    // D19: an active person sees their own comparison whatever their roles;
+    // a token naming nobody in the directory, without inbox access, does not.
     let bare = app.signer.token(DANA, &[], &[], 600);
-    let (status, _) = get_json(&app, &bare, "/api/v1/performance/peer-comparison").await;
+    let (status, _) = get_json(&app, &bare, &format!("/api/v1/performance/peer-comparison?{W45}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let stranger = app.signer.token(NOBODY, &[], &[], 600);
+    let (status, _) = get_json(&app, &stranger, "/api/v1/performance/peer-comparison").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 

@@ -7,9 +7,10 @@
 //!
 //! 1. The caller must be a person (`sub` is a UUID); service tokens get 403.
 //! 2. Self (`requested` absent or equal to me): allowed when I may use
-//!    self-service, i.e. `can_view_inbox` (see `crate::auth`) or
-//!    `reports:operations` (managers read their own scorecards too); `admin`
-//!    passes both.
+//!    self-service ([`may_serve_self`], D19): every active person in the
+//!    directory, whatever their roles (a technician or project manager
+//!    without inbox access too); also, as before D19, anyone with
+//!    `can_view_inbox` (see `crate::auth`) or `reports:operations`.
 //! 3. `admin` → the requested person, or **404** when no such person is known
 //!    (neither in `directory_people` nor in any team membership).
 //! 4. A manager — `reports:operations` (or `reports`) *and* the target in
@@ -99,9 +100,33 @@ pub fn caller_person_id(principal: &Principal) -> Result<PersonId, AppError> {
         .ok_or_else(|| AppError::forbidden(None, "this token does not name a person (its sub is not a person_id)"))
 }
 
-/// May the caller use self-service (read and manage its own performance)?
-pub fn may_serve_self(principal: &Principal) -> bool {
-    principal.can_view_inbox() || principal.has_permission(MANAGE_PERMISSION)
+/// Is `person` an active person in the directory?
+pub async fn is_active_person(pool: &PgPool, person: PersonId) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM directory_people WHERE person_id = $1 AND is_active)")
+        .bind(person)
+        .fetch_one(pool)
+        .await
+}
+
+/// May the caller use self-service: read its own scores, snapshots, goals
+/// and reviews and acknowledge its own reviews (D19)? Every active person
+/// in the directory may, whatever their roles; so may anyone with inbox
+/// access or `reports:operations` (the gate before D19, so nobody loses
+/// access). A service token (no person) never may.
+pub async fn may_serve_self(pool: &PgPool, principal: &Principal) -> Result<bool, sqlx::Error> {
+    let Some(me) = principal.person_id else { return Ok(false) };
+    if principal.can_view_inbox() || principal.has_permission(MANAGE_PERMISSION) {
+        return Ok(true);
+    }
+    is_active_person(pool, PersonId(me)).await
+}
+
+/// The refusal when [`may_serve_self`] is false for a person.
+pub fn self_service_refused() -> AppError {
+    AppError::forbidden(
+        None,
+        "your own scorecard is for people active in the staff directory, and this account is not one of them",
+    )
 }
 
 /// What the caller may do about someone else.
@@ -139,13 +164,10 @@ pub async fn effective_person_id(
         Some(target) => target,
     };
     if target == me {
-        if may_serve_self(principal) {
+        if may_serve_self(pool, principal).await? {
             return Ok(me);
         }
-        return Err(AppError::forbidden(
-            None,
-            "self-service needs inbox access (role agent/support or permission crm:inbox) or reports:operations",
-        ));
+        return Err(self_service_refused());
     }
     let denied = || AppError::forbidden(Some(field), "you may not see or act for this person");
     match reach(principal) {

@@ -10,7 +10,7 @@ use axum::Form;
 use serde_json::{Map, Value};
 
 use super::flash::{redirect_with, Flash};
-use super::pages::respond;
+use super::pages::{plain_words, respond};
 use super::params::path_uuid;
 use super::session::{WebUser, CSRF_FIELD};
 use crate::app::goals::{create_goal, load_goal, update_goal};
@@ -65,7 +65,7 @@ pub async fn create(State(state): State<AppState>, user: WebUser, Form(form): Fo
                     goal.label
                 )),
                 Err(problem) if matches!(problem.kind, ErrorKind::InvalidBody | ErrorKind::Rejected) => {
-                    Flash::error(format!("The goal was not created. {}", problem.detail()))
+                    Flash::error(format!("The goal was not created. {}", plain_words(&problem)))
                 }
                 Err(problem) => return Err(problem),
             },
@@ -108,7 +108,7 @@ pub async fn update(
                 }
                 Ok(goal) => Flash::ok(format!("Goal \u{201c}{}\u{201d} updated.", goal.label)),
                 Err(problem) if matches!(problem.kind, ErrorKind::InvalidBody | ErrorKind::Rejected) => {
-                    Flash::error(format!("The goal was not changed. {}", problem.detail()))
+                    Flash::error(format!("The goal was not changed. {}", plain_words(&problem)))
                 }
                 Err(problem) => return Err(problem),
             },

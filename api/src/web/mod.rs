@@ -32,6 +32,7 @@ pub mod session;
 mod team;
 pub mod view;
 
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -65,11 +66,25 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /` and `GET /admin/performance`: where a person starts (seed
-/// "Sidebar Navigation": Team Performance for admins and report holders).
+/// "Sidebar Navigation"): Team Performance for admins and for report holders
+/// who manage an active team; My Performance for everyone else (D19: every
+/// person has their own scorecard), never a page that would answer 403.
 #[utoipa::path(get, path = "/", tag = "ops", operation_id = "home", responses(
-    (status = 303, description = "To the dashboards: Team Performance for admins and report holders, My Performance for everyone else; to the sign-in page without a valid `perfledger_session` cookie"),
+    (status = 303, description = "To the dashboards: Team Performance for admins and for report holders who manage an active team, My Performance for everyone else; to the sign-in page without a valid `perfledger_session` cookie"),
 ))]
-pub async fn home(user: WebUser) -> Response {
-    let target = if user.can_see_team() { "/admin/performance/team" } else { "/agent/my-performance" };
-    Redirect::to(target).into_response()
+pub async fn home(State(state): State<AppState>, user: WebUser) -> Response {
+    let manages_a_team = match user.principal.is_admin() {
+        true => Ok(true),
+        false if user.can_see_team() => {
+            crate::app::scope::managed_team_ids(&state.pool, crate::ids::PersonId(user.person_id))
+                .await
+                .map(|teams| !teams.is_empty())
+        }
+        false => Ok(false),
+    };
+    match manages_a_team {
+        Ok(true) => Redirect::to("/admin/performance/team").into_response(),
+        Ok(false) => Redirect::to("/agent/my-performance").into_response(),
+        Err(e) => pages::respond(&user, Err(crate::error::AppError::from(e))),
+    }
 }

@@ -107,10 +107,18 @@ pub struct PeerView {
     pub message: String,
 }
 
+/// The way back from an agent page to the team overview it came from.
+pub struct TeamLink {
+    pub href: String,
+    pub name: String,
+}
+
 #[derive(Template)]
 #[template(path = "person.html")]
 pub struct PersonPage {
     pub layout: Layout,
+    /// For a manager or admin viewer: the person's team in the period.
+    pub team_link: Option<TeamLink>,
     pub header: PersonHeader,
     pub self_view: bool,
     pub page_path: String,
@@ -134,8 +142,7 @@ async fn managed_person(state: &AppState, user: &WebUser, id: &str) -> Result<Uu
     if !user.can_see_team() {
         return Err(AppError::forbidden(
             None,
-            "Agent pages are for admins and team managers (permission reports:operations or reports); \
-             your own scores are under My Performance.",
+            "Agent pages are for admins and the managers of a team; your own scores are under My Performance.",
         ));
     }
     Ok(effective_person_id(&state.pool, &user.principal, Some(PersonId(requested)), "person_id").await?.uuid())
@@ -358,10 +365,12 @@ async fn person_page(
         && reach(&user.principal) != Reach::SelfOnly
         && (person != user.person_id || user.principal.is_admin());
     let scores_html = cards.render().map_err(|e| AppError::internal_error("the score cards failed to render", &e))?;
+    let team_link = if self_view { None } else { team_link(state, user, person, &period, &picker).await? };
     let title = if self_view { "My Performance".to_string() } else { header.name.clone() };
     let nav = if self_view { Nav::MyPerformance } else { Nav::TeamPerformance };
     ok(&PersonPage {
         layout: user.layout(title, nav),
+        team_link,
         self_view,
         page_path,
         partial_path,
@@ -381,6 +390,36 @@ async fn person_page(
         today: Utc::now().date_naive().to_string(),
         header,
     })
+}
+
+/// The team overview of `person`'s team in `period` (the team they were
+/// scored under, else their scoring team today), when the viewer may open it.
+async fn team_link(
+    state: &AppState,
+    user: &WebUser,
+    person: Uuid,
+    period: &Period,
+    picker: &PeriodPicker,
+) -> Result<Option<TeamLink>, AppError> {
+    let scored = queries::period_scores_shared(&state.pool, period).await?;
+    let scored_team = scored.iter().find(|p| p.person_id == person).and_then(|p| p.team_id);
+    let team: Option<(Uuid, String)> = sqlx::query_as(
+        "SELECT t.team_id, t.name FROM directory_teams t
+          WHERE t.team_id = coalesce($1, (SELECT team_id FROM directory_scoring_teams WHERE person_id = $2))",
+    )
+    .bind(scored_team)
+    .bind(person)
+    .fetch_optional(&state.pool)
+    .await?;
+    let Some((team, name)) = team else { return Ok(None) };
+    let visible = match reach(&user.principal) {
+        Reach::Everyone => true,
+        Reach::Managed => {
+            crate::app::scope::manages_team(&state.pool, PersonId(user.person_id), crate::ids::TeamId(team)).await?
+        }
+        Reach::SelfOnly => false,
+    };
+    Ok(visible.then(|| TeamLink { href: format!("/admin/performance/team?team_id={team}&{}", picker.query()), name }))
 }
 
 /// Every metric a goal may track: `composite`, the domain scores and the

@@ -20,12 +20,12 @@ use uuid::Uuid;
 
 use super::charts;
 use super::flash::{redirect_with, Flash};
-use super::pages::{ok, respond};
+use super::pages::{ok, plain_words, respond};
 use super::params::path_uuid;
 use super::session::WebUser;
 use super::view::{score_text, Layout, Nav};
 use crate::app::reviews::{acknowledge_review, request_review};
-use crate::app::scope::{acting_person_id, effective_person_id, may_serve_self};
+use crate::app::scope::{acting_person_id, effective_person_id, may_serve_self, self_service_refused};
 use crate::error::AppError;
 use crate::ids::{PersonId, ReviewId};
 use crate::queries::number::to_f64;
@@ -170,15 +170,12 @@ async fn load(state: &AppState, user: &WebUser, id: &str) -> Result<ReviewRow, A
 }
 
 /// The reviewed person only (self-service), for the page and the acknowledgement.
-fn own_review(user: &WebUser, review: &ReviewRow) -> Result<(), AppError> {
+async fn own_review(state: &AppState, user: &WebUser, review: &ReviewRow) -> Result<(), AppError> {
     if review.person_id != user.person_id {
         return Err(AppError::forbidden(Some("review_id"), "this is not your review"));
     }
-    if !may_serve_self(&user.principal) {
-        return Err(AppError::forbidden(
-            None,
-            "self-service needs inbox access (role agent/support or permission crm:inbox) or reports:operations",
-        ));
+    if !may_serve_self(&state.pool, &user.principal).await? {
+        return Err(self_service_refused());
     }
     Ok(())
 }
@@ -249,7 +246,7 @@ pub async fn admin_review(State(state): State<AppState>, user: WebUser, Path(id)
 pub async fn my_review(State(state): State<AppState>, user: WebUser, Path(id): Path<String>) -> Response {
     let result = async {
         let review = load(&state, &user, &id).await?;
-        own_review(&user, &review)?;
+        own_review(&state, &user, &review).await?;
         review_page(&state, &user, review, true).await
     }
     .await;
@@ -274,11 +271,11 @@ pub async fn acknowledge(
     }
     let result = async {
         let review = load(&state, &user, &id).await?;
-        own_review(&user, &review)?;
+        own_review(&state, &user, &review).await?;
         let back = format!("/agent/my-performance/reviews/{}", review.id);
         let flash = match acknowledge_review(&state, &user.principal, ReviewId(review.id)).await {
             Ok(_) => Flash::ok("Review acknowledged. Thank you."),
-            Err(problem) => Flash::error(format!("The review was not acknowledged: {}", problem.detail())),
+            Err(problem) => Flash::error(format!("The review was not acknowledged: {}", plain_words(&problem))),
         };
         Ok(redirect_with(&back, flash))
     }
@@ -304,7 +301,7 @@ pub async fn generate(
         let period = form.period.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(String::from);
         let flash = match request_review(&state, &user.principal, person, period, false).await {
             Ok(requested) => Flash::ok(format!("Review requested ({}): {}", requested.status, requested.review_id)),
-            Err(problem) => Flash::error(format!("No review was generated: {}", problem.detail())),
+            Err(problem) => Flash::error(format!("No review was generated: {}", plain_words(&problem))),
         };
         Ok(redirect_with(&format!("/admin/performance/agents/{person}"), flash))
     }

@@ -22,6 +22,12 @@
 //!   403 page, so another site cannot sign a browser in as its own account
 //!   (login CSRF). Without `Sec-Fetch-Site` (an old browser, curl), an
 //!   `Origin` or `Referer` naming another host is refused likewise.
+//! - After signing in, the person returns to the page they asked for: a page
+//!   request without a session is a 303 to `/auth/sign-in?next=<that page>`,
+//!   and every sign-in path (form, link, demo) carries `next` on. Only a
+//!   safe relative path is followed ([`return_path`]: one leading `/`, no
+//!   scheme, host, backslash, space or control character, not under
+//!   `/auth/`); anything else goes to `/`, so `next` is no open redirect.
 //! - The cookie is `Secure` when the server knows its public URL is https
 //!   (`--public-url`); the demo on http://127.0.0.1 keeps a plain cookie.
 //! - Demo mode (`AppState::demo`, off unless `--demo`): `/auth/demo` lists the
@@ -134,14 +140,57 @@ fn to_sign_in() -> Response {
     response
 }
 
+/// The longest `next` path followed.
+const MAX_RETURN_PATH: usize = 2_048;
+
+/// `next` when it is a safe path on this site to return to after signing in
+/// (module docs), else `None`. Browsers read `//host`, `/\host` and paths
+/// with tabs or newlines stripped as other sites, so all of those are out.
+pub fn return_path(next: &str) -> Option<&str> {
+    let safe = next.len() <= MAX_RETURN_PATH
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/auth/")
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    safe.then_some(next)
+}
+
+/// The sign-in page's address for a request to `parts`: with `next` for a
+/// page (GET) worth returning to.
+fn sign_in_for(parts: &Parts) -> String {
+    let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    match return_path(next) {
+        Some(next) if parts.method == axum::http::Method::GET && next != "/" => {
+            format!("{SIGN_IN_PATH}?next={}", super::params::encode(next))
+        }
+        _ => SIGN_IN_PATH.to_string(),
+    }
+}
+
+/// `next` of a sign-in form or link, as a query parameter.
+#[derive(Debug, Default, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+impl NextQuery {
+    fn path(&self) -> Option<String> {
+        self.next.as_deref().and_then(return_path).map(String::from)
+    }
+}
+
 impl FromRequestParts<AppState> for WebUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
-            return Err(Redirect::to(SIGN_IN_PATH).into_response());
+            return Err(Redirect::to(&sign_in_for(parts)).into_response());
         };
-        let Ok(mut principal) = state.verifier.verify(&token) else { return Err(to_sign_in()) };
+        let Ok(mut principal) = state.verifier.verify(&token) else {
+            let mut response = Redirect::to(&sign_in_for(parts)).into_response();
+            response.headers_mut().append(header::SET_COOKIE, clear_session_cookie());
+            return Err(response);
+        };
         if let Err(e) = principal.merge_projected_grants(&state.pool).await {
             return Err(unavailable(&e));
         }
@@ -151,7 +200,7 @@ impl FromRequestParts<AppState> for WebUser {
                 &ErrorPage::new(
                     Layout::anonymous("Forbidden"),
                     StatusCode::FORBIDDEN,
-                    "This token does not name a person (its sub is not a person_id): the dashboards are for people.",
+                    "This sign-in belongs to a service, not a person: the dashboards are for people.",
                 ),
             ));
         };
@@ -188,16 +237,29 @@ pub struct SignInPage {
     pub layout: Layout,
     pub error: Option<String>,
     pub demo: bool,
+    /// Where to go after signing in (a safe path), carried by the form.
+    pub next: Option<String>,
 }
 
-/// `GET /auth/sign-in`: the token form (and the demo list's link in demo mode).
-pub async fn sign_in_page(State(state): State<AppState>) -> Response {
-    render(StatusCode::OK, &SignInPage { layout: Layout::anonymous("Sign in"), error: None, demo: state.demo })
+impl SignInPage {
+    /// `?next=…` for the demo link, or nothing.
+    pub fn next_query(&self) -> String {
+        self.next.as_deref().map(|n| format!("?next={}", super::params::encode(n))).unwrap_or_default()
+    }
+}
+
+/// `GET /auth/sign-in?next=`: the token form (and the demo list's link in demo mode).
+pub async fn sign_in_page(State(state): State<AppState>, Query(next): Query<NextQuery>) -> Response {
+    render(
+        StatusCode::OK,
+        &SignInPage { layout: Layout::anonymous("Sign in"), error: None, demo: state.demo, next: next.path() },
+    )
 }
 
 #[derive(Debug, Deserialize)]
 pub struct TokenForm {
     token: Option<String>,
+    next: Option<String>,
 }
 
 /// `GET /auth/session?token=JWT`: sets the session cookie, 303 to `/`;
@@ -218,7 +280,7 @@ pub async fn session_from_query(
             ),
         );
     }
-    start_session(&state, form.token.as_deref())
+    start_session(&state, form.token.as_deref(), form.next.as_deref())
 }
 
 /// Whether a sign-in link was opened by the person rather than sent by
@@ -248,7 +310,7 @@ pub async fn session_from_form(
     if let Some(refused) = cross_site_refusal(&headers) {
         return refused;
     }
-    start_session(&state, form.token.as_deref())
+    start_session(&state, form.token.as_deref(), form.next.as_deref())
 }
 
 /// The 403 page for a sign-in posted from another site (module docs).
@@ -275,26 +337,40 @@ fn cross_site_refusal(headers: &HeaderMap) -> Option<Response> {
     None
 }
 
-fn start_session(state: &AppState, token: Option<&str>) -> Response {
+/// Signs in with `token` and goes to `next` when it is a safe path (module
+/// docs), else to `/`.
+fn start_session(state: &AppState, token: Option<&str>, next: Option<&str>) -> Response {
     let token = token.map(str::trim).unwrap_or_default();
+    let next = next.and_then(return_path);
     let refused = |reason: String| {
         render(
             StatusCode::UNAUTHORIZED,
-            &SignInPage { layout: Layout::anonymous("Sign in"), error: Some(reason), demo: state.demo },
+            &SignInPage {
+                layout: Layout::anonymous("Sign in"),
+                error: Some(reason),
+                demo: state.demo,
+                next: next.map(String::from),
+            },
         )
     };
     if token.is_empty() {
-        return refused("token: is required; paste the JWT the CRM issued you".into());
+        return refused("Paste the access token the CRM issued you.".into());
     }
     let exp = match state.verifier.verify_claims(token) {
         Ok(claims) if Uuid::parse_str(&claims.sub).is_err() => {
-            return refused("token: it does not name a person (its sub is not a person_id)".into())
+            return refused("This token belongs to a service, not a person: the dashboards are for people.".into())
         }
         Ok(claims) => claims.exp,
-        Err(problem) => return refused(format!("token: {}", problem.detail)),
+        Err(_) => {
+            return refused(
+                "This token was not accepted: it may have expired, or it was not issued for this server. \
+                 Ask the CRM for a new one."
+                    .into(),
+            )
+        }
     };
     let max_age = exp.saturating_sub(jsonwebtoken::get_current_timestamp()).max(60);
-    let mut response = Redirect::to("/").into_response();
+    let mut response = Redirect::to(next.unwrap_or("/")).into_response();
     response
         .headers_mut()
         .append(header::SET_COOKIE, session_cookie(token, max_age, state.limits.options.secure_cookies));
@@ -328,6 +404,8 @@ pub struct DemoPerson {
 pub struct DemoPage {
     pub layout: Layout,
     pub people: Vec<DemoPerson>,
+    /// `?next=…` for the sign-in buttons, or nothing.
+    pub next_query: String,
 }
 
 fn demo_off() -> Response {
@@ -343,7 +421,7 @@ fn demo_off() -> Response {
 
 /// `GET /auth/demo`: the seeded people, their roles and teams, each with a
 /// sign-in button. 404 unless demo mode is on.
-pub async fn demo_page(State(state): State<AppState>) -> Response {
+pub async fn demo_page(State(state): State<AppState>, Query(next): Query<NextQuery>) -> Response {
     if !state.demo {
         return demo_off();
     }
@@ -364,7 +442,8 @@ pub async fn demo_page(State(state): State<AppState>) -> Response {
                     }
                 })
                 .collect();
-            render(StatusCode::OK, &DemoPage { layout: Layout::anonymous("Demo sign-in"), people })
+            let next_query = next.path().map(|n| format!("?next={}", super::params::encode(&n))).unwrap_or_default();
+            render(StatusCode::OK, &DemoPage { layout: Layout::anonymous("Demo sign-in"), people, next_query })
         }
         Err(e) => unavailable(&e),
     }
@@ -372,7 +451,12 @@ pub async fn demo_page(State(state): State<AppState>) -> Response {
 
 /// `POST /auth/demo/{person_id}`: mints a short-lived token for a seeded
 /// person and signs in with it. 404 unless demo mode is on.
-pub async fn demo_sign_in(State(state): State<AppState>, headers: HeaderMap, Path(person): Path<String>) -> Response {
+pub async fn demo_sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(person): Path<String>,
+    Query(next): Query<NextQuery>,
+) -> Response {
     let Some(signer) = state.signer.as_ref().filter(|_| state.demo) else { return demo_off() };
     if let Some(refused) = cross_site_refusal(&headers) {
         return refused;
@@ -380,7 +464,11 @@ pub async fn demo_sign_in(State(state): State<AppState>, headers: HeaderMap, Pat
     let Ok(person_id) = Uuid::parse_str(person.trim()) else {
         return render(
             StatusCode::BAD_REQUEST,
-            &ErrorPage::new(Layout::anonymous("Bad Request"), StatusCode::BAD_REQUEST, "person_id: is not a UUID"),
+            &ErrorPage::new(
+                Layout::anonymous("Bad Request"),
+                StatusCode::BAD_REQUEST,
+                "This is not a person's id: pick someone from the demo list.",
+            ),
         );
     };
     match crate::app::scope::person_exists(&state.pool, crate::ids::PersonId(person_id)).await {
@@ -391,14 +479,14 @@ pub async fn demo_sign_in(State(state): State<AppState>, headers: HeaderMap, Pat
                 &ErrorPage::new(
                     Layout::anonymous("Not Found"),
                     StatusCode::NOT_FOUND,
-                    format!("person_id: no person has id '{person_id}'"),
+                    "There is nobody with this id in the demo organisation.",
                 ),
             )
         }
         Err(e) => return unavailable(&e),
     }
     let token = signer.token(&person_id.to_string(), &[], &[], DEMO_TOKEN_TTL_SECONDS);
-    start_session(&state, Some(&token))
+    start_session(&state, Some(&token), next.path().as_deref())
 }
 
 #[cfg(test)]
@@ -435,6 +523,26 @@ mod tests {
         assert!(link_opened_here(&headers(&[("referer", "http://perf.example:8080/auth/sign-in")])));
         assert!(!link_opened_here(&headers(&[("referer", "https://evil.example/page")])));
         assert!(!link_opened_here(&headers(&[("origin", "https://evil.example")])));
+    }
+
+    #[test]
+    fn only_safe_relative_paths_are_returned_to() {
+        for safe in ["/agent/my-performance", "/admin/performance/team?team_id=x&period=last_week", "/"] {
+            assert_eq!(return_path(safe), Some(safe));
+        }
+        for unsafe_ in [
+            "//evil.example/",
+            "/\\evil.example",
+            "https://evil.example/",
+            "evil.example",
+            "/\t/evil.example",
+            "/a b",
+            "/auth/sign-in",
+            "",
+        ] {
+            assert_eq!(return_path(unsafe_), None, "{unsafe_:?}");
+        }
+        assert_eq!(return_path(&format!("/{}", "a".repeat(MAX_RETURN_PATH))), None);
     }
 
     #[test]

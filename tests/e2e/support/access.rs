@@ -6,7 +6,10 @@
 //! - team Gamma (inactive): LEAD as an active lead, GAMMA_MEMBER;
 //! - MANAGER's and LEAD's permissions come only from `person.permissions_set`
 //!   (their tokens carry just `sub`, as DotMac's do);
-//! - MEMBER resolved tickets in week 2026-W45, so MEMBER has scores.
+//! - MEMBER resolved tickets in week 2026-W45, so MEMBER has scores;
+//! - TECHNICIAN, a member of Beta whose only grant is the role `technician`
+//!   (no inbox access, no permission), resolved a ticket in W45 too: D19
+//!   lets them see their own scorecard and nothing else.
 
 use perfledger_domain::parse_envelope;
 use perfledger_scheduler::worker::{run_once, DEFAULT_BATCH};
@@ -22,6 +25,7 @@ pub const INACTIVE_LEAD: &str = "a0000000-0000-4000-8000-000000000004";
 pub const MEMBER: &str = "a0000000-0000-4000-8000-000000000005";
 pub const OUTSIDER: &str = "a0000000-0000-4000-8000-000000000006";
 pub const GAMMA_MEMBER: &str = "a0000000-0000-4000-8000-000000000007";
+pub const TECHNICIAN: &str = "a0000000-0000-4000-8000-000000000008";
 /// Nobody has this id.
 pub const NOBODY: &str = "a0000000-0000-4000-8000-0000000000ff";
 
@@ -99,18 +103,21 @@ pub enum Role {
     InactiveLead,
     Member,
     Outsider,
+    /// A technician without inbox access (D19).
+    Technician,
     NoToken,
     Expired,
     BadSignature,
 }
 
-pub const ROLES: [Role; 9] = [
+pub const ROLES: [Role; 10] = [
     Role::Admin,
     Role::Manager,
     Role::Lead,
     Role::InactiveLead,
     Role::Member,
     Role::Outsider,
+    Role::Technician,
     Role::NoToken,
     Role::Expired,
     Role::BadSignature,
@@ -126,6 +133,8 @@ pub fn token(app: &TestApp, role: Role) -> String {
         Role::InactiveLead => app.signer.token(INACTIVE_LEAD, &["agent"], &["reports:operations"], 600),
         Role::Member => app.signer.token(MEMBER, &["agent"], &[], 600),
         Role::Outsider => app.signer.token(OUTSIDER, &[], &["crm:inbox:read"], 600),
+        // Its role comes from person.permissions_set only.
+        Role::Technician => app.signer.token(TECHNICIAN, &[], &[], 600),
         Role::NoToken => unreachable!("no token"),
         Role::Expired => app.signer.sign(&perfledger_api::auth::Claims {
             sub: MEMBER.into(),
@@ -150,6 +159,7 @@ pub async fn build_world(app: &TestApp) {
         person(MEMBER, "member"),
         person(OUTSIDER, "outsider"),
         person(GAMMA_MEMBER, "gamma-member"),
+        person(TECHNICIAN, "technician"),
         team(ALPHA, "alpha", Some(MANAGER), true),
         team(BETA, "beta", None, true),
         team(GAMMA, "gamma", None, false),
@@ -159,9 +169,12 @@ pub async fn build_world(app: &TestApp) {
         member(BETA, OUTSIDER, "member", true),
         member(GAMMA, LEAD, "lead", true),
         member(GAMMA, GAMMA_MEMBER, "member", true),
+        member(BETA, TECHNICIAN, "member", true),
         grants(MANAGER, &[], &["reports:operations"]),
         grants(LEAD, &["agent"], &["reports"]),
+        grants(TECHNICIAN, &["technician"], &[]),
     ];
+    items.extend(ticket("T-tech", TECHNICIAN));
     for n in 0..3 {
         items.extend(ticket(&format!("T-{n}"), MEMBER));
     }
