@@ -195,6 +195,11 @@ pub fn money(value: Decimal, currency: Option<&str>) -> String {
     }
 }
 
+/// A CSV column of scores with its unit: "composite (score 0-100)".
+pub fn score_column(name: &str) -> String {
+    format!("{name} (score 0-100)")
+}
+
 /// A weight share 0–1 as a percentage of the composite ("30 %").
 pub fn weight(share: Decimal) -> String {
     value(Unit::Share, share)
@@ -271,6 +276,7 @@ mod tests {
         assert_eq!(money(dec!(12.4), Some("USD")), "12.40 USD");
         assert_eq!(money(dec!(12.4), None), "12.40");
         assert_eq!(weight(dec!(0.3)), "30 %");
+        assert_eq!(score_column("support"), "support (score 0-100)");
     }
 
     #[test]

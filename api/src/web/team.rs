@@ -8,6 +8,7 @@ use std::str::FromStr;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use perfledger_domain::format;
 use perfledger_domain::scoring::Domain;
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -17,7 +18,7 @@ use super::charts;
 use super::pages::{ok, respond};
 use super::params::{encode, optional_uuid, PeriodQuery};
 use super::session::WebUser;
-use super::view::{domain_label, score_text, Choice, Layout, Nav, PeriodPicker};
+use super::view::{composite_text, domain_label, score_text, Choice, Layout, Nav, PeriodPicker};
 use crate::app::scope::{caller_person_id, reach, Reach};
 use crate::error::AppError;
 use crate::period_query::Period;
@@ -163,6 +164,7 @@ const SORT_COLUMNS: [(&str, &str); 8] = [
 
 async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Result<LeaderboardTable, AppError> {
     let page = queries::leaderboard(pool, &r.query).await?;
+    let threshold = super::data::flag_threshold(pool, &r.period).await?;
     let me = caller_person_id(&user.principal)?;
     let may_generate = reach(&user.principal) != Reach::SelfOnly;
     let headers = SORT_COLUMNS
@@ -210,7 +212,7 @@ async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Resul
             LeaderRow {
                 rank: r.query.offset + i as u64 + 1,
                 person_id: row.person_id,
-                composite: score_text(Some(composite)),
+                composite: composite_text(Some(composite), Some(row.is_flagged), threshold),
                 class: charts::score_class(Some(composite)),
                 flagged: row.is_flagged,
                 sparkline: charts::sparkline(&format!("{name}: composite over the last weeks"), &trend),
@@ -288,7 +290,10 @@ fn stat_cards(summary: Option<&TeamSummary>) -> Vec<StatCard> {
         StatCard {
             label: "Reviews generated",
             value: s.reviews_generated.to_string(),
-            detail: format!("estimated cost {:.2}", to_f64(&s.estimated_review_cost)),
+            detail: format!(
+                "estimated cost {}, in the currency the token prices are set in",
+                format::money(s.estimated_review_cost, None)
+            ),
             class: "none",
             href: None,
         },
