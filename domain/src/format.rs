@@ -118,6 +118,15 @@ pub fn value(unit: Unit, value: Decimal) -> String {
     }
 }
 
+/// A metric value in a table cell whose row names the thing counted
+/// ("Conversations resolved | 9"): as [`value`], but a count without its noun.
+pub fn cell_value(unit: Unit, v: Decimal) -> String {
+    match unit {
+        Unit::Count { .. } => plain(v, 1),
+        _ => value(unit, v),
+    }
+}
+
 /// A metric value, or an em dash when there is none.
 pub fn optional_value(unit: Unit, v: Option<Decimal>) -> String {
     v.map_or_else(|| "—".to_string(), |v| value(unit, v))
@@ -259,6 +268,8 @@ mod tests {
         assert_eq!(value(Unit::Money, dec!(1234567)), "1,234,567.00");
         assert_eq!(value(Unit::Characters, dec!(211)), "211 characters");
         assert_eq!(optional_value(Unit::Share, None), "—");
+        assert_eq!(cell_value(Unit::Count { one: "contact", many: "contacts" }, dec!(10.86)), "10.9");
+        assert_eq!(cell_value(Unit::Minutes, dec!(398)), "6 h 38 min");
     }
 
     #[test]

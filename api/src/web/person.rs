@@ -65,8 +65,8 @@ impl MetricView {
             label: explain::metric_label(domain, &m.key),
             points: format::points(format::decimal_of(m.points)),
             max: format::points(format::decimal_of(m.max)),
-            raw: explain::value_text(domain, &m.key, raw),
-            baseline: explain::value_text(domain, &m.key, team),
+            raw: explain::cell_text(domain, &m.key, raw),
+            baseline: explain::cell_text(domain, &m.key, team),
             rule: explain::metric_rule(domain, &m.key, team).map(|r| r.rule).unwrap_or_default(),
             advice: (m.points < m.max).then(|| explain::advice(domain, &m.key, raw, team)).flatten(),
         }
@@ -262,16 +262,17 @@ fn callouts(scores: &PeriodScores) -> (Option<String>, Option<String>) {
     metrics.sort_by(|a, b| b.0.total_cmp(&a.0));
     let text = |(_, domain, m): &(f64, Domain, &data::MetricLine), advise: bool| {
         let view = MetricView::new(*domain, m);
+        let value = |v: Option<f64>| explain::value_text(*domain, &m.key, v.map(format::decimal_of));
         let mut text = format!(
             "{} ({}): {} of {} points at {}",
             view.label,
             domain_label(*domain),
             view.points,
             view.max,
-            view.raw
+            value(m.raw_value)
         );
         if m.team_baseline.is_some() {
-            text.push_str(&format!(" against a team average of {}", view.baseline));
+            text.push_str(&format!(" against a team average of {}", value(m.team_baseline)));
         }
         text.push('.');
         if let Some(advice) = view.advice.filter(|_| advise) {

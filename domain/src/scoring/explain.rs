@@ -210,6 +210,14 @@ pub fn value_text(domain: Domain, key: &str, value: Option<Decimal>) -> String {
     }
 }
 
+/// A metric's value in a table cell ([`format::cell_value`]), "—" for none.
+pub fn cell_text(domain: Domain, key: &str, value: Option<Decimal>) -> String {
+    match (metric_info(domain, key), value) {
+        (Some(m), Some(v)) => format::cell_value(m.unit, v),
+        _ => value_text(domain, key, value),
+    }
+}
+
 /// A metric's rule, for the API (`metric_rules`) and the pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MetricRule {
@@ -368,7 +376,12 @@ pub fn step(domain: Domain, key: &str, x: Option<Decimal>, team: Option<Decimal>
         let basis = if rule == PointsRule::UpToTeam { bound.unwrap_or(x) } else { x };
         let size = nice_step(info.unit, basis);
         let to = x.saturating_add(size);
-        (bound.map_or(to, |b| to.min(b.max(x))), None)
+        // Things are counted whole: up to the team average rounded up.
+        let cap = match info.unit {
+            Unit::Count { .. } => bound.map(|b| b.ceil()),
+            _ => bound,
+        };
+        (cap.map_or(to, |b| to.min(b.max(x))), None)
     };
     let gain = points_at(domain, key, Some(to), team)?.saturating_sub(now);
     let size = (to - points_start_at.unwrap_or(x)).abs();
@@ -528,6 +541,9 @@ mod tests {
         assert_eq!(esc, "10 percentage points lower (15 %) would add 2 of 20 points.");
         let count = advice(Domain::Communication, "conversations_resolved", Some(dec!(12)), Some(dec!(18))).unwrap();
         assert_eq!(count, "2 more conversations (14) would add 2.8 of 25 points.");
+        // Short of a fractional team average, the step is whole conversations.
+        let whole = advice(Domain::Communication, "conversations_resolved", Some(dec!(9)), Some(dec!(10.86))).unwrap();
+        assert_eq!(whole, "2 more conversations (11) would add 4.3 of 25 points.");
         let notes = advice(Domain::DataQuality, "note_thoroughness", Some(dec!(60)), None).unwrap();
         assert_eq!(notes, "25 more characters per note on average (85 characters) would add 3.8 of 15 points.");
         let late = advice(Domain::FieldService, "avg_delay_minutes", Some(dec!(90)), None).unwrap();
