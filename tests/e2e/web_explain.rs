@@ -6,15 +6,21 @@
 //! The world is `support::access`'s; MEMBER's stored week 2026-W45 is then
 //! set to the cases of the issue straight in the read model: a composite of
 //! 69.95 flagged at 70, and a resolution time of 42.15 min against a team
-//! average of 53.77 min (6.48 of 30 points under formula_version 1).
+//! average of 53.77 min (6.48 of 30 points under formula_version 1). The
+//! review cost's currency is set to NGN.
 
 use serde_json::Value;
 
 use crate::support::access::{build_world, token, Role, ALPHA, MEMBER};
-use crate::support::TestApp;
+use crate::support::{run_perfledger, TestApp};
 
 async fn world() -> TestApp {
     let app = TestApp::spawn().await;
+    let set = run_perfledger(
+        &app.db,
+        &["settings", "set", "cost_currency", "\"NGN\"", "--effective-from", "2026-10-05", "--actor", "test"],
+    );
+    assert!(set.status.success(), "settings set: {}", String::from_utf8_lossy(&set.stderr));
     build_world(&app).await;
     let updated = sqlx::query(
         "UPDATE agent_performance_snapshots SET composite_score = 69.95, is_flagged = true
@@ -69,6 +75,8 @@ async fn a_flagged_score_is_never_displayed_at_its_threshold() {
     let row = team.split(&format!("data-person-id=\"{MEMBER}\"")).nth(1).unwrap().split("</tr>").next().unwrap();
     assert!(row.contains("needs coaching"), "{row}");
     assert!(row.contains(">69.9<") && !row.contains(">70.0<"), "{row}");
+    // The review cost carries its currency (cost_currency).
+    assert!(team.contains("estimated cost 0.00 NGN"), "{team}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -245,7 +245,8 @@ async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Resul
     })
 }
 
-fn stat_cards(summary: Option<&TeamSummary>) -> Vec<StatCard> {
+/// `currency`: `cost_currency` in force for the period, when set.
+fn stat_cards(summary: Option<&TeamSummary>, currency: Option<&str>) -> Vec<StatCard> {
     let Some(s) = summary else {
         return vec![StatCard {
             label: "Team",
@@ -290,10 +291,13 @@ fn stat_cards(summary: Option<&TeamSummary>) -> Vec<StatCard> {
         StatCard {
             label: "Reviews generated",
             value: s.reviews_generated.to_string(),
-            detail: format!(
-                "estimated cost {}, in the currency the token prices are set in",
-                format::money(s.estimated_review_cost, None)
-            ),
+            detail: match currency {
+                Some(c) => format!("estimated cost {}", format::money(s.estimated_review_cost, Some(c))),
+                None => format!(
+                    "estimated cost {}, in the currency the token prices are set in",
+                    format::money(s.estimated_review_cost, None)
+                ),
+            },
             class: "none",
             href: None,
         },
@@ -310,6 +314,7 @@ pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Qu
             None => None,
         };
         let team_name = summary.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| "All people".into());
+        let currency = perfledger_projections::settings::in_force_at(&state.pool, r.period.start).await?.cost_currency;
         let histogram = match &summary {
             Some(s) => {
                 let buckets: Vec<(u32, u32, u32)> = s.distribution.iter().map(|b| (b.from, b.to, b.count)).collect();
@@ -335,7 +340,7 @@ pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Qu
         ok(&TeamPage {
             layout: user.layout(format!("Team Performance · {team_name}"), Nav::TeamPerformance),
             teams,
-            stats: stat_cards(summary.as_ref()),
+            stats: stat_cards(summary.as_ref(), currency.as_deref()),
             histogram,
             table: table_html,
             sort: r.sort_key.clone(),
