@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use crate::support::access::{build_world, token, Role, ALPHA, MEMBER};
+use crate::support::access::{build_world, project, token, Role, ALPHA, MEMBER};
 use crate::support::{run_perfledger, TestApp};
 
 async fn world() -> TestApp {
@@ -83,7 +83,20 @@ async fn a_flagged_score_is_never_displayed_at_its_threshold() {
 async fn each_metric_shows_its_unit_its_rule_and_advice_from_the_formula() {
     let app = world().await;
     let member = token(&app, Role::Member);
+    // A goal on a rate: its target reads in percent.
+    let response = app
+        .client
+        .post(app.url("/api/v1/performance/goals"))
+        .bearer_auth(&member)
+        .json(&serde_json::json!({"domain": "support", "metric_key": "sla_compliance_rate", "label": "SLA",
+                                  "target_value": 0.9, "comparison": "gte", "deadline": "2099-06-30"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    project(&app).await;
     let mine = page(&app, &member, "/agent/my-performance?period=2026-W45").await;
+    assert!(mine.contains("Support · SLA compliance · target at least 90 %"), "{mine}");
     // Values in their units: minutes, percentages; the team figure beside them.
     assert!(mine.contains(">42.2 min<") && mine.contains(">53.8 min<"), "{mine}");
     assert!(mine.contains(" %<"), "a rate is a percentage: {mine}");

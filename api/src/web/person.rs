@@ -292,13 +292,13 @@ fn goal_views(goals: Vec<GoalRow>, scores: &PeriodScores, editable: bool) -> Vec
             let progress = data::goal_progress(&g.comparison, g.target_value, current);
             GoalView {
                 id: g.id,
-                what: format!("{} · {}", domain_label(g.domain), metric_label(&g.metric_key)),
+                what: format!("{} · {}", domain_label(g.domain), goal_metric_label(g.domain, &g.metric_key)),
                 target: format!(
                     "{} {}",
                     if g.comparison == "lte" { "at most" } else { "at least" },
-                    number_text(Some(g.target_value))
+                    goal_value_text(g.domain, &g.metric_key, Some(g.target_value))
                 ),
-                current: number_text(current),
+                current: goal_value_text(g.domain, &g.metric_key, current),
                 progress: progress.map(|p| format!("{p:.0}")),
                 class: match progress {
                     Some(p) if p >= 100.0 => "good",
@@ -315,6 +315,25 @@ fn goal_views(goals: Vec<GoalRow>, scores: &PeriodScores, editable: bool) -> Vec
             }
         })
         .collect()
+}
+
+/// A goal's metric: the composite, a domain score or a metric of the table.
+fn goal_metric_label(domain: Domain, key: &str) -> String {
+    if explain::metric_info(domain, key).is_some() {
+        explain::metric_label(domain, key)
+    } else {
+        metric_label(key)
+    }
+}
+
+/// A goal's target or current value in its unit: a metric's (`80 %`,
+/// `42.2 min`), or a score for the composite and domain goals.
+fn goal_value_text(domain: Domain, key: &str, value: Option<f64>) -> String {
+    if explain::metric_info(domain, key).is_some() {
+        explain::value_text(domain, key, value.map(format::decimal_of))
+    } else {
+        number_text(value)
+    }
 }
 
 fn review_item(review: &ReviewRow, href: String) -> ReviewItem {
