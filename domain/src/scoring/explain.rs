@@ -6,7 +6,7 @@
 //! the review prompts share. The rule words and the advice are computed from
 //! [`PointsRule`] and [`points_at`], so they cannot drift from the scoring.
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::formulas::{metric_max, points_at, points_rule, PointsRule, METRIC_KEYS};
@@ -461,11 +461,6 @@ pub fn domain_rules(domain: Domain) -> Vec<(&'static str, MetricRule)> {
         .filter(|(d, _, _)| *d == domain)
         .filter_map(|(_, key, _)| Some((*key, metric_rule(domain, key, None)?)))
         .collect()
-}
-
-/// Round for the words of a rule: the share of a weight, e.g. 0.3 → "30 %".
-pub fn weight_text(share: Decimal) -> String {
-    format::weight(share.round_dp_with_strategy(3, RoundingStrategy::MidpointAwayFromZero))
 }
 
 fn capitalised(text: &str) -> String {
