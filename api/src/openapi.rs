@@ -66,6 +66,7 @@ pub const BEARER: &str = "bearer";
         crate::schemas::ScoreRange,
         crate::schemas::WeeklyScore,
         crate::schemas::DomainScore,
+        crate::schemas::MetricRule,
         crate::schemas::GoalList,
         crate::schemas::Goal,
         crate::schemas::CreateGoal,

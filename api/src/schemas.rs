@@ -128,6 +128,36 @@ pub struct ScoreHistory {
     /// The requested range, `null` for all time.
     pub range: Option<ScoreRange>,
     pub items: Vec<WeeklyScore>,
+    /// Each metric's rule by domain, then metric key (the keys of `metrics`):
+    /// what it measures, its unit, which way is better and where its points are earned.
+    pub metric_rules: BTreeMap<String, BTreeMap<String, MetricRule>>,
+}
+
+/// How a metric is scored (formula_version 1), in words.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct MetricRule {
+    #[schema(example = "First response time")]
+    pub label: String,
+    #[schema(example = "the mean time from a customer's message to your first reply")]
+    pub measures: String,
+    /// The unit of `raw_value` and `team_baseline`; `percent` values are shares 0-1.
+    #[schema(pattern = "^(percent|minutes|rating_of_5|count|money|characters)$")]
+    pub unit: String,
+    #[schema(pattern = "^(higher|lower)$")]
+    pub better: String,
+    pub max_points: u32,
+    #[schema(example = "at 0 min")]
+    pub full_points: String,
+    #[schema(example = "at or above the team average")]
+    pub no_points: String,
+    /// `team_average`: scored against the team's average of the metric (`team_baseline`).
+    #[schema(pattern = "^(team_average|none)$")]
+    pub compared_with: String,
+    #[schema(
+        example = "Lower is better: 30 points at 0 min, none at or above the team average, in proportion between."
+    )]
+    pub rule: String,
 }
 
 /// A half-open UTC range `[start, end)`.

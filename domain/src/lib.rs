@@ -7,6 +7,7 @@ pub mod coach;
 pub mod directory;
 pub mod envelope;
 pub mod event;
+pub mod format;
 pub mod goals;
 pub mod period;
 pub mod redaction;

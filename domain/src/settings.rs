@@ -64,6 +64,10 @@ pub struct Settings {
     /// Estimated cost per 1,000 tokens in and out, in the company's currency.
     pub cost_per_1k_tokens_in: Decimal,
     pub cost_per_1k_tokens_out: Decimal,
+    /// The ISO 4217 code of that currency ("USD", "NGN"), shown beside a
+    /// review cost; `None` until set (issue 15).
+    #[serde(default)]
+    pub cost_currency: Option<String>,
 }
 
 /// Builds a weight map in the order support, operations, field_service,
@@ -114,6 +118,7 @@ impl Default for Settings {
             review_concurrency: 4,
             cost_per_1k_tokens_in: Decimal::ZERO,
             cost_per_1k_tokens_out: Decimal::ZERO,
+            cost_currency: None,
         }
     }
 }
@@ -187,6 +192,7 @@ pub const SETTING_KEYS: &[&str] = &[
     "review_concurrency",
     "cost_per_1k_tokens_in",
     "cost_per_1k_tokens_out",
+    "cost_currency",
 ];
 
 /// Settings whose values are never shown unless asked for, nor put in errors.
@@ -264,6 +270,7 @@ impl Settings {
             "cost_per_1k_tokens_out" => {
                 self.cost_per_1k_tokens_out = bounded_decimal(key, v, Decimal::ZERO, Decimal::from(1_000))?
             }
+            "cost_currency" => self.cost_currency = currency(key, v)?,
             _ => return Err(unknown_setting(key)),
         }
         Ok(())
@@ -318,6 +325,7 @@ impl Settings {
             "vllm_temperature" => Some(decimal_json(self.vllm_temperature)),
             "review_prompt_token_budget" => int(self.review_prompt_token_budget),
             "review_concurrency" => int(self.review_concurrency),
+            "cost_currency" => opt_str(&self.cost_currency),
             "cost_per_1k_tokens_in" => Some(decimal_json(self.cost_per_1k_tokens_in)),
             "cost_per_1k_tokens_out" => Some(decimal_json(self.cost_per_1k_tokens_out)),
             _ => None,
@@ -556,6 +564,20 @@ fn model(key: &str, v: &Value) -> Result<Option<String>, Rejection> {
         }
         Value::String(s) if !s.trim().is_empty() && s.chars().count() <= MAX_VLLM_MODEL_CHARS => Ok(Some(s.clone())),
         Value::String(s) if s.trim().is_empty() => Err(rejection(key, format!("{expected}; got a blank string"))),
+        _ => Err(rejection(key, format!("{expected}; got {}", given_kind(v)))),
+    }
+}
+
+/// `null` or an ISO 4217 currency code: three upper-case letters.
+fn currency(key: &str, v: &Value) -> Result<Option<String>, Rejection> {
+    let expected = "expected null or a three-letter ISO 4217 currency code such as USD, EUR or NGN";
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) => Ok(Some(s.clone())),
+        Value::String(s) if s.chars().any(char::is_control) => {
+            Err(rejection(key, format!("{expected}; got a string containing control characters")))
+        }
+        Value::String(s) if s.chars().count() <= 10 => Err(rejection(key, format!("{expected}; got '{s}'"))),
         _ => Err(rejection(key, format!("{expected}; got {}", given_kind(v)))),
     }
 }

@@ -1,4 +1,4 @@
-//! The prompt templates (`coach-v1`): insta snapshots of both prompts for a
+//! The prompt templates (`coach-v2`): insta snapshots of both prompts for a
 //! fixed context, plus the token estimate, the budget check, the retry
 //! feedback and the response schema.
 
@@ -11,9 +11,9 @@ use perfledger_domain::coach::{
 use serde_json::Value;
 
 #[test]
-fn the_prompt_version_is_coach_v1() {
+fn the_prompt_version_is_coach_v2() {
     // A wording change must bump the version (and update the snapshots below).
-    assert_eq!(PROMPT_VERSION, "coach-v1");
+    assert_eq!(PROMPT_VERSION, "coach-v2");
 }
 
 #[test]
@@ -169,4 +169,18 @@ fn the_response_schema_refuses_an_unknown_priority_and_field() {
     assert_eq!(conforms(&schema, &content, "$"), Err("$.recommendations[0].priority: 'urgent' not allowed".into()));
     content["score"] = 100.into();
     assert_eq!(conforms(&schema, &content, "$"), Err("$.score: not in the schema".into()));
+}
+
+#[test]
+fn the_user_prompt_gives_each_metric_its_unit_rule_and_step() {
+    let user = user_prompt(&coach_fixture::context());
+    // Issue 15: 42.15 min against a team average of 53.77 min earns 6.48 of 30;
+    // the step comes from the formula, never "down to the team average".
+    assert!(user.contains(
+        "- First response time (avg_first_response_minutes): 42.2 min; team average 53.8 min; 6.48 of 30 points. \
+         Lower is better: 30 points at 0 min, none at or above the team average of 53.8 min, in proportion between. \
+         10 min faster (32.2 min on average) would add 5.6 of 30 points."
+    ));
+    assert!(user.contains("- Channel coverage (channel_coverage): 25 %; 5 of 20 points."));
+    assert!(!user.contains("bring it down"));
 }

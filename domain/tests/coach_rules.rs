@@ -42,11 +42,19 @@ fn the_review_is_deterministic_and_valid() {
 fn the_summary_states_the_composite_against_the_threshold() {
     let content = rules_review(&coach_fixture::context());
     assert!(content.summary.starts_with(
-        "For 2026-11-16 to 2026-11-22, the agent's composite score was 62.40 of 100, below the review threshold of 70."
+        "For 2026-11-16 to 2026-11-22, your composite score was 57.3 of 100, below the review threshold of 70."
     ));
     assert!(content
         .summary
-        .contains("The strongest scored domain was support (81.00) and the weakest was communication (40.00)."));
+        .contains("Your strongest scored domain was support (81.5) and your weakest was communication (33.2)."));
+}
+
+#[test]
+fn a_flagged_composite_is_never_shown_at_the_threshold() {
+    // Issue 15: 69.95 must not read as 70.0 next to "below the review threshold".
+    let ctx = ReviewContext { composite: Some(dec!(69.95)), ..coach_fixture::context() };
+    let summary = rules_review(&ctx).summary;
+    assert!(summary.contains("your composite score was 69.9 of 100, below the review threshold of 70."), "{summary}");
 }
 
 #[test]
@@ -55,25 +63,38 @@ fn strengths_are_the_metrics_with_the_largest_share_of_their_points() {
     assert_eq!(
         content.strengths,
         vec![
-            "Support avg resolution minutes: 30 of 30 points (value 95.5 against a team baseline of 120).",
-            "Support sla compliance rate: 36 of 40 points (value 0.9).",
-            "Communication avg resolution minutes: 20 of 25 points (value 60 against a team baseline of 75).",
+            "SLA compliance (support): you earned 40 of 40 points (100 %).",
+            "Escalations (support): you earned 19 of 20 points (5 %).",
+            "Ticket resolution time (support): you earned 22.5 of 30 points (30 min against a team average of 2 h).",
         ]
     );
 }
 
 #[test]
-fn improvements_are_the_metrics_that_lost_most_points_with_a_target() {
+fn improvements_say_what_earns_the_points_and_what_a_step_adds() {
     let content = rules_review(&coach_fixture::context());
     assert_eq!(content.improvements.len(), 3);
     assert_eq!(
         content.improvements[0],
-        "Communication avg first response minutes: 5 of 30 points (value 45 against a team baseline of 20); target: \
-         bring it down to the team baseline of 20 or lower."
+        "First response time (communication): you earned 6.48 of 30 points (42.2 min against a team average of 53.8 \
+         min). Lower is better: 30 points at 0 min, none at or above the team average of 53.8 min, in proportion \
+         between. 10 min faster (32.2 min on average) would add 5.6 of 30 points."
     );
-    assert!(content.improvements[1].starts_with("Communication channel coverage: 5 of 20 points"));
-    assert!(content.improvements[1].ends_with("target: earn the full 20 points."));
-    assert!(content.improvements[2].contains("target: bring it up to the team baseline of 18 or higher."));
+    assert!(content.improvements[2].starts_with("Channel coverage (communication): you earned 5 of 20 points (25 %)."));
+    assert!(content.improvements[2].ends_with("10 percentage points higher (35 %) would add 2 of 20 points."));
+}
+
+#[test]
+fn faster_than_the_team_is_never_told_to_come_down_to_the_team_figure() {
+    // Issue 15: an agent at 42.15 min against a team average of 53.77 min.
+    let content = rules_review(&coach_fixture::context());
+    let text = serde_json::to_string(&content).unwrap();
+    assert!(!text.contains("bring it down"), "{text}");
+    assert!(!text.contains("53.77 or lower"), "{text}");
+    let first_response: Vec<&String> =
+        content.improvements.iter().filter(|i| i.starts_with("First response time")).collect();
+    assert_eq!(first_response.len(), 1);
+    assert!(first_response[0].contains("10 min faster (32.2 min on average) would add 5.6 of 30 points."));
 }
 
 #[test]
@@ -95,7 +116,8 @@ fn recommendation_priorities_follow_the_share_of_points_lost() {
     assert_eq!(rec.category, "escalation_rate");
     assert_eq!(
         rec.impact,
-        "Up to 10 more points in support escalation rate, which raises the support domain score and the composite."
+        "2 more points from that step, up to 10 in all, in Escalations (support); that raises your support score \
+         and your composite."
     );
 }
 
@@ -129,8 +151,8 @@ fn without_scored_metrics_it_says_so_rather_than_inventing() {
     let content = rules_review(&ctx);
     assert_eq!(
         content.summary,
-        "For 2026-11-16 to 2026-11-22, the agent had no scored activity, so there is no composite score. This review \
-         was written by the rules coach from the scorecard alone."
+        "For 2026-11-16 to 2026-11-22, you had no scored activity, so there is no composite score. This review was \
+         written by the rules coach from the scorecard alone."
     );
     assert_eq!(
         content.strengths,
@@ -138,7 +160,7 @@ fn without_scored_metrics_it_says_so_rather_than_inventing() {
     );
     assert_eq!(
         content.improvements,
-        vec!["Record enough resolved or completed work for the metrics to be scored next period."]
+        vec!["Record your resolved and completed work so that your metrics can be scored next period."]
     );
     assert_eq!(content.recommendations[0].priority, Priority::Low);
     validated(&ctx, &content);
@@ -158,10 +180,10 @@ fn with_every_point_earned_it_recommends_keeping_them() {
     let content = rules_review(&ctx);
     assert!(content
         .summary
-        .contains("at or above the review threshold of 70. The only scored domain was sales (100.00)."));
+        .contains("at or above the review threshold of 70. Your only scored domain was sales (100.0)."));
     assert_eq!(
         content.improvements,
-        vec!["Every scored metric earned its full points; the aim is to keep them there."]
+        vec!["Every scored metric earned you its full points; the aim is to keep them there."]
     );
     assert_eq!(content.recommendations.len(), 1);
     assert_eq!(content.recommendations[0].category, "consistency");
@@ -183,7 +205,10 @@ fn without_a_strong_metric_it_names_the_relatively_best() {
     };
     assert_eq!(
         rules_review(&ctx).strengths,
-        vec!["No metric earned 60% of its points; the relatively best was operations completion rate: 10 of 35 points (value 0.3)."]
+        vec![
+            "No metric earned 60 % of its points; your relatively best was Task completion (operations): you earned 10 \
+             of 35 points (30 %)."
+        ]
     );
 }
 

@@ -19,7 +19,7 @@ use perfledger_domain::catalog::{self, ActivityData, ConversationChannel, Entity
 use perfledger_domain::event::{Activity, LogEvent};
 use perfledger_domain::scoring::accumulate::{accumulate, DayKey, PersonDay};
 use perfledger_domain::scoring::formulas::{
-    metric_max, score_period, PeriodInput, PersonPeriod, PersonScore, TeamInfo, METRIC_KEYS,
+    metric_max, points_at, score_period, PeriodInput, PersonPeriod, PersonScore, TeamInfo, METRIC_KEYS,
 };
 use perfledger_domain::scoring::Domain;
 use perfledger_domain::settings::{weights, Settings};
@@ -518,6 +518,22 @@ proptest! {
         sorted.sort();
         sorted.dedup();
         prop_assert_eq!(ids, sorted);
+    }
+
+    /// The explanations and advice evaluate `points_at` at a metric's value
+    /// (issue 15): it must give the points the scoring gave that value.
+    #[test]
+    fn points_at_the_raw_value_are_the_scored_points(plan in world_plan()) {
+        let per_entity = entity_events(&plan);
+        let days = fold(&positioned(interleave(&per_entity, plan.interleave_seed)));
+        for s in score(&plan, &days) {
+            for d in &s.domains {
+                for m in &d.metrics {
+                    let at = points_at(d.domain, &m.key, m.raw_value, m.team_baseline).expect("a metric of the table");
+                    prop_assert!((at - m.points).abs() < tiny(), "{} {}: points_at {} vs {}", d.domain, m.key, at, m.points);
+                }
+            }
+        }
     }
 
     #[test]

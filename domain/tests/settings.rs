@@ -54,8 +54,8 @@ fn date(s: &str) -> NaiveDate {
 #[test]
 fn the_keys_are_the_seeds_settings() {
     // The seed's 24 keys plus perfledger's own review keys (temperature,
-    // prompt budget, concurrency, cost per 1k tokens in/out).
-    assert_eq!(SETTING_KEYS.len(), 29);
+    // prompt budget, concurrency, cost per 1k tokens in/out, the cost's currency).
+    assert_eq!(SETTING_KEYS.len(), 30);
     let map = Settings::default().to_json_map(true);
     assert_eq!(map.keys().map(String::as_str).collect::<Vec<_>>().len(), SETTING_KEYS.len());
     for key in SETTING_KEYS {
@@ -67,6 +67,8 @@ fn the_keys_are_the_seeds_settings() {
 #[test]
 fn review_cost_and_budget_keys_validate() {
     assert_eq!(set("cost_per_1k_tokens_in", json!("0.0015")).unwrap().cost_per_1k_tokens_in.to_string(), "0.0015");
+    assert_eq!(set("cost_currency", json!("NGN")).unwrap().cost_currency.as_deref(), Some("NGN"));
+    assert_eq!(set("cost_currency", Value::Null).unwrap().cost_currency, None);
     assert_mentions(&refused("cost_per_1k_tokens_out", json!(-1)), &["from 0 to 1000"]);
     assert_mentions(&refused("vllm_temperature", json!(2.5)), &["from 0 to 2"]);
     assert_mentions(&refused("review_concurrency", json!(9)), &["8"]);
@@ -108,6 +110,7 @@ fn every_setting_read_back_applies_to_the_same_settings() {
             ("vllm_model", json!("qwen2.5-7b")),
             ("vllm_api_key", json!(SECRET)),
             ("flagged_threshold", json!(65)),
+            ("cost_currency", json!("USD")),
         ]))
         .unwrap();
     for settings in [Settings::default(), changed] {
@@ -685,4 +688,13 @@ fn the_event_is_settings_changed() {
     assert_eq!(SettingsAggregate::TYPE, "settings");
     assert_eq!(perfledger_domain::aggregates::SETTINGS_AGGREGATE_ID, "performance");
     assert_eq!(changed_event(&[("flagged_threshold", json!(60))]).event_type(), "settings.changed");
+}
+
+#[test]
+fn a_cost_currency_is_an_iso_4217_code() {
+    for bad in [json!("usd"), json!("US"), json!("DOLLARS"), json!(840), json!("")] {
+        let rejection = set("cost_currency", bad.clone()).unwrap_err();
+        assert_eq!(rejection.field, "settings.cost_currency", "{bad}");
+        assert_mentions(&rejection, &["ISO 4217"]);
+    }
 }

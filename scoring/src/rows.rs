@@ -424,18 +424,32 @@ pub async fn week_snapshots(pool: &PgPool, week: NaiveDate) -> Result<Option<(i6
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PersonWeek {
     pub composite: Option<Decimal>,
+    /// The renormalised weights in percent (`weights_json`); empty without a snapshot.
+    pub weights: DomainValues,
+    /// Flagged on the unrounded composite; `None` without a snapshot.
+    pub is_flagged: Option<bool>,
     pub domains: BTreeMap<Domain, (Decimal, Metrics)>,
 }
 
 /// The stored week starting `week` of `person`.
 pub async fn person_week(pool: &PgPool, person: Uuid, week: NaiveDate) -> Result<PersonWeek, ReadError> {
-    let composite: Option<Decimal> = sqlx::query_scalar(
-        "SELECT composite_score FROM agent_performance_snapshots WHERE person_id = $1 AND score_period_start = $2",
+    let snapshot: Option<(Decimal, Json<Box<RawValue>>, bool)> = sqlx::query_as(
+        "SELECT composite_score, weights_json, is_flagged FROM agent_performance_snapshots
+          WHERE person_id = $1 AND score_period_start = $2",
     )
     .bind(person)
     .bind(midnight(week))
     .fetch_optional(pool)
     .await?;
+    let (composite, weights, is_flagged) = match snapshot {
+        Some((composite, weights, flagged)) => {
+            let weights: DomainValues = StoredJson::new(weights)
+                .decode()
+                .map_err(|e| ReadError::Corrupt(format!("weights of {person} for {week}: {e}")))?;
+            (Some(composite), weights, Some(flagged))
+        }
+        None => (None, DomainValues::default(), None),
+    };
     let rows: Vec<(String, Decimal, Json<Box<RawValue>>)> = sqlx::query_as(
         "SELECT domain, raw_score, metrics_json FROM agent_performance_scores
           WHERE person_id = $1 AND score_period_start = $2",
@@ -452,7 +466,7 @@ pub async fn person_week(pool: &PgPool, person: Uuid, week: NaiveDate) -> Result
             .map_err(|e| ReadError::Corrupt(format!("metrics of {person} {domain:?} for {week}: {e}")))?;
         domains.insert(domain, (score, metrics));
     }
-    Ok(PersonWeek { composite, domains })
+    Ok(PersonWeek { composite, weights, is_flagged, domains })
 }
 
 /// The stored composites of `person` for the weeks starting `first` to

@@ -312,8 +312,9 @@ async fn leaderboard_csv_streams_with_injection_escaped_cells() {
     let lines = csv_lines(&body);
     assert_eq!(
         lines[0],
-        "rank,person_id,display_name,team_id,composite,is_flagged,\
-         support,operations,field_service,communication,sales,data_quality"
+        "rank,person_id,display_name,team_id,composite (score 0-100),is_flagged,support (score 0-100),\
+         operations (score 0-100),field_service (score 0-100),communication (score 0-100),sales (score 0-100),\
+         data_quality (score 0-100)"
     );
     // The manager's four people, by name; the formula-like names defused
     // with a leading quote, the comma and quotes quoted (RFC 4180).

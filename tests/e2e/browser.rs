@@ -125,7 +125,9 @@ fn sorted_direction(rows: &[String], scores: &Scores, column: &str) -> &'static 
     }
 }
 
-/// The column's cells show each row's own value: the name, or the score to one decimal ("—" for none).
+/// The column's cells show each row's own value: the name, or the score as
+/// `domain::format::score` shows it (one decimal, never rounded across a
+/// whole-number threshold; "—" for none).
 fn check_cells(step: &Value, scores: &Scores, column: &str) {
     let cells = step["leaderboard"]["columns"][column]["cells"]
         .as_array()
@@ -133,7 +135,10 @@ fn check_cells(step: &Value, scores: &Scores, column: &str) {
     for (person, cell) in rows(step).iter().zip(cells) {
         let cell = cell.as_str().unwrap_or_else(|| panic!("{column}: no cell for {person}"));
         match scores.value(person, column) {
-            Some(ColumnValue::Score(v)) => assert_eq!(cell, format!("{v:.1}"), "{column} of {person}"),
+            Some(ColumnValue::Score(v)) => {
+                let shown = perfledger_domain::format::score(perfledger_domain::format::decimal_of(v));
+                assert_eq!(cell, shown, "{column} of {person}")
+            }
             None => assert_eq!(cell, "—", "{column} of {person}"),
             Some(ColumnValue::Name(_)) => {
                 assert!(cell.starts_with(&scores.names[person]), "{column} of {person}: {cell}")

@@ -40,6 +40,7 @@ use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::{stream, StreamExt};
+use perfledger_domain::format;
 use perfledger_domain::scoring::Domain;
 use uuid::Uuid;
 
@@ -218,11 +219,14 @@ fn json_body(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
-/// The CSV columns, in order.
+/// The CSV columns, in order; score columns carry their unit
+/// (`domain::format::score_column`). Values are the stored 2-decimal
+/// scores, unrounded further, so none crosses the flag threshold.
 pub fn csv_header() -> Vec<String> {
-    let mut header: Vec<String> =
-        ["rank", "person_id", "display_name", "team_id", "composite", "is_flagged"].map(String::from).into();
-    header.extend(Domain::ALL.iter().map(|d| d.as_str().to_string()));
+    let mut header: Vec<String> = ["rank", "person_id", "display_name", "team_id"].map(String::from).into();
+    header.push(format::score_column("composite"));
+    header.push("is_flagged".to_string());
+    header.extend(Domain::ALL.iter().map(|d| format::score_column(d.as_str())));
     header
 }
 
@@ -434,6 +438,8 @@ mod tests {
         let header = csv_header();
         assert_eq!(header[..3], ["rank", "person_id", "display_name"]);
         assert_eq!(header.len(), 6 + Domain::ALL.len());
-        assert!(header.contains(&"data_quality".to_string()));
+        // Issue 15: every score column says its unit.
+        assert_eq!(header[4], "composite (score 0-100)");
+        assert!(header.contains(&"data_quality (score 0-100)".to_string()));
     }
 }

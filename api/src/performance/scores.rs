@@ -2,13 +2,15 @@
 //! person, newest week first: each weekly snapshot (composite, domain
 //! scores, weights, team, flagged) with its per-domain score rows.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use axum::extract::State;
 use axum::http::Uri;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use perfledger_domain::period::{iso_week_label, midnight};
+use perfledger_domain::scoring::{explain, Domain};
 use perfledger_scoring::rows;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -57,6 +59,18 @@ pub struct ScoreHistory {
     person_id: Uuid,
     range: Option<RangeJson>,
     items: Vec<WeeklyScore>,
+    /// Every metric's rule, once per answer (`domain::scoring::explain`).
+    metric_rules: &'static RawValue,
+}
+
+/// `metric_rules`: domain → metric key → rule, written once.
+fn metric_rules() -> &'static RawValue {
+    static RULES: OnceLock<Box<RawValue>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let by_domain: BTreeMap<&str, BTreeMap<&str, explain::MetricRule>> =
+            Domain::ALL.iter().map(|d| (d.as_str(), explain::domain_rules(*d).into_iter().collect())).collect();
+        serde_json::value::to_raw_value(&by_domain).expect("static rules serialise")
+    })
 }
 
 #[derive(Serialize)]
@@ -148,7 +162,12 @@ pub async fn list(
                 .collect(),
         })
         .collect();
-    Ok(Json(ScoreHistory { person_id: person, range: range.map(|r| RangeJson { start: r.start, end: r.end }), items }))
+    Ok(Json(ScoreHistory {
+        person_id: person,
+        range: range.map(|r| RangeJson { start: r.start, end: r.end }),
+        items,
+        metric_rules: metric_rules(),
+    }))
 }
 
 #[cfg(test)]
@@ -166,6 +185,18 @@ mod tests {
 
     fn day(text: &str) -> DateTime<Utc> {
         midnight(NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap())
+    }
+
+    #[test]
+    fn metric_rules_cover_every_metric_by_domain() {
+        let rules: serde_json::Value = serde_json::from_str(metric_rules().get()).unwrap();
+        let first_response = &rules["communication"]["avg_first_response_minutes"];
+        assert_eq!(first_response["unit"], "minutes");
+        assert_eq!(first_response["better"], "lower");
+        assert_eq!(first_response["compared_with"], "team_average");
+        assert_eq!(first_response["full_points"], "at 0 min");
+        let count: usize = rules.as_object().unwrap().values().map(|d| d.as_object().unwrap().len()).sum();
+        assert_eq!(count, perfledger_domain::scoring::formulas::METRIC_KEYS.len());
     }
 
     #[test]

@@ -60,6 +60,11 @@ pub struct DomainBreakdown {
 #[derive(Default)]
 pub struct PeriodScores {
     pub composite: Option<f64>,
+    /// Each scored domain's share of the composite in percent (renormalised).
+    pub weights: BTreeMap<Domain, f64>,
+    /// Flagged on the unrounded composite, for a stored week; `None` for a
+    /// range or without scores (the page compares with the threshold).
+    pub is_flagged: Option<bool>,
     pub domains: BTreeMap<Domain, DomainBreakdown>,
 }
 
@@ -102,7 +107,12 @@ async fn person_week_scores(pool: &PgPool, person_id: Uuid, week: NaiveDate) -> 
             (*domain, DomainBreakdown { score: to_f64(score), metrics: stored_metrics(*domain, metrics) })
         })
         .collect();
-    Ok(PeriodScores { composite: stored.composite.as_ref().map(to_f64), domains })
+    Ok(PeriodScores {
+        composite: stored.composite.as_ref().map(to_f64),
+        weights: stored.weights.0.iter().map(|(d, w)| (*d, to_f64(w))).collect(),
+        is_flagged: stored.is_flagged,
+        domains,
+    })
 }
 
 /// A score row's metrics in the order of the metric table.
@@ -147,7 +157,9 @@ async fn person_range_scores(pool: &PgPool, person_id: Uuid, period: &Period) ->
             (d.domain, DomainBreakdown { score: round(&d.raw_score), metrics })
         })
         .collect();
-    Ok(PeriodScores { composite: Some(round(&person.composite)), domains })
+    let weights =
+        person.domains.iter().map(|d| (d.domain, round(&(d.weight * crate::queries::Decimal::ONE_HUNDRED)))).collect();
+    Ok(PeriodScores { composite: Some(round(&person.composite)), weights, is_flagged: None, domains })
 }
 
 /// The period of the same length just before `period`.
@@ -226,6 +238,11 @@ pub fn goal_progress(comparison: &str, target: f64, current: Option<f64>) -> Opt
         current / target
     };
     Some((ratio * 100.0).clamp(0.0, 100.0))
+}
+
+/// The flag threshold in force at the start of `period` (D10).
+pub async fn flag_threshold(pool: &PgPool, period: &Period) -> Result<i64, AppError> {
+    Ok(perfledger_projections::settings::in_force_at(pool, period.start).await?.flagged_threshold)
 }
 
 #[cfg(test)]

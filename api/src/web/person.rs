@@ -15,8 +15,9 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use chrono::Utc;
+use perfledger_domain::format;
 use perfledger_domain::period::iso_week_label;
-use perfledger_domain::scoring::Domain;
+use perfledger_domain::scoring::{explain, Domain};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -25,13 +26,15 @@ use super::data::{self, GoalRow, PeriodScores, PersonHeader};
 use super::pages::{ok, respond};
 use super::params::{path_uuid, PeriodQuery};
 use super::session::WebUser;
-use super::view::{domain_label, metric_label, number_text, score_text, Choice, Layout, Nav, PeriodPicker};
+use super::view::{
+    composite_text, domain_label, metric_label, number_text, score_text, Choice, Layout, Nav, PeriodPicker,
+};
 use crate::app::scope::{effective_person_id, reach, Reach};
 use crate::error::AppError;
 use crate::ids::PersonId;
 use crate::period_query::{Period, PeriodKind};
 use crate::queries::number::to_f64;
-use crate::queries::{self, PeerComparison, ReviewRow};
+use crate::queries::{self, Decimal, PeerComparison, ReviewRow};
 use crate::state::AppState;
 
 /// Reviews listed on a person's page.
@@ -41,18 +44,41 @@ const UNACKNOWLEDGED_SHOWN: i64 = 5;
 /// Events per drilldown page.
 pub const EVENTS_PER_PAGE: u32 = 100;
 
+/// One metric row: its value and team average in the metric's unit, its
+/// points, its rule in words and, when it lost points, what a realistic
+/// step would add (`domain::scoring::explain`).
 pub struct MetricView {
     pub label: String,
     pub points: String,
     pub max: String,
     pub raw: String,
     pub baseline: String,
+    pub rule: String,
+    pub advice: Option<String>,
+}
+
+impl MetricView {
+    fn new(domain: Domain, m: &data::MetricLine) -> MetricView {
+        let raw = m.raw_value.map(format::decimal_of);
+        let team = m.team_baseline.map(format::decimal_of);
+        MetricView {
+            label: explain::metric_label(domain, &m.key),
+            points: format::points(format::decimal_of(m.points)),
+            max: format::points(format::decimal_of(m.max)),
+            raw: explain::cell_text(domain, &m.key, raw),
+            baseline: explain::cell_text(domain, &m.key, team),
+            rule: explain::metric_rule(domain, &m.key, team).map(|r| r.rule).unwrap_or_default(),
+            advice: (m.points < m.max).then(|| explain::advice(domain, &m.key, raw, team)).flatten(),
+        }
+    }
 }
 
 pub struct DomainCard {
     pub key: &'static str,
     pub label: &'static str,
     pub score: String,
+    /// Its share of the composite ("30 %"), empty when not scored.
+    pub weight: String,
     pub class: &'static str,
     pub metrics: Vec<MetricView>,
     pub drilldown: Option<String>,
@@ -65,6 +91,11 @@ pub struct ScoreCards {
     pub composite: String,
     pub class: &'static str,
     pub scored: bool,
+    /// The flag threshold in force for the period.
+    pub threshold: i64,
+    pub flagged: bool,
+    /// "Support 30 % · Communication 70 %": how the composite weighs the scored domains.
+    pub weights: String,
     pub trend: String,
     pub radar: String,
     pub cards: Vec<DomainCard>,
@@ -174,20 +205,10 @@ async fn score_cards(
                 key: domain.as_str(),
                 label: domain_label(*domain),
                 score: score_text(score),
+                weight: scores.weights.get(domain).map(|w| weight_text(*w)).unwrap_or_default(),
                 class: charts::score_class(score),
                 metrics: breakdown
-                    .map(|b| {
-                        b.metrics
-                            .iter()
-                            .map(|m| MetricView {
-                                label: metric_label(&m.key),
-                                points: number_text(Some(m.points)),
-                                max: number_text(Some(m.max)),
-                                raw: number_text(m.raw_value),
-                                baseline: number_text(m.team_baseline),
-                            })
-                            .collect()
-                    })
+                    .map(|b| b.metrics.iter().map(|m| MetricView::new(*domain, m)).collect())
                     .unwrap_or_default(),
                 drilldown: match (week, breakdown) {
                     (Some(week), Some(_)) => Some(format!(
@@ -201,12 +222,23 @@ async fn score_cards(
         })
         .collect();
     let (best, worst) = callouts(scores);
+    let threshold = data::flag_threshold(&state.pool, period).await?;
+    let flagged =
+        scores.is_flagged.or_else(|| scores.composite.map(|c| format::decimal_of(c) < Decimal::from(threshold)));
+    let weights = Domain::ALL
+        .iter()
+        .filter_map(|d| Some(format!("{} {}", domain_label(*d), weight_text(*scores.weights.get(d)?))))
+        .collect::<Vec<_>>()
+        .join(" · ");
     Ok(ScoreCards {
         period_label: super::view::describe(period),
-        composite: score_text(scores.composite),
+        composite: composite_text(scores.composite, flagged, threshold),
         class: charts::score_class(scores.composite),
         scored: scores.composite.is_some(),
-        trend: charts::line_chart("Composite score, last 12 weeks", &trend, Some(flag_threshold(state, period).await?)),
+        threshold,
+        flagged: flagged.unwrap_or(false),
+        weights,
+        trend: charts::line_chart("Composite score, last 12 weeks", &trend, Some(threshold as f64)),
         radar: charts::radar("Domain scores: this period against the previous one", &axes, &current, &before),
         cards,
         best,
@@ -215,36 +247,48 @@ async fn score_cards(
     })
 }
 
-async fn flag_threshold(state: &AppState, period: &Period) -> Result<f64, AppError> {
-    let settings = perfledger_projections::settings::in_force_at(&state.pool, period.start).await?;
-    Ok(settings.flagged_threshold as f64)
+/// A weight in percent ("30 %").
+fn weight_text(percent: f64) -> String {
+    format::weight(format::decimal_of(percent) / Decimal::ONE_HUNDRED)
 }
 
-/// The metrics with the best and the worst share of their points.
+/// The metrics with the best and the worst share of their points: the
+/// value in its unit against the team average, and for the weakest what a
+/// realistic step would add under the formula (never a target already met).
 fn callouts(scores: &PeriodScores) -> (Option<String>, Option<String>) {
-    let mut metrics: Vec<(f64, String)> = scores
+    let mut metrics: Vec<(f64, Domain, &data::MetricLine)> = scores
         .domains
         .iter()
-        .flat_map(|(domain, b)| b.metrics.iter().map(move |m| (domain, m)))
+        .flat_map(|(domain, b)| b.metrics.iter().map(move |m| (*domain, m)))
         .filter(|(_, m)| m.max > 0.0)
-        .map(|(domain, m)| {
-            let text = format!(
-                "{} ({}): {} of {} points, value {} against a team baseline of {}",
-                metric_label(&m.key),
-                domain_label(*domain),
-                number_text(Some(m.points)),
-                number_text(Some(m.max)),
-                number_text(m.raw_value),
-                number_text(m.team_baseline),
-            );
-            (m.points / m.max, text)
-        })
+        .map(|(domain, m)| (m.points / m.max, domain, m))
         .collect();
     if metrics.len() < 2 {
         return (None, None);
     }
     metrics.sort_by(|a, b| b.0.total_cmp(&a.0));
-    (metrics.first().map(|m| m.1.clone()), metrics.last().map(|m| m.1.clone()))
+    let text = |(_, domain, m): &(f64, Domain, &data::MetricLine), advise: bool| {
+        let view = MetricView::new(*domain, m);
+        let value = |v: Option<f64>| explain::value_text(*domain, &m.key, v.map(format::decimal_of));
+        let mut text = format!(
+            "{} ({}): {} of {} points at {}",
+            view.label,
+            domain_label(*domain),
+            view.points,
+            view.max,
+            value(m.raw_value)
+        );
+        if m.team_baseline.is_some() {
+            text.push_str(&format!(" against a team average of {}", value(m.team_baseline)));
+        }
+        text.push('.');
+        if let Some(advice) = view.advice.filter(|_| advise) {
+            text.push(' ');
+            text.push_str(&advice);
+        }
+        text
+    };
+    (metrics.first().map(|m| text(m, false)), metrics.last().map(|m| text(m, true)))
 }
 
 fn goal_views(goals: Vec<GoalRow>, scores: &PeriodScores, editable: bool) -> Vec<GoalView> {
@@ -255,13 +299,13 @@ fn goal_views(goals: Vec<GoalRow>, scores: &PeriodScores, editable: bool) -> Vec
             let progress = data::goal_progress(&g.comparison, g.target_value, current);
             GoalView {
                 id: g.id,
-                what: format!("{} · {}", domain_label(g.domain), metric_label(&g.metric_key)),
+                what: format!("{} · {}", domain_label(g.domain), goal_metric_label(g.domain, &g.metric_key)),
                 target: format!(
                     "{} {}",
                     if g.comparison == "lte" { "at most" } else { "at least" },
-                    number_text(Some(g.target_value))
+                    goal_value_text(g.domain, &g.metric_key, Some(g.target_value))
                 ),
-                current: number_text(current),
+                current: goal_value_text(g.domain, &g.metric_key, current),
                 progress: progress.map(|p| format!("{p:.0}")),
                 class: match progress {
                     Some(p) if p >= 100.0 => "good",
@@ -278,6 +322,25 @@ fn goal_views(goals: Vec<GoalRow>, scores: &PeriodScores, editable: bool) -> Vec
             }
         })
         .collect()
+}
+
+/// A goal's metric: the composite, a domain score or a metric of the table.
+fn goal_metric_label(domain: Domain, key: &str) -> String {
+    if explain::metric_info(domain, key).is_some() {
+        explain::metric_label(domain, key)
+    } else {
+        metric_label(key)
+    }
+}
+
+/// A goal's target or current value in its unit: a metric's (`80 %`,
+/// `42.2 min`), or a score for the composite and domain goals.
+fn goal_value_text(domain: Domain, key: &str, value: Option<f64>) -> String {
+    if explain::metric_info(domain, key).is_some() {
+        explain::value_text(domain, key, value.map(format::decimal_of))
+    } else {
+        number_text(value)
+    }
 }
 
 fn review_item(review: &ReviewRow, href: String) -> ReviewItem {
@@ -306,7 +369,7 @@ fn peer_view(comparison: PeerComparison, mine: Option<f64>) -> PeerView {
             let buckets: Vec<(u32, u32, u32)> = stats.histogram.iter().map(|b| (b.from, b.to, b.count)).collect();
             PeerView {
                 shown: true,
-                percentile: number_text(Some(to_f64(&stats.percentile))),
+                percentile: format::percentile(stats.percentile),
                 team_average: score_text(Some(to_f64(&stats.team_average))),
                 team_size: stats.team_size,
                 histogram: charts::histogram(

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use perfledger_domain::format;
 use perfledger_domain::scoring::Domain;
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -17,7 +18,7 @@ use super::charts;
 use super::pages::{ok, respond};
 use super::params::{encode, optional_uuid, PeriodQuery};
 use super::session::WebUser;
-use super::view::{domain_label, score_text, Choice, Layout, Nav, PeriodPicker};
+use super::view::{composite_text, domain_label, score_text, Choice, Layout, Nav, PeriodPicker};
 use crate::app::scope::{caller_person_id, reach, Reach};
 use crate::error::AppError;
 use crate::period_query::Period;
@@ -187,6 +188,7 @@ const SORT_COLUMNS: [(&str, &str); 8] = [
 
 async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Result<LeaderboardTable, AppError> {
     let page = queries::leaderboard(pool, &r.query).await?;
+    let threshold = super::data::flag_threshold(pool, &r.period).await?;
     let me = caller_person_id(&user.principal)?;
     let may_generate = reach(&user.principal) != Reach::SelfOnly;
     let headers = SORT_COLUMNS
@@ -234,7 +236,7 @@ async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Resul
             LeaderRow {
                 rank: r.query.offset + i as u64 + 1,
                 person_id: row.person_id,
-                composite: score_text(Some(composite)),
+                composite: composite_text(Some(composite), Some(row.is_flagged), threshold),
                 class: charts::score_class(Some(composite)),
                 flagged: row.is_flagged,
                 sparkline: charts::sparkline(&format!("{name}: composite over the last weeks"), &trend),
@@ -267,8 +269,9 @@ async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Resul
     })
 }
 
-/// The cards of `summary`; links keep the page's period (`period_query`).
-fn stat_cards(summary: Option<&TeamSummary>, period_query: &str) -> Vec<StatCard> {
+/// The cards of `summary`; links keep the page's period (`period_query`);
+/// `currency`: `cost_currency` in force for the period, when set.
+fn stat_cards(summary: Option<&TeamSummary>, period_query: &str, currency: Option<&str>) -> Vec<StatCard> {
     let Some(s) = summary else {
         return vec![StatCard {
             label: "Team",
@@ -313,7 +316,13 @@ fn stat_cards(summary: Option<&TeamSummary>, period_query: &str) -> Vec<StatCard
         StatCard {
             label: "Reviews generated",
             value: s.reviews_generated.to_string(),
-            detail: format!("estimated cost {:.2}", to_f64(&s.estimated_review_cost)),
+            detail: match currency {
+                Some(c) => format!("estimated cost {}", format::money(s.estimated_review_cost, Some(c))),
+                None => format!(
+                    "estimated cost {}, in the currency the token prices are set in",
+                    format::money(s.estimated_review_cost, None)
+                ),
+            },
             class: "none",
             href: None,
         },
@@ -330,6 +339,7 @@ pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Qu
             None => None,
         };
         let team_name = summary.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| "All people".into());
+        let currency = perfledger_projections::settings::in_force_at(&state.pool, r.period.start).await?.cost_currency;
         let histogram = match &summary {
             Some(s) => {
                 let buckets: Vec<(u32, u32, u32)> = s.distribution.iter().map(|b| (b.from, b.to, b.count)).collect();
@@ -355,7 +365,7 @@ pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Qu
         ok(&TeamPage {
             layout: user.layout(format!("Team Performance · {team_name}"), Nav::TeamPerformance),
             teams,
-            stats: stat_cards(summary.as_ref(), &r.picker.query()),
+            stats: stat_cards(summary.as_ref(), &r.picker.query(), currency.as_deref()),
             histogram,
             table: table_html,
             sort: r.sort_key.clone(),

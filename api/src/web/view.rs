@@ -2,6 +2,7 @@
 //! asset URLs) and small formatting helpers, so templates stay free of logic.
 
 use chrono::NaiveDate;
+use perfledger_domain::format;
 use perfledger_domain::scoring::Domain;
 
 use super::assets;
@@ -81,11 +82,19 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// A score for display: one decimal, or an em dash for "no activity".
+/// A score for display (`domain::format::score`: one decimal, never rounded
+/// across a whole-number threshold), or an em dash for "no activity".
 pub fn score_text(score: Option<f64>) -> String {
-    match score {
-        Some(s) => format!("{s:.1}"),
-        None => "—".to_string(),
+    format::optional_score(score.map(format::decimal_of))
+}
+
+/// A composite for display next to its flag: a flagged score is shown under
+/// `threshold` even when its stored 2-decimal value reached it (69.996 is
+/// stored as 70.00 and flagged: "69.9").
+pub fn composite_text(score: Option<f64>, flagged: Option<bool>, threshold: i64) -> String {
+    match (score, flagged) {
+        (Some(s), Some(true)) => format::flagged_score(format::decimal_of(s), threshold),
+        _ => score_text(score),
     }
 }
 
@@ -228,6 +237,11 @@ mod tests {
     #[test]
     fn formatting() {
         assert_eq!(score_text(Some(72.456)), "72.5");
+        // Issue 15: never "70.0" next to "needs coaching".
+        assert_eq!(score_text(Some(69.95)), "69.9");
+        assert_eq!(composite_text(Some(70.0), Some(true), 70), "69.9");
+        assert_eq!(composite_text(Some(70.0), Some(false), 70), "70.0");
+        assert_eq!(composite_text(Some(69.95), None, 70), "69.9");
         assert_eq!(score_text(None), "—");
         assert_eq!(number_text(Some(12.5)), "12.5");
         assert_eq!(number_text(Some(3.0)), "3");

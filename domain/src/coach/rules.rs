@@ -1,10 +1,12 @@
 //! The rules coach (D12, `llm_provider = rules`): deterministic and offline.
 //! It writes the same structure as a model would, from the scorecard alone:
 //! strengths are the metrics that earned the largest share of their points,
-//! improvements the ones that lost the most points (with the team baseline
-//! as the target), recommendations ranked by the points at stake, and
-//! callouts that cite samples by reference without reading their text. It
-//! states only numbers it was given; it never invents a fact.
+//! improvements the ones that lost the most points, each with its rule and
+//! the points a realistic step would add under the formula
+//! (`scoring::explain`, never a target the person already meets),
+//! recommendations ranked by the points at stake, and callouts that cite
+//! samples by reference without reading their text. It addresses the person
+//! as "you" and states only numbers it was given or the formula gives.
 
 use std::cmp::Ordering;
 
@@ -12,8 +14,9 @@ use rust_decimal::Decimal;
 
 use super::context::{MetricLine, ReviewContext, Sample};
 use super::validate::{MAX_CATEGORY_CHARS, MAX_ITEM_CHARS, MAX_LIST_ITEMS, MAX_SUMMARY_CHARS};
+use crate::format;
 use crate::reviews::{Callout, CalloutKind, Priority, Recommendation, ReviewContent};
-use crate::scoring::Domain;
+use crate::scoring::{explain, Domain};
 
 /// The model name recorded on reviews the rules coach writes.
 pub const RULES_MODEL: &str = "rules-v1";
@@ -22,8 +25,6 @@ pub const RULES_MODEL: &str = "rules-v1";
 const TOP: usize = 3;
 /// A metric counts as a strength from this share of its maximum points.
 const STRENGTH_SHARE: Decimal = Decimal::from_parts(6, 0, 0, false, 1);
-/// Longest person label quoted in the summary.
-const MAX_LABEL_CHARS: usize = 40;
 
 /// The review of `ctx`, from the metrics alone. Always passes `parse_reply`
 /// with `ctx`'s references and samples.
@@ -55,34 +56,36 @@ impl Scored<'_> {
         (self.max - self.points).max(Decimal::ZERO)
     }
 
+    /// "First response time (communication)".
     fn name(&self) -> String {
-        format!("{} {}", domain_label(self.domain), self.metric.key.replace('_', " "))
+        format!("{} ({})", explain::metric_label(self.domain, &self.metric.key), domain_label(self.domain))
     }
 
     fn points_text(&self) -> String {
-        format!("{} of {} points", number(self.points), number(self.max))
+        format!("you earned {} of {} points", format::points(self.points), format::points(self.max))
     }
 
-    /// "value 42; team baseline 30" when known.
+    /// "42.2 min against a team average of 53.8 min", in the metric's unit.
     fn value_text(&self) -> String {
+        let value = |v| explain::value_text(self.domain, &self.metric.key, Some(v));
         match (self.metric.raw_value, self.metric.team_baseline) {
-            (Some(v), Some(b)) => format!("value {} against a team baseline of {}", number(v), number(b)),
-            (Some(v), None) => format!("value {}", number(v)),
+            (Some(v), Some(b)) => format!("{} against a team average of {}", value(v), value(b)),
+            (Some(v), None) => value(v),
             (None, _) => "no value recorded".to_string(),
         }
     }
 
-    /// What to aim for: the team baseline when there is one, else the full points.
-    fn target_text(&self) -> String {
-        let (verb, side) = if lower_is_better(&self.metric.key) {
-            ("bring it down to", "or lower")
-        } else {
-            ("bring it up to", "or higher")
-        };
-        match self.metric.team_baseline {
-            Some(b) if b > Decimal::ZERO => format!("target: {verb} the team baseline of {} {side}", number(b)),
-            _ => format!("target: earn the full {} points", number(self.max)),
-        }
+    /// The rule in words and what a realistic step would add, from the formula.
+    fn advice_text(&self) -> String {
+        let key = &self.metric.key;
+        let rule = explain::metric_rule(self.domain, key, self.metric.team_baseline).map(|r| r.rule);
+        let advice = explain::advice(self.domain, key, self.metric.raw_value, self.metric.team_baseline);
+        [rule, advice].into_iter().flatten().collect::<Vec<_>>().join(" ")
+    }
+
+    /// The points a realistic step would add, when one can.
+    fn step_gain(&self) -> Option<Decimal> {
+        explain::step(self.domain, &self.metric.key, self.metric.raw_value, self.metric.team_baseline).map(|s| s.gain)
     }
 }
 
@@ -101,34 +104,34 @@ fn scored_metrics(ctx: &ReviewContext) -> Vec<Scored<'_>> {
 }
 
 fn summary(ctx: &ReviewContext) -> String {
-    let label: String = ctx.person_label.trim().chars().take(MAX_LABEL_CHARS).collect();
-    let label = if label.is_empty() { "the agent".to_string() } else { label };
     let last_day = ctx.period_end.pred_opt().unwrap_or(ctx.period_end);
     let mut text = format!("For {} to {}, ", ctx.period_start, last_day);
     match ctx.composite {
         Some(composite) => {
             let side = if composite < Decimal::from(ctx.flagged_threshold) { "below" } else { "at or above" };
             text.push_str(&format!(
-                "{label}'s composite score was {} of 100, {side} the review threshold of {}.",
-                score(composite),
+                "your composite score was {} of 100, {side} the review threshold of {}.",
+                format::score(composite),
                 ctx.flagged_threshold
             ));
         }
-        None => text.push_str(&format!("{label} had no scored activity, so there is no composite score.")),
+        None => text.push_str("you had no scored activity, so there is no composite score."),
     }
     let mut domains: Vec<(Domain, Decimal)> = ctx.domains.iter().filter_map(|d| Some((d.domain, d.score?))).collect();
     domains.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     match (domains.first(), domains.last()) {
         (Some(best), Some(worst)) if domains.len() > 1 => text.push_str(&format!(
-            " The strongest scored domain was {} ({}) and the weakest was {} ({}).",
+            " Your strongest scored domain was {} ({}) and your weakest was {} ({}).",
             domain_label(best.0),
-            score(best.1),
+            format::score(best.1),
             domain_label(worst.0),
-            score(worst.1)
+            format::score(worst.1)
         )),
-        (Some(only), _) => {
-            text.push_str(&format!(" The only scored domain was {} ({}).", domain_label(only.0), score(only.1)))
-        }
+        (Some(only), _) => text.push_str(&format!(
+            " Your only scored domain was {} ({}).",
+            domain_label(only.0),
+            format::score(only.1)
+        )),
         _ => {}
     }
     text.push_str(" This review was written by the rules coach from the scorecard alone.");
@@ -142,16 +145,14 @@ fn strengths(scored: &[Scored]) -> Vec<String> {
         .iter()
         .filter(|s| s.share() >= STRENGTH_SHARE)
         .take(TOP)
-        .map(|s| {
-            clip(&format!("{}: {} ({}).", capitalised(&s.name()), s.points_text(), s.value_text()), MAX_ITEM_CHARS)
-        })
+        .map(|s| clip(&format!("{}: {} ({}).", s.name(), s.points_text(), s.value_text()), MAX_ITEM_CHARS))
         .collect();
     if out.is_empty() {
         out.push(match best.first() {
             Some(s) => clip(
                 &format!(
-                    "No metric earned {}% of its points; the relatively best was {}: {} ({}).",
-                    (STRENGTH_SHARE * Decimal::ONE_HUNDRED).normalize(),
+                    "No metric earned {} of its points; your relatively best was {}: {} ({}).",
+                    format::value(format::Unit::Share, STRENGTH_SHARE),
                     s.name(),
                     s.points_text(),
                     s.value_text()
@@ -177,7 +178,7 @@ fn improvements(scored: &[Scored]) -> Vec<String> {
         .iter()
         .map(|s| {
             clip(
-                &format!("{}: {} ({}); {}.", capitalised(&s.name()), s.points_text(), s.value_text(), s.target_text()),
+                &format!("{}: {} ({}). {}", s.name(), s.points_text(), s.value_text(), s.advice_text()),
                 MAX_ITEM_CHARS,
             )
         })
@@ -186,9 +187,9 @@ fn improvements(scored: &[Scored]) -> Vec<String> {
         return out;
     }
     vec![if scored.is_empty() {
-        "Record enough resolved or completed work for the metrics to be scored next period.".to_string()
+        "Record your resolved and completed work so that your metrics can be scored next period.".to_string()
     } else {
-        "Every scored metric earned its full points; the aim is to keep them there.".to_string()
+        "Every scored metric earned you its full points; the aim is to keep them there.".to_string()
     }]
 }
 
@@ -207,16 +208,8 @@ fn recommendations(scored: &[Scored]) -> Vec<Recommendation> {
             Recommendation {
                 priority,
                 category: clip(&s.metric.key, MAX_CATEGORY_CHARS),
-                action: clip(&format!("{} {}.", advice(&s.metric.key), capitalised(&s.target_text())), MAX_ITEM_CHARS),
-                impact: clip(
-                    &format!(
-                        "Up to {} more points in {}, which raises the {} domain score and the composite.",
-                        number(s.lost()),
-                        s.name(),
-                        domain_label(s.domain)
-                    ),
-                    MAX_ITEM_CHARS,
-                ),
+                action: clip(&format!("{} {}", tip(&s.metric.key), s.advice_text()), MAX_ITEM_CHARS),
+                impact: clip(&impact_text(s), MAX_ITEM_CHARS),
             }
         })
         .collect();
@@ -226,9 +219,26 @@ fn recommendations(scored: &[Scored]) -> Vec<Recommendation> {
     vec![Recommendation {
         priority: Priority::Low,
         category: "consistency".to_string(),
-        action: "Keep the current way of working and review the scorecard again next week.".to_string(),
+        action: "Keep your current way of working and look at your scorecard again next week.".to_string(),
         impact: "Holds the scores that are already at their maximum.".to_string(),
     }]
+}
+
+/// What closing the gap is worth: the step's points when there is one.
+fn impact_text(s: &Scored) -> String {
+    let lost = format::points(s.lost());
+    let domain = domain_label(s.domain);
+    match s.step_gain() {
+        Some(gain) => format!(
+            "{} more points from that step, up to {lost} in all, in {}; that raises your {domain} score and your \
+             composite.",
+            format::gain(gain),
+            s.name()
+        ),
+        None => {
+            format!("Up to {lost} more points in {}, which raises your {domain} score and your composite.", s.name())
+        }
+    }
 }
 
 /// One callout per sample sent (up to the list limit), by reference only:
@@ -246,27 +256,27 @@ fn callout(ctx: &ReviewContext, sample: &Sample) -> Callout {
         Some(s) if s >= threshold => (
             CalloutKind::Positive,
             format!(
-                "A {what} of this period, from the {} domain that scored {} (at or above {}): worth going through \
+                "A {what} of this period, from your {} domain that scored {} (at or above {}): worth going through \
                  together as an example to repeat.",
                 domain_label(domain),
-                score(s),
+                format::score(s),
                 ctx.flagged_threshold
             ),
         ),
         Some(s) => (
             CalloutKind::Concern,
             format!(
-                "A {what} of this period, from the {} domain that scored {} (below {}): worth going through together \
+                "A {what} of this period, from your {} domain that scored {} (below {}): worth going through together \
                  to find what would have helped.",
                 domain_label(domain),
-                score(s),
+                format::score(s),
                 ctx.flagged_threshold
             ),
         ),
         None => (
             CalloutKind::Concern,
             format!(
-                "A {what} of this period, although the {} domain has no score: worth checking together that such \
+                "A {what} of this period, although your {} domain has no score: worth checking together that such \
                  work is recorded in full.",
                 domain_label(domain)
             ),
@@ -276,7 +286,7 @@ fn callout(ctx: &ReviewContext, sample: &Sample) -> Callout {
 }
 
 /// A short, general tip per metric (advice, not a claim about the period).
-fn advice(key: &str) -> &'static str {
+fn tip(key: &str) -> &'static str {
     match key {
         "sla_compliance_rate" => "Work the queue by SLA due time and flag tickets at risk early.",
         "avg_resolution_minutes" => "Resolve routine cases in one pass using the knowledge base and saved replies.",
@@ -302,18 +312,6 @@ fn advice(key: &str) -> &'static str {
     }
 }
 
-/// Metrics where a smaller value is better (events-and-metrics.md §3).
-fn lower_is_better(key: &str) -> bool {
-    matches!(
-        key,
-        "avg_resolution_minutes"
-            | "escalation_rate"
-            | "blocked_rate"
-            | "avg_delay_minutes"
-            | "avg_first_response_minutes"
-    )
-}
-
 /// Ties broken by the context's own order (domain, then key), so output is stable.
 fn order(a: &Scored, b: &Scored) -> Ordering {
     a.domain.cmp(&b.domain).then_with(|| a.metric.key.cmp(&b.metric.key))
@@ -321,22 +319,6 @@ fn order(a: &Scored, b: &Scored) -> Ordering {
 
 fn domain_label(domain: Domain) -> String {
     domain.as_str().replace('_', " ")
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
-fn score(value: Decimal) -> String {
-    format!("{:.2}", value.round_dp(2))
-}
-
-fn number(value: Decimal) -> String {
-    value.round_dp(2).normalize().to_string()
 }
 
 /// At most `max` characters, ending with "…" when cut.

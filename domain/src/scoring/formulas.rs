@@ -329,6 +329,85 @@ fn baseline_metric(
     metric(key, max, x, fraction, team, baseline_points(max, x, team, how))
 }
 
+// ------------------------------------------------------------ points from a value
+
+/// How a metric's points follow from its value (§3), for explaining and
+/// advising: [`points_at`] evaluates it. The scoring above computes from the
+/// accumulators with single divisions; a property test checks that
+/// `points_at` of a scored metric's raw value gives its points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointsRule {
+    /// `max · x` for a share x in 0–1: rates, mean accuracies, completeness.
+    Share,
+    /// `max · (1 − x)` for a share x in 0–1: escalations, blocked tasks.
+    InverseShare,
+    /// `max · max(0, 1 − x / team(x))` under the baseline rule: times.
+    BelowTeam,
+    /// `max · min(1, x / team(x))` under the baseline rule: volumes.
+    UpToTeam,
+    /// `max · max(0, 1 − x / limit)`: field-service delay, limit 60 minutes.
+    BelowLimit(u32),
+    /// `max · min(1, x / full)`: note thoroughness, full at 100 characters.
+    UpTo(u32),
+    /// `max · x / 5`: the mean rating 1–5.
+    OfFive,
+}
+
+impl PointsRule {
+    /// Whether a smaller value earns more points.
+    pub fn lower_is_better(self) -> bool {
+        matches!(self, PointsRule::InverseShare | PointsRule::BelowTeam | PointsRule::BelowLimit(_))
+    }
+
+    /// Whether the metric is scored against the team average (D9).
+    pub fn against_team(self) -> bool {
+        matches!(self, PointsRule::BelowTeam | PointsRule::UpToTeam)
+    }
+}
+
+/// The rule of `key` in `domain`, or `None` when there is no such metric.
+pub fn points_rule(domain: Domain, key: &str) -> Option<PointsRule> {
+    use PointsRule::*;
+    metric_max(domain, key)?;
+    Some(match key {
+        "escalation_rate" | "blocked_rate" => InverseShare,
+        "avg_resolution_minutes" | "avg_first_response_minutes" => BelowTeam,
+        "conversations_resolved" | "pipeline_value" | "lead_contacts" => UpToTeam,
+        "avg_delay_minutes" => BelowLimit(60),
+        "note_thoroughness" => UpTo(100),
+        "csat_avg_rating" => OfFive,
+        _ => Share,
+    })
+}
+
+/// The points `key` in `domain` earns at value `x` with team average `team`
+/// (only read by the team rules), clamped to [0, max]; `None` for an unknown
+/// metric. The building blocks are the scoring's own.
+pub fn points_at(domain: Domain, key: &str, x: Option<Decimal>, team: Option<Decimal>) -> Option<Decimal> {
+    let max = metric_max(domain, key)?;
+    let rule = points_rule(domain, key)?;
+    let points = match rule {
+        PointsRule::BelowTeam => baseline_points(max, x, team, VsTeam::LowerIsBetter),
+        PointsRule::UpToTeam => baseline_points(max, x, team, VsTeam::HigherIsBetter),
+        _ => {
+            let Some(x) = x else { return Some(Decimal::ZERO) };
+            let max_d = Decimal::from(max);
+            match rule {
+                PointsRule::Share => rate_points(max, x, Decimal::ONE),
+                PointsRule::InverseShare => inverse_rate_points(max, x, Decimal::ONE),
+                PointsRule::BelowLimit(limit) => {
+                    let limit = Decimal::from(limit);
+                    safe_div(mul(max_d, limit.saturating_sub(x)), limit).max(Decimal::ZERO)
+                }
+                PointsRule::UpTo(full) => safe_div(mul(max_d, x), Decimal::from(full)),
+                PointsRule::OfFive => safe_div(mul(max_d, x), Decimal::from(5)),
+                PointsRule::BelowTeam | PointsRule::UpToTeam => Decimal::ZERO,
+            }
+        }
+    };
+    Some(clamp(points, Decimal::from(max)))
+}
+
 // ------------------------------------------------------------ domains (§3)
 
 fn support_metrics(a: &SupportAcc, mine: &BaselineValues, team: &BaselineValues) -> Vec<MetricScore> {

@@ -10,6 +10,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 pub mod accumulate;
+pub mod explain;
 pub mod formulas;
 
 /// The version of the metric contract these formulas implement (D9): a

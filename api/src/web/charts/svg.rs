@@ -43,10 +43,19 @@ pub fn finite(value: Option<f64>) -> Option<f64> {
     value.filter(|v| v.is_finite())
 }
 
-/// "72.5", or "no activity" for a missing score.
+/// "72.5", or "no activity" for a missing score. Rounded by
+/// `domain::format::score`, so a tooltip never shows 69.95 as 70 (issue 15);
+/// a whole number keeps no trailing `.0`, as elsewhere in the charts.
 pub fn value_text(value: Option<f64>) -> String {
     match finite(value) {
-        Some(v) => Num(v).to_string(),
+        Some(v) => {
+            let text = perfledger_domain::format::score(perfledger_domain::format::decimal_of(v));
+            match text.strip_suffix(".0") {
+                Some("-0") => "0".to_owned(),
+                Some(whole) => whole.to_owned(),
+                None => text,
+            }
+        }
         None => "no activity".to_owned(),
     }
 }

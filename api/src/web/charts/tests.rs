@@ -384,3 +384,13 @@ fn a_hundred_leaderboard_rows_of_charts_stay_small() {
     }
     assert!(total < 140_000, "charts for 100 rows take {total} bytes");
 }
+
+#[test]
+fn tooltips_never_round_a_score_across_a_whole_number() {
+    // Issue 15: 69.95 is under the threshold of 70, and so is its text.
+    let svg = line_chart("Composite", &weeks(&[Some(69.95), Some(72.46), Some(70.0)]), Some(70.0));
+    let tips = tooltips(&svg);
+    for expected in ["2026-W09: 69.9", "2026-W10: 72.5", "2026-W11: 70"] {
+        assert!(tips.iter().any(|t| t == expected), "{expected} not in {tips:?}");
+    }
+}
