@@ -26,3 +26,4 @@ mod scoring_settings;
 mod support;
 mod totality;
 mod web_access;
+mod web_context;

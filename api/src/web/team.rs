@@ -8,12 +8,15 @@ use std::str::FromStr;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use chrono::Utc;
 use perfledger_domain::scoring::Domain;
 use serde::Deserialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::charts;
+use super::context::{self, Change};
+use super::data;
 use super::pages::{ok, respond};
 use super::params::{encode, optional_uuid, PeriodQuery};
 use super::session::WebUser;
@@ -60,6 +63,11 @@ pub struct LeaderRow {
     pub composite: String,
     pub class: &'static str,
     pub flagged: bool,
+    /// Against the previous period; `None` when either has no score.
+    pub change: Option<Change>,
+    /// `42 tickets · 18 conversations`.
+    pub volume: String,
+    pub low_volume: bool,
     pub sparkline: String,
     pub domains: Vec<DomainCell>,
     pub bars: String,
@@ -72,6 +80,9 @@ pub struct LeaderRow {
 pub struct LeaderboardTable {
     pub headers: Vec<SortLink>,
     pub rows: Vec<LeaderRow>,
+    /// "last week" or "the previous period": what the change column compares with.
+    pub previous_name: &'static str,
+    pub low_volume_rule: String,
     pub csrf: String,
     pub total: u64,
     pub shown_from: u64,
@@ -86,6 +97,8 @@ pub struct StatCard {
     pub detail: String,
     pub class: &'static str,
     pub href: Option<String>,
+    /// Against the previous period.
+    pub change: Option<Change>,
 }
 
 #[derive(Template)]
@@ -100,6 +113,10 @@ pub struct TeamPage {
     pub stats: Vec<StatCard>,
     pub histogram: String,
     pub table: String,
+    /// The flag threshold in force at the period's start.
+    pub threshold: String,
+    /// "Week in progress: day 3 of 7 …" while the period is not over.
+    pub in_progress: Option<String>,
 }
 
 /// Everything a team view needs, resolved and checked.
@@ -163,6 +180,11 @@ const SORT_COLUMNS: [(&str, &str); 8] = [
 
 async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Result<LeaderboardTable, AppError> {
     let page = queries::leaderboard(pool, &r.query).await?;
+    let people: Vec<Uuid> = page.items.iter().map(|row| row.person_id).collect();
+    let volumes = data::volumes(pool, &r.period, &people).await?;
+    let before = queries::period_scores_shared(pool, &data::previous(&r.period)).await?;
+    let previous_name = context::previous_name(&r.period);
+    let trend_in_progress = data::last_week_in_progress(&r.period, Utc::now().date_naive());
     let me = caller_person_id(&user.principal)?;
     let may_generate = reach(&user.principal) != Reach::SelfOnly;
     let headers = SORT_COLUMNS
@@ -202,6 +224,9 @@ async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Resul
         .map(|(i, row)| {
             let name = row.display_name.clone().unwrap_or_else(|| row.person_id.to_string());
             let composite = to_f64(&row.composite);
+            let previous =
+                before.binary_search_by_key(&row.person_id, |p| p.person_id).ok().map(|i| to_f64(&before[i].composite));
+            let volume = volumes.get(&row.person_id).cloned().unwrap_or_default();
             let trend: Vec<Option<f64>> = row.trend.iter().map(|v| v.as_ref().map(to_f64)).collect();
             let domain_items: Vec<(String, Option<f64>)> = Domain::ALL
                 .iter()
@@ -213,7 +238,14 @@ async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Resul
                 composite: score_text(Some(composite)),
                 class: charts::score_class(Some(composite)),
                 flagged: row.is_flagged,
-                sparkline: charts::sparkline(&format!("{name}: composite over the last weeks"), &trend),
+                change: context::change(Some(composite), previous, previous_name),
+                volume: volume.short(),
+                low_volume: volume.is_low(),
+                sparkline: charts::sparkline(
+                    &format!("{name}: composite over the last weeks"),
+                    &trend,
+                    trend_in_progress,
+                ),
                 domains: domain_items
                     .iter()
                     .map(|(_, v)| DomainCell { text: score_text(*v), class: charts::score_class(*v) })
@@ -236,6 +268,8 @@ async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Resul
         previous_page: (r.query.offset > 0).then(|| link(r.query.offset.saturating_sub(u64::from(PAGE_SIZE)))),
         next_page: (shown_to < page.total).then(|| link(shown_to)),
         rows,
+        previous_name,
+        low_volume_rule: context::low_volume_rule(),
         csrf: user.csrf.clone(),
         total: page.total,
         shown_from,
@@ -243,7 +277,12 @@ async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Resul
     })
 }
 
-fn stat_cards(summary: Option<&TeamSummary>) -> Vec<StatCard> {
+fn stat_cards(
+    summary: Option<&TeamSummary>,
+    before: Option<&TeamSummary>,
+    threshold: i64,
+    previous_name: &str,
+) -> Vec<StatCard> {
     let Some(s) = summary else {
         return vec![StatCard {
             label: "Team",
@@ -251,9 +290,12 @@ fn stat_cards(summary: Option<&TeamSummary>) -> Vec<StatCard> {
             detail: "No team to summarise".into(),
             class: "none",
             href: None,
+            change: None,
         }];
     };
     let average = s.average_composite.as_ref().map(to_f64);
+    let average_before = before.and_then(|b| b.average_composite.as_ref()).map(to_f64);
+    let coaching_before = before.map(|b| f64::from(b.needs_coaching));
     vec![
         StatCard {
             label: "Team average",
@@ -261,6 +303,7 @@ fn stat_cards(summary: Option<&TeamSummary>) -> Vec<StatCard> {
             detail: format!("{} of {} members scored", s.scored_count, s.member_count),
             class: charts::score_class(average),
             href: None,
+            change: context::change(average, average_before, previous_name),
         },
         match &s.top_performer {
             Some(top) => StatCard {
@@ -269,6 +312,7 @@ fn stat_cards(summary: Option<&TeamSummary>) -> Vec<StatCard> {
                 detail: format!("composite {}", score_text(Some(to_f64(&top.composite)))),
                 class: charts::score_class(Some(to_f64(&top.composite))),
                 href: Some(format!("/admin/performance/agents/{}", top.person_id)),
+                change: None,
             },
             None => StatCard {
                 label: "Top performer",
@@ -276,14 +320,17 @@ fn stat_cards(summary: Option<&TeamSummary>) -> Vec<StatCard> {
                 detail: "nobody scored in this period".into(),
                 class: "none",
                 href: None,
+                change: None,
             },
         },
         StatCard {
             label: "Needs coaching",
             value: s.needs_coaching.to_string(),
-            detail: "below the flag threshold".into(),
+            detail: format!("composite below the flag threshold of {threshold}"),
             class: if s.needs_coaching > 0 { "warn" } else { "good" },
             href: None,
+            change: context::change(Some(f64::from(s.needs_coaching)), coaching_before, previous_name)
+                .map(Change::lower_is_better),
         },
         StatCard {
             label: "Reviews generated",
@@ -291,6 +338,7 @@ fn stat_cards(summary: Option<&TeamSummary>) -> Vec<StatCard> {
             detail: format!("estimated cost {:.2}", to_f64(&s.estimated_review_cost)),
             class: "none",
             href: None,
+            change: None,
         },
     ]
 }
@@ -300,10 +348,15 @@ pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Qu
     let result = async {
         let r = resolve(&state.pool, &user, &q).await?;
         let table = leaderboard_table(&state.pool, &user, &r).await?;
-        let summary = match r.team {
-            Some(team) => queries::team_summary(&state.pool, team, &r.period).await?,
-            None => None,
+        let (summary, before) = match r.team {
+            Some(team) => (
+                queries::team_summary(&state.pool, team, &r.period).await?,
+                queries::team_summary(&state.pool, team, &data::previous(&r.period)).await?,
+            ),
+            None => (None, None),
         };
+        let threshold =
+            perfledger_projections::settings::in_force_at(&state.pool, r.period.start).await?.flagged_threshold;
         let team_name = summary.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| "All people".into());
         let histogram = match &summary {
             Some(s) => {
@@ -330,7 +383,9 @@ pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Qu
         ok(&TeamPage {
             layout: user.layout(format!("Team Performance · {team_name}"), Nav::TeamPerformance),
             teams,
-            stats: stat_cards(summary.as_ref()),
+            stats: stat_cards(summary.as_ref(), before.as_ref(), threshold, context::previous_name(&r.period)),
+            threshold: threshold.to_string(),
+            in_progress: context::in_progress(&r.period, Utc::now().date_naive()),
             histogram,
             table: table_html,
             sort: r.sort_key.clone(),
