@@ -67,7 +67,7 @@ impl Unit {
             Unit::Percent => format!("{} %", number_text(Some(stored * 100.0))),
             Unit::Minutes => format!("{} min", number_text(Some(stored))),
             Unit::Rating => format!("{} of 5", number_text(Some(stored))),
-            Unit::Points => format!("{} points", number_text(Some(stored))),
+            Unit::Points => format!("{} points", super::view::score_text(Some(stored))),
             Unit::Characters => format!("{} characters", number_text(Some(stored))),
             Unit::Count | Unit::Money => number_text(Some(stored)),
         }
@@ -382,6 +382,7 @@ mod tests {
         let groups = catalog(&scores, "support:escalation_rate");
         assert_eq!(groups.len(), 1 + Domain::ALL.len());
         assert_eq!(groups[0].metrics[0].current, "64.5 points");
+        assert_eq!(Unit::Points.show(61.52), "61.5 points", "scores show one decimal, as on the cards");
         let options: usize = groups.iter().map(|g| g.metrics.len()).sum();
         assert_eq!(options, 1 + Domain::ALL.len() + METRIC_KEYS.len());
         let escalation = groups[1].metrics.iter().find(|m| m.value == "support:escalation_rate").unwrap();

@@ -13,7 +13,8 @@ pub(super) const PHONE_TEXT: f64 = 17.0;
 const HEIGHT: f64 = 220.0;
 const LEFT: f64 = 34.0;
 const RIGHT: f64 = 470.0;
-const TOP: f64 = 16.0;
+/// Room above the plot for the "count" axis title at a phone's text size.
+const TOP: f64 = 30.0;
 const BOTTOM: f64 = 180.0;
 
 fn bucket_label(&(from, to, _): &(u32, u32, u32)) -> String {
@@ -73,7 +74,7 @@ pub fn histogram(title: &str, buckets: &[(u32, u32, u32)], highlight: Option<usi
         svg.text(LEFT - 6.0, y_of(tick) + 4.0, "class=\"tick\" text-anchor=\"end\"", &tick.to_string());
         tick += step;
     }
-    svg.text(4.0, TOP - 6.0, "class=\"tick\"", "count");
+    svg.text(4.0, TOP - 14.0, "class=\"tick\"", "count");
 
     if max == 0 {
         let message = if buckets.is_empty() { "No data" } else { "No scores yet" };
