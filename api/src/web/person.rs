@@ -599,12 +599,17 @@ pub async fn events(
             ));
         };
         // The team's mean first response in the period: a slower reply is a late one.
-        let scores = data::person_period_scores(&state.pool, person, &period).await?;
-        let team_first_response = scores
-            .domains
-            .get(&Domain::Communication)
-            .and_then(|b| b.metrics.iter().find(|m| m.key == "avg_first_response_minutes"))
-            .and_then(|m| m.team_baseline);
+        // Only communication events carry a first response (a range is scored on read: skip it otherwise).
+        let team_first_response = if domain == Domain::Communication {
+            let scores = data::person_period_scores(&state.pool, person, &period).await?;
+            scores
+                .domains
+                .get(&Domain::Communication)
+                .and_then(|b| b.metrics.iter().find(|m| m.key == "avg_first_response_minutes"))
+                .and_then(|m| m.team_baseline)
+        } else {
+            None
+        };
         let references: BTreeMap<(&str, &str), &str> = all
             .iter()
             .filter_map(|e| match event_words::entity_reference(&e.event_type, &e.data) {

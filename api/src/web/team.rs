@@ -181,8 +181,9 @@ const SORT_COLUMNS: [(&str, &str); 8] = [
 async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Result<LeaderboardTable, AppError> {
     let page = queries::leaderboard(pool, &r.query).await?;
     let people: Vec<Uuid> = page.items.iter().map(|row| row.person_id).collect();
-    let volumes = data::volumes(pool, &r.period, &people).await?;
-    let before = queries::period_scores_shared(pool, &data::previous(&r.period)).await?;
+    let previous = data::previous(&r.period);
+    let (volumes, before) =
+        tokio::try_join!(data::volumes(pool, &r.period, &people), queries::period_scores_shared(pool, &previous))?;
     let previous_name = context::previous_name(&r.period);
     let trend_in_progress = data::last_week_in_progress(&r.period, Utc::now().date_naive());
     let me = caller_person_id(&user.principal)?;
@@ -347,14 +348,18 @@ fn stat_cards(
 pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Query<TeamQuery>) -> Response {
     let result = async {
         let r = resolve(&state.pool, &user, &q).await?;
-        let table = leaderboard_table(&state.pool, &user, &r).await?;
-        let (summary, before) = match r.team {
-            Some(team) => (
-                queries::team_summary(&state.pool, team, &r.period).await?,
-                queries::team_summary(&state.pool, team, &data::previous(&r.period)).await?,
-            ),
-            None => (None, None),
+        // The table and the two summaries are independent reads (a range is scored on read): together.
+        let previous = data::previous(&r.period);
+        let summaries = async {
+            match r.team {
+                Some(team) => tokio::try_join!(
+                    queries::team_summary(&state.pool, team, &r.period),
+                    queries::team_summary(&state.pool, team, &previous),
+                ),
+                None => Ok((None, None)),
+            }
         };
+        let (table, (summary, before)) = tokio::try_join!(leaderboard_table(&state.pool, &user, &r), summaries)?;
         let threshold =
             perfledger_projections::settings::in_force_at(&state.pool, r.period.start).await?.flagged_threshold;
         let team_name = summary.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| "All people".into());
