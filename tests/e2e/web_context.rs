@@ -139,12 +139,20 @@ async fn scores_come_with_threshold_change_volume_and_progress() {
     // The week in progress says so, with the days elapsed, on both pages.
     let day = chrono::Utc::now().date_naive().weekday().number_from_monday();
     let note = format!("Week in progress: day {day} of 7");
-    for path in [
-        format!("/admin/performance/team?team_id={ALPHA}&period=this_week"),
-        format!("/admin/performance/agents/{MEMBER}?period=this_week"),
+    let today = chrono::Utc::now().date_naive();
+    let sunday = today.week(chrono::Weekday::Mon).first_day() + chrono::Days::new(6);
+    let first = chrono::NaiveDate::from_ymd_opt(2026, 10, 26).unwrap();
+    let range_note =
+        format!("Period in progress: day {} of {}", (today - first).num_days() + 1, (sunday - first).num_days() + 1);
+    for (path, expected) in [
+        (format!("/admin/performance/team?team_id={ALPHA}&period=this_week"), &note),
+        (format!("/admin/performance/agents/{MEMBER}?period=this_week"), &note),
+        // The events of a range that holds today (W44 has a score row, so the page answers).
+        (format!("/admin/performance/agents/{MEMBER}/events?from={first}&to={sunday}&domain=support"), &range_note),
     ] {
         let (_, html) = page(&app, &manager, &path).await;
-        assert!(testid_text(&html, "<main", "in-progress").starts_with(&note), "{path}");
+        let shown = testid_text(&html, "<main", "in-progress");
+        assert!(shown.starts_with(expected.as_str()), "{path}: {shown}");
     }
 }
 

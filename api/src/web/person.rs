@@ -523,6 +523,8 @@ pub struct EventsPage {
     pub layout: Layout,
     pub header: PersonHeader,
     pub period_label: String,
+    /// "Week in progress: day 3 of 7 …": more events may still come.
+    pub in_progress: Option<String>,
     pub domain: &'static str,
     pub domain_key: &'static str,
     /// The hidden fields of the metric filter that keep the period.
@@ -674,6 +676,7 @@ pub async fn events(
         ok(&EventsPage {
             layout: user.layout(format!("{} · {} · {period_label}", header.name, domain_label(domain)), Nav::None),
             period_label,
+            in_progress: context::in_progress(&period, Utc::now().date_naive()),
             domain: domain_label(domain),
             domain_key: domain.as_str(),
             period_fields,
