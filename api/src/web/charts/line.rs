@@ -1,5 +1,5 @@
 //! The weekly composite trend: y 0..100 with gridlines, ISO-week x labels, gaps for weeks without
-//! activity (the line breaks, a hollow marker sits on the axis), optional dashed threshold line, a
+//! activity (the line breaks, a faint dashed line marks the week), optional dashed threshold line, a
 //! marker with a tooltip per week; a week in progress is a hollow marker reached by a dashed line.
 
 use std::fmt::Write;
@@ -99,10 +99,12 @@ pub fn line_chart(title: &str, points: &[Point], threshold: Option<f64>) -> Stri
     if let Some(t) = threshold {
         let y = Num(y_of(t));
         svg.push(format_args!("<path class=\"thr\" d=\"M{LEFT} {y}H{RIGHT}\"/>\n"));
-        svg.text(RIGHT, y_of(t) - 4.0, "class=\"thr-label\" text-anchor=\"end\"", &format!("threshold {}", Num(t)));
     }
 
     if points.is_empty() {
+        if let Some(t) = threshold {
+            svg.text(RIGHT, y_of(t) - 4.0, "class=\"thr-label\" text-anchor=\"end\"", &format!("threshold {}", Num(t)));
+        }
         svg.text((LEFT + RIGHT) / 2.0, (TOP + BOTTOM) / 2.0, "class=\"empty\" text-anchor=\"middle\"", "No data");
         return svg.finish();
     }
@@ -137,8 +139,8 @@ pub fn line_chart(title: &str, points: &[Point], threshold: Option<f64>) -> Stri
         svg.push(format_args!("<path class=\"trend partial\" d=\"{partial}\"/>\n"));
     }
 
-    // Markers with tooltips: a filled dot per scored week (hollow while in progress), a hollow one
-    // on the axis for a gap.
+    // Markers with tooltips: a filled dot per scored week (hollow while in progress); a week without
+    // activity is a faint dashed line across the plot, never a dot at 0 that would read as a score.
     for (i, point) in points.iter().enumerate() {
         let x = Num(x_of(i, points.len()));
         let tip = escape(&point_text(point));
@@ -148,10 +150,16 @@ pub fn line_chart(title: &str, points: &[Point], threshold: Option<f64>) -> Stri
                 "<circle class=\"{class}\" cx=\"{x}\" cy=\"{}\" r=\"3.5\"><title>{tip}</title></circle>\n",
                 Num(y_of(v))
             )),
-            None => svg.push(format_args!(
-                "<circle class=\"gap\" cx=\"{x}\" cy=\"{BOTTOM}\" r=\"3\"><title>{tip}</title></circle>\n"
-            )),
+            None => {
+                svg.push(format_args!("<path class=\"gap\" d=\"M{x} {TOP}V{BOTTOM}\"><title>{tip}</title></path>\n"))
+            }
         }
+    }
+
+    // The threshold's label last, over the markers (its halo keeps it readable where the trend
+    // crosses it).
+    if let Some(t) = threshold {
+        svg.text(RIGHT, y_of(t) - 4.0, "class=\"thr-label\" text-anchor=\"end\"", &format!("threshold {}", Num(t)));
     }
 
     // X labels: the week under each point (see [`week_labels`]), the year under the first week and

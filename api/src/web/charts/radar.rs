@@ -140,10 +140,11 @@ pub fn radar(title: &str, axes: &[&str], current: &[Option<f64>], previous: &[Op
         if score(current, i).is_some() {
             svg.text(x, y, &format!("class=\"axis\" text-anchor=\"{anchor}\""), axis);
         } else {
-            // The label, and under it why there is no point on this axis.
-            svg.text(x, y, &format!("class=\"axis na\" text-anchor=\"{anchor}\""), axis);
-            let below = if dy < -1.0 { -16.0 } else { 16.0 };
-            svg.text(x, y + below, &format!("class=\"na\" text-anchor=\"{anchor}\""), "no activity");
+            // The label, and under it why there is no point on this axis (above the rim, the
+            // label moves up a line so the two still read top to bottom, away from the chart).
+            let label_y = if dy < -1.0 { y - 16.0 } else { y };
+            svg.text(x, label_y, &format!("class=\"axis na\" text-anchor=\"{anchor}\""), axis);
+            svg.text(x, label_y + 16.0, &format!("class=\"na\" text-anchor=\"{anchor}\""), "no activity");
         }
     }
 

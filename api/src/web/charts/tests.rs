@@ -409,6 +409,7 @@ fn line_week_in_progress_is_hollow_and_reached_by_a_dashed_segment() {
     assert_eq!((dashed.matches('M').count(), dashed.matches('L').count()), (1, 1), "{dashed}");
     assert_eq!(count(&svg, "class=\"pt partial\""), 1);
     assert_eq!(count(&svg, "class=\"gap\""), 1, "the week without activity is a gap, not a 0");
+    assert!(svg.contains("<path class=\"gap\" d=\"M"), "a dashed line across the plot, no dot on the axis");
     insta::assert_snapshot!(svg);
 }
 
