@@ -103,9 +103,27 @@
     });
   }
 
+  // The goal form: the target's unit and the metric's direction follow the chosen metric.
+  function setupGoalForm() {
+    var select = document.querySelector("[data-goal-metric]");
+    if (!select) { return; }
+    var unit = select.form.querySelector("[data-goal-unit]");
+    var hint = select.form.querySelector("[data-goal-hint]");
+    select.addEventListener("change", function () {
+      var option = select.options[select.selectedIndex];
+      if (!option) { return; }
+      if (unit) { unit.textContent = option.getAttribute("data-unit") || ""; }
+      if (hint) {
+        hint.textContent = option.textContent.split(" — ")[0] + ": " + (option.getAttribute("data-hint") || "") +
+          ". The goal is met when the value reaches the target by the deadline.";
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setupTheme();
     setupPeriod(document);
     setupSwaps();
+    setupGoalForm();
   });
 })();

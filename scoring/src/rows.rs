@@ -469,6 +469,32 @@ pub async fn person_week(pool: &PgPool, person: Uuid, week: NaiveDate) -> Result
     Ok(PersonWeek { composite, weights, is_flagged, domains })
 }
 
+/// The metrics of the score rows of the week starting `week` of `people`,
+/// by person and domain (the volume behind each leaderboard row).
+pub async fn week_metrics(
+    pool: &PgPool,
+    week: NaiveDate,
+    people: &[Uuid],
+) -> Result<BTreeMap<Uuid, BTreeMap<Domain, Metrics>>, ReadError> {
+    let rows: Vec<(Uuid, String, Json<Box<RawValue>>)> = sqlx::query_as(
+        "SELECT person_id, domain, metrics_json FROM agent_performance_scores
+          WHERE score_period_start = $1 AND person_id = ANY($2)",
+    )
+    .bind(midnight(week))
+    .bind(people)
+    .fetch_all(pool)
+    .await?;
+    let mut by_person: BTreeMap<Uuid, BTreeMap<Domain, Metrics>> = BTreeMap::new();
+    for (person, domain, metrics) in rows {
+        let domain = Domain::from_str(&domain).map_err(ReadError::Corrupt)?;
+        let metrics: Metrics = StoredJson::new(metrics)
+            .decode()
+            .map_err(|e| ReadError::Corrupt(format!("metrics of {person} {domain:?} for {week}: {e}")))?;
+        by_person.entry(person).or_default().insert(domain, metrics);
+    }
+    Ok(by_person)
+}
+
 /// The stored composites of `person` for the weeks starting `first` to
 /// `last`, by week.
 pub async fn composites(

@@ -133,6 +133,52 @@ async function leaderboard(page) {
   });
 }
 
+/**
+ * What a page's layout does at the current width: sideways overflow of the document and of the
+ * leaderboard's own scroller, how a leaderboard row is drawn (a table row or a card, and which of
+ * its parts show), the smallest chart text once scaled to the screen (font size × the SVG's
+ * scale), and chart axis labels in one row that overlap.
+ */
+function measureLayout() {
+  const visible = (e) => !!e && getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().width > 0;
+  const scroller = document.querySelector('#leaderboard');
+  const row = document.querySelector('table[data-testid=leaderboard] tbody tr[data-person-id]');
+  const texts = [...document.querySelectorAll('svg.chart:not(.spark):not(.bars) text')].filter(visible);
+  const sizes = texts.map((e) => {
+    const m = e.getScreenCTM();
+    return parseFloat(getComputedStyle(e).fontSize) * (m ? Math.hypot(m.a, m.b) : 1);
+  });
+  const overlaps = [];
+  for (const svg of document.querySelectorAll('svg.chart.hist, svg.chart.line')) {
+    const ticks = [...svg.querySelectorAll('text.tick')].filter(visible);
+    for (let i = 0; i < ticks.length; i += 1) {
+      for (let j = i + 1; j < ticks.length; j += 1) {
+        if (ticks[i].getAttribute('y') !== ticks[j].getAttribute('y')) continue;
+        const a = ticks[i].getBoundingClientRect();
+        const b = ticks[j].getBoundingClientRect();
+        if (a.left < b.right && b.left < a.right) overlaps.push(`${ticks[i].textContent}/${ticks[j].textContent}`);
+      }
+    }
+  }
+  return {
+    overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    main_top: Math.round((document.querySelector('main')?.getBoundingClientRect().top ?? 0) + window.scrollY),
+    leaderboard: scroller && row
+      ? {
+          overflow_px: scroller.scrollWidth - scroller.clientWidth,
+          row_display: getComputedStyle(row).display,
+          name: visible(row.querySelector('[data-testid=agent-link]')),
+          composite: visible(row.querySelector('td.composite')),
+          change: visible(row.querySelector('td.change-col')),
+          actions: visible(row.querySelector('td.actions')),
+          domain_columns: [...row.querySelectorAll('td.dom')].filter(visible).length,
+        }
+      : null,
+    min_chart_text_px: sizes.length ? Math.min(...sizes) : null,
+    label_overlaps: overlaps,
+  };
+}
+
 async function setTheme(s, theme) {
   // The page's own default: no stored choice, the system preference decides.
   await s.page.emulateMedia({ colorScheme: theme });
@@ -299,11 +345,17 @@ const actions = {
         const file = join(plan.screenshot_dir, `${step.name}-${width}-${theme}.png`);
         await page.screenshot({ path: file, fullPage: true });
         // Horizontal overflow at this width: the page should reflow, not scroll sideways.
-        const layout = await page.evaluate(() => ({
-          overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-          main_top: Math.round((document.querySelector('main')?.getBoundingClientRect().top ?? 0) + window.scrollY),
-        }));
-        files.push({ file, width, theme, horizontal_overflow_px: layout.overflow, main_top_px: layout.main_top });
+        const layout = await page.evaluate(measureLayout);
+        files.push({
+          file,
+          width,
+          theme,
+          horizontal_overflow_px: layout.overflow,
+          main_top_px: layout.main_top,
+          leaderboard: layout.leaderboard,
+          min_chart_text_px: layout.min_chart_text_px,
+          label_overlaps: layout.label_overlaps,
+        });
       }
       await page.setViewportSize({ width: 1280, height: 800 });
       for (const violation of await runAxe(page)) axe.push({ theme, ...violation });

@@ -26,4 +26,5 @@ mod scoring_settings;
 mod support;
 mod totality;
 mod web_access;
+mod web_context;
 mod web_explain;

@@ -44,17 +44,36 @@ pub async fn drilldown(
             format!("{week_start} is not a Monday; a week starts on Monday"),
         ));
     }
-    let row: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT first_position, last_position FROM agent_performance_scores
-         WHERE person_id = $1 AND score_period_start = $2 AND domain = $3",
+    let Some(events) = credited_events(pool, person_id, week_start, week_start + Days::new(7), domain).await? else {
+        return Ok(None);
+    };
+    Ok(Some(paginate(events, limit, offset)))
+}
+
+/// Every event of `[start, end)` credited to `person_id` in `domain`, in log
+/// order, read within the positions of the person's stored `domain` score
+/// rows of the weeks the days fall in (a week, or any range: the events
+/// behind a range scored on read are the same events). `None` when no such
+/// score row exists.
+pub async fn credited_events(
+    pool: &PgPool,
+    person_id: Uuid,
+    start: NaiveDate,
+    end: NaiveDate,
+    domain: Domain,
+) -> Result<Option<Vec<EventRow>>, AppError> {
+    let row: (Option<i64>, Option<i64>) = sqlx::query_as(
+        "SELECT min(first_position), max(last_position) FROM agent_performance_scores
+         WHERE person_id = $1 AND score_period_start >= $2 AND score_period_start < $3 AND domain = $4",
     )
     .bind(person_id)
-    .bind(midnight(week_start))
+    .bind(midnight(week_start_of_day(start)))
+    .bind(midnight(end))
     .bind(domain.as_str())
-    .fetch_optional(pool)
+    .fetch_one(pool)
     .await?;
-    let Some((first, last)) = row else { return Ok(None) };
-    let (start, end) = (midnight(week_start), midnight(week_start + Days::new(7)));
+    let (Some(first), Some(last)) = row else { return Ok(None) };
+    let (start, end) = (midnight(start), midnight(end));
 
     // A credited event names the person in its payload: the text match only
     // narrows the scan, `credits` decides.
@@ -88,5 +107,5 @@ pub async fn drilldown(
             data: body.get("data").cloned().unwrap_or(Value::Null),
         });
     }
-    Ok(Some(paginate(events, limit, offset)))
+    Ok(Some(events))
 }

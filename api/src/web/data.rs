@@ -13,6 +13,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::charts::Point;
+use super::context::{MetricCounts, PersonVolume};
 use crate::error::AppError;
 use crate::period_query::{Period, PeriodKind};
 use crate::queries::number::to_f64;
@@ -46,6 +47,8 @@ pub async fn person_header(pool: &PgPool, person_id: Uuid) -> Result<PersonHeade
 pub struct MetricLine {
     pub key: String,
     pub raw_value: Option<f64>,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
     pub team_baseline: Option<f64>,
     pub points: f64,
     pub max: f64,
@@ -83,6 +86,96 @@ impl PeriodScores {
         }
         self.domains.get(&domain)?.metrics.iter().find(|m| m.key == metric_key)?.raw_value
     }
+
+    /// The counts of each domain's metrics, for the volume behind the scores.
+    pub fn counts(&self) -> BTreeMap<Domain, BTreeMap<String, MetricCounts>> {
+        self.domains
+            .iter()
+            .map(|(domain, b)| {
+                let metrics = b
+                    .metrics
+                    .iter()
+                    .map(|m| {
+                        let counts =
+                            MetricCounts { numerator: m.numerator, denominator: m.denominator, raw: m.raw_value };
+                        (m.key.clone(), counts)
+                    })
+                    .collect();
+                (*domain, metrics)
+            })
+            .collect()
+    }
+}
+
+fn stored_counts(metrics: &Metrics) -> BTreeMap<String, MetricCounts> {
+    metrics
+        .iter()
+        .map(|(key, m)| {
+            let counts = MetricCounts {
+                numerator: m.numerator.as_ref().map(to_f64),
+                denominator: m.denominator.as_ref().map(to_f64),
+                raw: m.raw_value.as_ref().map(to_f64),
+            };
+            (key.clone(), counts)
+        })
+        .collect()
+}
+
+/// The volume behind the scores of `people` in `period`: the stored score
+/// rows for a week, `compute_range` for any other range (D6).
+pub async fn volumes(
+    pool: &PgPool,
+    period: &Period,
+    people: &[Uuid],
+) -> Result<BTreeMap<Uuid, PersonVolume>, AppError> {
+    match period.kind {
+        PeriodKind::Week => {
+            let stored = rows::week_metrics(pool, period.start, people).await.map_err(read_error)?;
+            Ok(stored
+                .iter()
+                .map(|(person, domains)| {
+                    let counts = domains.iter().map(|(d, m)| (*d, stored_counts(m))).collect();
+                    (*person, PersonVolume::new(&counts))
+                })
+                .collect())
+        }
+        PeriodKind::Range => {
+            let scores = perfledger_scoring::pass::compute_range(pool, period.start, period.end).await?;
+            Ok(scores
+                .iter()
+                .filter(|p| people.contains(&p.person_id))
+                .map(|p| {
+                    let counts = p
+                        .domains
+                        .iter()
+                        .map(|d| {
+                            let metrics = d
+                                .metrics
+                                .iter()
+                                .map(|m| {
+                                    let counts = MetricCounts {
+                                        numerator: m.numerator.as_ref().map(to_f64),
+                                        denominator: m.denominator.as_ref().map(to_f64),
+                                        raw: m.raw_value.as_ref().map(to_f64),
+                                    };
+                                    (m.key.clone(), counts)
+                                })
+                                .collect();
+                            (d.domain, metrics)
+                        })
+                        .collect();
+                    (p.person_id, PersonVolume::new(&counts))
+                })
+                .collect())
+        }
+    }
+}
+
+fn read_error(e: ReadError) -> AppError {
+    match e {
+        ReadError::Database(e) => AppError::from(e),
+        ReadError::Corrupt(e) => AppError::internal_error("a stored score cannot be read", &e),
+    }
 }
 
 /// One person's scores and metric breakdown in `period` (the API's
@@ -96,10 +189,7 @@ pub async fn person_period_scores(pool: &PgPool, person_id: Uuid, period: &Perio
 }
 
 async fn person_week_scores(pool: &PgPool, person_id: Uuid, week: NaiveDate) -> Result<PeriodScores, AppError> {
-    let stored = rows::person_week(pool, person_id, week).await.map_err(|e| match e {
-        ReadError::Database(e) => AppError::from(e),
-        ReadError::Corrupt(e) => AppError::internal_error("a stored score cannot be read", &e),
-    })?;
+    let stored = rows::person_week(pool, person_id, week).await.map_err(read_error)?;
     let domains = stored
         .domains
         .iter()
@@ -125,6 +215,8 @@ fn stored_metrics(domain: Domain, metrics: &Metrics) -> Vec<MetricLine> {
             Some(MetricLine {
                 key: key.to_string(),
                 raw_value: metric.raw_value.as_ref().map(to_f64),
+                numerator: metric.numerator.as_ref().map(to_f64),
+                denominator: metric.denominator.as_ref().map(to_f64),
                 team_baseline: metric.team_baseline.as_ref().map(to_f64),
                 points: to_f64(&metric.points),
                 max: to_f64(&metric.max),
@@ -149,6 +241,8 @@ async fn person_range_scores(pool: &PgPool, person_id: Uuid, period: &Period) ->
                 .map(|m| MetricLine {
                     key: m.key.clone(),
                     raw_value: m.raw_value.as_ref().map(round),
+                    numerator: m.numerator.as_ref().map(round),
+                    denominator: m.denominator.as_ref().map(round),
                     team_baseline: m.team_baseline.as_ref().map(round),
                     points: round(&m.points),
                     max: round(&m.max),
@@ -168,16 +262,23 @@ pub fn previous(period: &Period) -> Period {
     Period::new(period.start - days, period.start)
 }
 
+/// Is the week of the period's last day (the last point of a trend) still in progress on `today`?
+pub fn last_week_in_progress(period: &Period, today: NaiveDate) -> bool {
+    week_start_of_day(period.last_day()) == week_start_of_day(today)
+}
+
 /// The stored weekly composites of the [`TREND_CHART_WEEKS`] weeks ending with the
-/// week of the period's last day, oldest first (`None`: no activity).
+/// week of the period's last day, oldest first (`None`: no activity); the
+/// week in progress is marked partial.
 pub async fn trend(pool: &PgPool, person_id: Uuid, period: &Period) -> Result<Vec<Point>, sqlx::Error> {
     let last = week_start_of_day(period.last_day());
     let first = last - Days::new(7 * (TREND_CHART_WEEKS - 1));
     let by_week = rows::composites(pool, person_id, first, last).await?;
+    let this_week = week_start_of_day(chrono::Utc::now().date_naive());
     Ok((0..TREND_CHART_WEEKS)
         .map(|i| {
             let week = first + Days::new(7 * i);
-            Point { label: iso_week_label(week), value: by_week.get(&week).map(to_f64) }
+            Point { label: iso_week_label(week), value: by_week.get(&week).map(to_f64), partial: week == this_week }
         })
         .collect())
 }

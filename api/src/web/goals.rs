@@ -4,12 +4,15 @@
 //! goals API ([`crate::performance::goals`]), so the `Goal` aggregate's rules
 //! and messages are the same; nothing partial is written on a refusal.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Form;
 use serde_json::{Map, Value};
 
 use super::flash::{redirect_with, Flash};
+use super::goal_form::{self, Unit};
 use super::pages::{plain_words, respond};
 use super::params::path_uuid;
 use super::session::{WebUser, CSRF_FIELD};
@@ -20,7 +23,6 @@ use crate::ids::GoalId;
 use crate::state::AppState;
 
 const BACK: &str = "/agent/my-performance#goals";
-const CREATE_FIELDS: [&str; 6] = ["domain", "metric_key", "label", "target_value", "comparison", "deadline"];
 const UPDATE_FIELDS: [&str; 5] = ["label", "target_value", "comparison", "deadline", "status"];
 
 /// The non-empty form fields among `allowed`, as JSON strings; anything
@@ -49,28 +51,35 @@ fn csrf(form: &[(String, String)]) -> Option<&str> {
     form.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.as_str())
 }
 
-/// `POST /agent/my-performance/goals` (CSRF): creates one of my goals.
+/// `POST /agent/my-performance/goals` (CSRF): creates one of my goals from
+/// the catalog form ([`super::goal_form`]): 303 back with a flash, or the
+/// page again (400) with the input kept and each refusal beside its field.
 pub async fn create(State(state): State<AppState>, user: WebUser, Form(form): Form<Vec<(String, String)>>) -> Response {
     if let Some(refused) = user.csrf_refusal(csrf(&form)) {
         return refused;
     }
     let result = async {
         // Self-service first: the same 403 as the API for those without it.
-        effective_person_id(&state.pool, &user.principal, None, "person_id").await?;
-        let flash = match fields(&form, &CREATE_FIELDS) {
-            Err(reason) => Flash::error(format!("The goal was not created. {reason}")),
+        let me = effective_person_id(&state.pool, &user.principal, None, "person_id").await?.uuid();
+        let typed = goal_form::typed(&form)?;
+        let errors = match goal_form::command(&typed) {
             Ok(map) => match create_goal(&state, &user.principal, &map).await {
-                Ok(goal) => Flash::ok(format!(
-                    "Goal \u{201c}{}\u{201d} created; it shows in the list within a few seconds.",
-                    goal.label
-                )),
+                Ok(goal) => {
+                    let flash = Flash::ok(format!(
+                        "Goal \u{201c}{}\u{201d} created; it shows in the list within a few seconds.",
+                        goal.label
+                    ));
+                    return Ok(redirect_with(BACK, flash));
+                }
                 Err(problem) if matches!(problem.kind, ErrorKind::InvalidBody | ErrorKind::Rejected) => {
-                    Flash::error(format!("The goal was not created. {}", plain_words(&problem)))
+                    let (field, reason) = goal_form::refusal(&problem);
+                    BTreeMap::from([(field, reason)])
                 }
                 Err(problem) => return Err(problem),
             },
+            Err(errors) => errors,
         };
-        Ok(redirect_with(BACK, flash))
+        super::person::goal_form_refused(&state, &user, me, &typed, errors).await
     }
     .await;
     respond(&user, result)
@@ -91,15 +100,23 @@ pub async fn update(
         let goal_id = GoalId(path_uuid(&id, "goal_id")?);
         effective_person_id(&state.pool, &user.principal, None, "person_id").await?;
         // My own goals only on this page; unknown ids: 404 for admins, 403 otherwise.
-        match load_goal(&state.pool, goal_id).await? {
-            Some(goal) if goal.person_id == user.person_id => {}
+        let metric_key = match load_goal(&state.pool, goal_id).await? {
+            Some(goal) if goal.person_id == user.person_id => goal.metric_key,
             Some(_) => return Err(AppError::forbidden(Some("goal_id"), "this is not your goal")),
             None if user.principal.is_admin() => {
                 return Err(AppError::not_found("goal_id", format!("no goal has id '{goal_id}'")))
             }
             None => return Err(AppError::forbidden(Some("goal_id"), "this is not your goal")),
-        }
-        let flash = match fields(&form, &UPDATE_FIELDS) {
+        };
+        // The target is typed in the metric's unit (a percentage for a rate).
+        let fields = fields(&form, &UPDATE_FIELDS).and_then(|mut map| {
+            if let Some(Value::String(typed)) = map.get("target_value") {
+                let stored = goal_form::target_value(Unit::of(&metric_key), typed)?;
+                map.insert("target_value".into(), Value::String(stored.to_string()));
+            }
+            Ok(map)
+        });
+        let flash = match fields {
             Err(reason) => Flash::error(format!("The goal was not changed. {reason}")),
             Ok(map) if map.is_empty() => Flash::error("The goal was not changed: the form had no values."),
             Ok(map) => match update_goal(&state, &user.principal, goal_id, &map).await {
@@ -136,7 +153,7 @@ mod tests {
         .unwrap();
         assert_eq!(map.len(), 2);
         assert_eq!(map["label"], "Faster");
-        assert!(fields(&form(&[("person_id", "x")]), &CREATE_FIELDS).unwrap_err().starts_with("person_id: "));
+        assert!(fields(&form(&[("person_id", "x")]), &UPDATE_FIELDS).unwrap_err().starts_with("person_id: "));
         assert!(fields(&form(&[("label", "a"), ("label", "b")]), &UPDATE_FIELDS)
             .unwrap_err()
             .contains("more than once"));

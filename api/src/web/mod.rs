@@ -9,7 +9,7 @@
 //! | `GET /admin/performance/team/_table?…` | its leaderboard fragment |
 //! | `GET /admin/performance/agents/{person_id}?period=` | agent detail |
 //! | `GET /admin/performance/agents/{person_id}/_scores?period=` | its score-cards fragment |
-//! | `GET /admin/performance/agents/{person_id}/events?week=&domain=&offset=` | the events behind a domain score |
+//! | `GET /admin/performance/agents/{person_id}/events?week= (or from=&to=)&domain=&metric=&offset=` | the events behind a domain score, in words, filtered by metric |
 //! | `GET /admin/performance/reviews/{review_id}` | review detail (managers, admins) |
 //! | `POST /admin/performance/agents/{person_id}/generate-review` | request a review (303 + flash) |
 //! | `GET /agent/my-performance?period=`, `…/_scores` | my scorecard, its fragment |
@@ -21,8 +21,11 @@
 
 pub mod assets;
 pub mod charts;
+mod context;
 mod data;
+mod event_words;
 pub mod flash;
+mod goal_form;
 mod goals;
 pub mod pages;
 mod params;

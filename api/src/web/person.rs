@@ -9,10 +9,12 @@
 //! drilldown API exactly (self, managed, admin), so agents can open the
 //! events behind their own scores.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
 use perfledger_domain::format;
@@ -22,8 +24,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::charts;
+use super::context::{self, Change, PersonVolume};
 use super::data::{self, GoalRow, PeriodScores, PersonHeader};
-use super::pages::{ok, respond};
+use super::event_words::{self, EventWords};
+use super::goal_form::{GoalForm, Typed, Unit};
+use super::pages::{ok, render, respond};
 use super::params::{path_uuid, PeriodQuery};
 use super::session::WebUser;
 use super::view::{
@@ -32,7 +37,7 @@ use super::view::{
 use crate::app::scope::{effective_person_id, reach, Reach};
 use crate::error::AppError;
 use crate::ids::PersonId;
-use crate::period_query::{Period, PeriodKind};
+use crate::period_query::Period;
 use crate::queries::number::to_f64;
 use crate::queries::{self, Decimal, PeerComparison, ReviewRow};
 use crate::state::AppState;
@@ -42,7 +47,7 @@ pub const RECENT_REVIEWS: u32 = 4;
 /// Generated reviews not yet acknowledged, listed on My Performance.
 const UNACKNOWLEDGED_SHOWN: i64 = 5;
 /// Events per drilldown page.
-pub const EVENTS_PER_PAGE: u32 = 100;
+pub const EVENTS_PER_PAGE: u32 = 50;
 
 /// One metric row: its value and team average in the metric's unit, its
 /// points, its rule in words and, when it lost points, what a realistic
@@ -82,6 +87,11 @@ pub struct DomainCard {
     pub class: &'static str,
     pub metrics: Vec<MetricView>,
     pub drilldown: Option<String>,
+    /// Against the previous period.
+    pub change: Option<Change>,
+    /// `12 tickets resolved, 3 ratings`; `None` when the domain is not scored.
+    pub volume: Option<String>,
+    pub low_volume: bool,
 }
 
 #[derive(Template)]
@@ -91,17 +101,20 @@ pub struct ScoreCards {
     pub composite: String,
     pub class: &'static str,
     pub scored: bool,
-    /// The flag threshold in force for the period.
-    pub threshold: i64,
+    pub composite_change: Option<Change>,
+    /// The flag threshold in force at the period's start, and whether the composite is under it.
+    pub threshold: String,
     pub flagged: bool,
     /// "Support 30 % · Communication 70 %": how the composite weighs the scored domains.
     pub weights: String,
+    pub in_progress: Option<String>,
+    pub low_volume: bool,
+    pub low_volume_rule: String,
     pub trend: String,
     pub radar: String,
     pub cards: Vec<DomainCard>,
     pub best: Option<String>,
     pub worst: Option<String>,
-    pub week_note: bool,
 }
 
 pub struct GoalView {
@@ -115,8 +128,9 @@ pub struct GoalView {
     pub deadline: String,
     pub status: String,
     pub editable: bool,
+    /// The target as typed in the edit form, in the metric's unit.
     pub target_raw: String,
-    pub comparison: String,
+    pub unit: &'static str,
 }
 
 pub struct ReviewItem {
@@ -162,8 +176,7 @@ pub struct PersonPage {
     pub generate_action: String,
     pub peer: Option<PeerView>,
     pub unacknowledged: Vec<ReviewItem>,
-    pub domains: Vec<Choice>,
-    pub metric_keys: Vec<String>,
+    pub goal_form: GoalForm,
     pub today: String,
 }
 
@@ -195,13 +208,18 @@ async fn score_cards(
     let axes: Vec<&str> = Domain::ALL.iter().map(|d| domain_label(*d)).collect();
     let current: Vec<Option<f64>> = Domain::ALL.iter().map(|d| scores.domain_score(*d)).collect();
     let before: Vec<Option<f64>> = Domain::ALL.iter().map(|d| previous.domain_score(*d)).collect();
-    let week = period.week_start();
+    let previous_name = context::previous_name(period);
+    let volume = PersonVolume::new(&scores.counts());
     let cards = Domain::ALL
         .iter()
         .map(|domain| {
             let breakdown = scores.domains.get(domain);
             let score = breakdown.map(|b| b.score);
+            let domain_volume = volume.domains.iter().find(|(d, _)| d == domain).map(|(_, v)| v);
             DomainCard {
+                change: context::change(score, previous.domain_score(*domain), previous_name),
+                volume: domain_volume.map(|v| v.text.clone()),
+                low_volume: domain_volume.is_some_and(|v| v.is_low()),
                 key: domain.as_str(),
                 label: domain_label(*domain),
                 score: score_text(score),
@@ -210,14 +228,13 @@ async fn score_cards(
                 metrics: breakdown
                     .map(|b| b.metrics.iter().map(|m| MetricView::new(*domain, m)).collect())
                     .unwrap_or_default(),
-                drilldown: match (week, breakdown) {
-                    (Some(week), Some(_)) => Some(format!(
-                        "/admin/performance/agents/{person}/events?week={}&domain={}",
-                        iso_week_label(week),
+                drilldown: breakdown.map(|_| {
+                    format!(
+                        "/admin/performance/agents/{person}/events?{}&domain={}",
+                        events_period(period),
                         domain.as_str()
-                    )),
-                    _ => None,
-                },
+                    )
+                }),
             }
         })
         .collect();
@@ -235,21 +252,32 @@ async fn score_cards(
         composite: composite_text(scores.composite, flagged, threshold),
         class: charts::score_class(scores.composite),
         scored: scores.composite.is_some(),
-        threshold,
+        composite_change: context::change(scores.composite, previous.composite, previous_name),
+        threshold: threshold.to_string(),
         flagged: flagged.unwrap_or(false),
         weights,
+        in_progress: context::in_progress(period, Utc::now().date_naive()),
+        low_volume: scores.composite.is_some() && volume.is_low(),
+        low_volume_rule: context::low_volume_rule(),
         trend: charts::line_chart("Composite score, last 12 weeks", &trend, Some(threshold as f64)),
         radar: charts::radar("Domain scores: this period against the previous one", &axes, &current, &before),
         cards,
         best,
         worst,
-        week_note: period.kind == PeriodKind::Range,
     })
 }
 
 /// A weight in percent ("30 %").
 fn weight_text(percent: f64) -> String {
     format::weight(format::decimal_of(percent) / Decimal::ONE_HUNDRED)
+}
+
+/// The events page's period parameters: `week=2026-W20` for a week, `from=…&to=…` otherwise.
+fn events_period(period: &Period) -> String {
+    match period.week_start() {
+        Some(week) => format!("week={}", iso_week_label(week)),
+        None => format!("from={}&to={}", period.start, period.last_day()),
+    }
 }
 
 /// The metrics with the best and the worst share of their points: the
@@ -297,6 +325,7 @@ fn goal_views(goals: Vec<GoalRow>, scores: &PeriodScores, editable: bool) -> Vec
         .map(|g| {
             let current = g.current_value.or_else(|| scores.value_of(g.domain, &g.metric_key));
             let progress = data::goal_progress(&g.comparison, g.target_value, current);
+            let unit = Unit::of(&g.metric_key);
             GoalView {
                 id: g.id,
                 what: format!("{} · {}", domain_label(g.domain), goal_metric_label(g.domain, &g.metric_key)),
@@ -315,8 +344,8 @@ fn goal_views(goals: Vec<GoalRow>, scores: &PeriodScores, editable: bool) -> Vec
                 },
                 deadline: g.deadline.to_string(),
                 editable: editable && g.status == "active",
-                target_raw: number_text(Some(g.target_value)),
-                comparison: g.comparison,
+                target_raw: unit.typed(g.target_value),
+                unit: unit.suffix(),
                 status: g.status,
                 label: g.label,
             }
@@ -391,16 +420,34 @@ fn peer_view(comparison: PeerComparison, mine: Option<f64>) -> PeerView {
     }
 }
 
+/// My Performance again after a refused goal: the form keeps what was typed
+/// and shows each refusal beside its field (400).
+pub async fn goal_form_refused(
+    state: &AppState,
+    user: &WebUser,
+    me: Uuid,
+    typed: &Typed,
+    errors: BTreeMap<&'static str, String>,
+) -> Result<Response, AppError> {
+    person_page(state, user, me, &PeriodQuery::default(), true, Some((typed, errors))).await
+}
+
 async fn person_page(
     state: &AppState,
     user: &WebUser,
     person: Uuid,
     q: &PeriodQuery,
     self_view: bool,
+    refused: Option<(&Typed, BTreeMap<&'static str, String>)>,
 ) -> Result<Response, AppError> {
     let (period, picker) = q.resolve()?;
     let header = data::person_header(&state.pool, person).await?;
     let scores = data::person_period_scores(&state.pool, person, &period).await?;
+    let status = if refused.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let goal_form = match refused {
+        Some((typed, errors)) => GoalForm::refused(&scores, typed, errors),
+        None => GoalForm::new(&scores),
+    };
     let cards = score_cards(state, person, &period, &scores).await?;
     let goals = goal_views(data::goals(&state.pool, person).await?, &scores, self_view);
     let review_base = if self_view { "/agent/my-performance/reviews" } else { "/admin/performance/reviews" };
@@ -431,28 +478,27 @@ async fn person_page(
     let team_link = if self_view { None } else { team_link(state, user, person, &period, &picker).await? };
     let title = if self_view { "My Performance".to_string() } else { header.name.clone() };
     let nav = if self_view { Nav::MyPerformance } else { Nav::TeamPerformance };
-    ok(&PersonPage {
-        layout: user.layout(title, nav),
-        team_link,
-        self_view,
-        page_path,
-        partial_path,
-        picker,
-        scores: scores_html,
-        goals,
-        reviews,
-        can_generate,
-        generate_action: format!("/admin/performance/agents/{person}/generate-review"),
-        peer,
-        unacknowledged,
-        domains: Domain::ALL
-            .iter()
-            .map(|d| Choice { value: d.as_str().into(), label: domain_label(*d).into(), selected: false })
-            .collect(),
-        metric_keys: metric_keys(),
-        today: Utc::now().date_naive().to_string(),
-        header,
-    })
+    Ok(render(
+        status,
+        &PersonPage {
+            layout: user.layout(title, nav),
+            team_link,
+            self_view,
+            page_path,
+            partial_path,
+            picker,
+            scores: scores_html,
+            goals,
+            reviews,
+            can_generate,
+            generate_action: format!("/admin/performance/agents/{person}/generate-review"),
+            peer,
+            unacknowledged,
+            goal_form,
+            today: Utc::now().date_naive().to_string(),
+            header,
+        },
+    ))
 }
 
 /// The team overview of `person`'s team in `period` (the team they were
@@ -485,19 +531,6 @@ async fn team_link(
     Ok(visible.then(|| TeamLink { href: format!("/admin/performance/team?team_id={team}&{}", picker.query()), name }))
 }
 
-/// Every metric a goal may track: `composite`, the domain scores and the
-/// metrics of the metric table.
-fn metric_keys() -> Vec<String> {
-    let mut keys = vec![perfledger_domain::goals::COMPOSITE_METRIC_KEY.to_string()];
-    keys.extend(Domain::ALL.iter().map(|d| d.as_str().to_string()));
-    for (_, key, _) in perfledger_domain::scoring::formulas::METRIC_KEYS {
-        if !keys.iter().any(|k| k == key) {
-            keys.push(key.to_string());
-        }
-    }
-    keys
-}
-
 /// `GET /admin/performance/agents/{person_id}?period=`
 pub async fn agent_detail(
     State(state): State<AppState>,
@@ -507,7 +540,7 @@ pub async fn agent_detail(
 ) -> Response {
     let result = async {
         let person = managed_person(&state, &user, &id).await?;
-        person_page(&state, &user, person, &q, false).await
+        person_page(&state, &user, person, &q, false, None).await
     }
     .await;
     respond(&user, result)
@@ -534,7 +567,7 @@ pub async fn agent_scores(
 pub async fn my_performance(State(state): State<AppState>, user: WebUser, Query(q): Query<PeriodQuery>) -> Response {
     let result = async {
         let me = self_person(&state, &user).await?;
-        person_page(&state, &user, me, &q, true).await
+        person_page(&state, &user, me, &q, true, None).await
     }
     .await;
     respond(&user, result)
@@ -555,7 +588,10 @@ pub async fn my_scores(State(state): State<AppState>, user: WebUser, Query(q): Q
 #[derive(Debug, Default, Deserialize)]
 pub struct EventsQuery {
     week: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
     domain: Option<String>,
+    metric: Option<String>,
     offset: Option<String>,
 }
 
@@ -564,6 +600,12 @@ pub struct EventView {
     pub event_id: String,
     pub event_type: String,
     pub occurred_at: String,
+    pub what: String,
+    pub reference: String,
+    /// The labels of the metrics it feeds.
+    pub feeds: Vec<String>,
+    pub misses: Vec<String>,
+    /// The stored event data, pretty-printed (behind a "details" toggle).
     pub data: String,
 }
 
@@ -572,9 +614,16 @@ pub struct EventView {
 pub struct EventsPage {
     pub layout: Layout,
     pub header: PersonHeader,
-    pub week: String,
+    pub period_label: String,
+    /// "Week in progress: day 3 of 7 …": more events may still come.
+    pub in_progress: Option<String>,
     pub domain: &'static str,
+    pub domain_key: &'static str,
+    /// The hidden fields of the metric filter that keep the period.
+    pub period_fields: Vec<(&'static str, String)>,
+    pub metrics: Vec<Choice>,
     pub events: Vec<EventView>,
+    pub misses: u64,
     pub total: u64,
     pub shown_from: u64,
     pub shown_to: u64,
@@ -583,7 +632,26 @@ pub struct EventsPage {
     pub next_page: Option<String>,
 }
 
-/// `GET /admin/performance/agents/{person_id}/events?week=YYYY-Www&domain=D&offset=`
+fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The events page's period: `week=` (an ISO week or its Monday), or `from=`/`to=`.
+fn events_period_param(q: &EventsQuery) -> Result<Period, AppError> {
+    if let Some(week) = present(&q.week) {
+        return Ok(Period::week(crate::app::reports::week_param(week)?));
+    }
+    if present(&q.from).is_none() && present(&q.to).is_none() {
+        return Err(AppError::invalid_parameter(
+            "week",
+            "is required (an ISO week like 2026-W20), or give from and to (YYYY-MM-DD)",
+        ));
+    }
+    let query = PeriodQuery { period: Some("custom".into()), from: q.from.clone(), to: q.to.clone() };
+    Ok(query.resolve()?.0)
+}
+
+/// `GET /admin/performance/agents/{person_id}/events?week=YYYY-Www|from=&to=&domain=D&metric=&offset=`
 pub async fn events(
     State(state): State<AppState>,
     user: WebUser,
@@ -592,54 +660,130 @@ pub async fn events(
 ) -> Response {
     let result = async {
         let requested = path_uuid(&id, "person_id")?;
-        let week_text = q
-            .week
-            .as_deref()
-            .map(str::trim)
-            .filter(|w| !w.is_empty())
-            .ok_or_else(|| AppError::invalid_parameter("week", "is required (an ISO week like 2026-W20)"))?;
-        let week = crate::app::reports::week_param(week_text)?;
+        let period = events_period_param(&q)?;
         let domain_text = q.domain.as_deref().map(str::trim).unwrap_or_default();
         let domain = Domain::from_str(domain_text).map_err(|reason| AppError::invalid_parameter("domain", reason))?;
+        let domain_metrics: Vec<&'static str> = perfledger_domain::scoring::formulas::METRIC_KEYS
+            .iter()
+            .filter(|(d, _, _)| *d == domain)
+            .map(|(_, key, _)| *key)
+            .collect();
+        let metric = match present(&q.metric) {
+            None => None,
+            Some(key) => Some(domain_metrics.iter().copied().find(|k| *k == key).ok_or_else(|| {
+                AppError::invalid_parameter(
+                    "metric",
+                    format!(
+                        "'{}' is not a metric of {}; pick one from the list",
+                        crate::app::fields::shorten(key),
+                        domain_label(domain)
+                    ),
+                )
+            })?),
+        };
         let offset = super::params::offset(&q.offset)?;
         let person =
             effective_person_id(&state.pool, &user.principal, Some(PersonId(requested)), "person_id").await?.uuid();
-        let Some(page) = queries::drilldown(&state.pool, person, week, domain, EVENTS_PER_PAGE, offset).await? else {
+        let Some(all) =
+            queries::drilldown::credited_events(&state.pool, person, period.start, period.end, domain).await?
+        else {
             return Err(AppError::not_found(
                 "week",
-                format!("there is no {} score for {}", domain_label(domain), iso_week_label(week)),
+                format!("there is no {} score in {}", domain_label(domain), super::view::describe(&period)),
             ));
         };
-        let header = data::person_header(&state.pool, person).await?;
-        let label = iso_week_label(week);
-        let base = format!("/admin/performance/agents/{person}/events?week={label}&domain={}", domain.as_str());
-        let shown_to = offset + page.items.len() as u64;
-        let back = if person == user.person_id {
-            format!("/agent/my-performance?period={label}")
+        // The team's mean first response in the period: a slower reply is a late one.
+        // Only communication events carry a first response (a range is scored on read: skip it otherwise).
+        let team_first_response = if domain == Domain::Communication {
+            let scores = data::person_period_scores(&state.pool, person, &period).await?;
+            scores
+                .domains
+                .get(&Domain::Communication)
+                .and_then(|b| b.metrics.iter().find(|m| m.key == "avg_first_response_minutes"))
+                .and_then(|m| m.team_baseline)
         } else {
-            format!("/admin/performance/agents/{person}?period={label}")
+            None
         };
+        let references: BTreeMap<(&str, &str), &str> = all
+            .iter()
+            .filter_map(|e| match event_words::entity_reference(&e.event_type, &e.data) {
+                (Some(id), Some(reference)) => {
+                    Some(((e.event_type.split('.').next().unwrap_or_default(), id), reference))
+                }
+                _ => None,
+            })
+            .collect();
+        let read: Vec<(&queries::EventRow, EventWords)> = all
+            .iter()
+            .map(|e| {
+                let kind = e.event_type.split('.').next().unwrap_or_default();
+                let known = match event_words::entity_reference(&e.event_type, &e.data) {
+                    (Some(id), _) => references.get(&(kind, id)).copied(),
+                    _ => None,
+                };
+                (e, event_words::describe(domain, &e.event_type, &e.data, team_first_response, known))
+            })
+            .filter(|(_, w)| metric.is_none_or(|m| w.metrics.contains(&m)))
+            .collect();
+        let total = read.len() as u64;
+        let misses = read.iter().filter(|(_, w)| !w.misses.is_empty()).count() as u64;
+        let page: Vec<EventView> = read
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(EVENTS_PER_PAGE as usize)
+            .map(|(e, w)| EventView {
+                position: e.global_position,
+                event_id: e.event_id.clone(),
+                event_type: e.event_type.clone(),
+                occurred_at: e.occurred_at.format("%a %-d %b %Y, %H:%M UTC").to_string(),
+                what: w.what,
+                reference: w.reference,
+                feeds: w.metrics.iter().map(|k| metric_label(k)).collect(),
+                misses: w.misses,
+                data: serde_json::to_string_pretty(&e.data).unwrap_or_default(),
+            })
+            .collect();
+        let header = data::person_header(&state.pool, person).await?;
+        let period_query = events_period(&period);
+        let metric_query = metric.map(|m| format!("&metric={m}")).unwrap_or_default();
+        let base = format!(
+            "/admin/performance/agents/{person}/events?{period_query}&domain={}{metric_query}",
+            domain.as_str()
+        );
+        let shown_to = offset + page.len() as u64;
+        let period_param = match period.week_start() {
+            Some(week) => format!("period={}", iso_week_label(week)),
+            None => format!("period=custom&from={}&to={}", period.start, period.last_day()),
+        };
+        let back = if person == user.person_id {
+            format!("/agent/my-performance?{period_param}")
+        } else {
+            format!("/admin/performance/agents/{person}?{period_param}")
+        };
+        let period_fields = match period.week_start() {
+            Some(week) => vec![("week", iso_week_label(week))],
+            None => vec![("from", period.start.to_string()), ("to", period.last_day().to_string())],
+        };
+        let period_label = super::view::describe(&period);
         ok(&EventsPage {
-            layout: user.layout(format!("{} · {} · {label}", header.name, domain_label(domain)), Nav::None),
-            week: label,
+            layout: user.layout(format!("{} · {} · {period_label}", header.name, domain_label(domain)), Nav::None),
+            period_label,
+            in_progress: context::in_progress(&period, Utc::now().date_naive()),
             domain: domain_label(domain),
-            events: page
-                .items
+            domain_key: domain.as_str(),
+            period_fields,
+            metrics: domain_metrics
                 .iter()
-                .map(|e| EventView {
-                    position: e.global_position,
-                    event_id: e.event_id.clone(),
-                    event_type: e.event_type.clone(),
-                    occurred_at: e.occurred_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                    data: serde_json::to_string(&e.data).unwrap_or_default(),
-                })
+                .map(|k| Choice { value: k.to_string(), label: metric_label(k), selected: metric == Some(*k) })
                 .collect(),
-            total: page.total,
-            shown_from: if page.items.is_empty() { 0 } else { offset + 1 },
+            events: page,
+            misses,
+            total,
+            shown_from: if shown_to > offset { offset + 1 } else { 0 },
             shown_to,
             previous_page: (offset > 0)
                 .then(|| format!("{base}&offset={}", offset.saturating_sub(u64::from(EVENTS_PER_PAGE)))),
-            next_page: (shown_to < page.total).then(|| format!("{base}&offset={shown_to}")),
+            next_page: (shown_to < total).then(|| format!("{base}&offset={shown_to}")),
             back,
             header,
         })

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use chrono::Utc;
 use perfledger_domain::format;
 use perfledger_domain::scoring::Domain;
 use serde::Deserialize;
@@ -15,6 +16,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::charts;
+use super::context::{self, Change};
+use super::data;
 use super::pages::{ok, respond};
 use super::params::{encode, optional_uuid, PeriodQuery};
 use super::session::WebUser;
@@ -61,6 +64,11 @@ pub struct LeaderRow {
     pub composite: String,
     pub class: &'static str,
     pub flagged: bool,
+    /// Against the previous period; `None` when either has no score.
+    pub change: Option<Change>,
+    /// `42 tickets · 18 conversations`.
+    pub volume: String,
+    pub low_volume: bool,
     pub sparkline: String,
     pub domains: Vec<DomainCell>,
     pub bars: String,
@@ -73,6 +81,9 @@ pub struct LeaderRow {
 pub struct LeaderboardTable {
     pub headers: Vec<SortLink>,
     pub rows: Vec<LeaderRow>,
+    /// "last week" or "the previous period": what the change column compares with.
+    pub previous_name: &'static str,
+    pub low_volume_rule: String,
     pub csrf: String,
     pub total: u64,
     pub shown_from: u64,
@@ -87,6 +98,8 @@ pub struct StatCard {
     pub detail: String,
     pub class: &'static str,
     pub href: Option<String>,
+    /// Against the previous period.
+    pub change: Option<Change>,
 }
 
 #[derive(Template)]
@@ -101,6 +114,10 @@ pub struct TeamPage {
     pub stats: Vec<StatCard>,
     pub histogram: String,
     pub table: String,
+    /// The flag threshold in force at the period's start.
+    pub threshold: String,
+    /// "Week in progress: day 3 of 7 …" while the period is not over.
+    pub in_progress: Option<String>,
 }
 
 /// Everything a team view needs, resolved and checked.
@@ -189,6 +206,12 @@ const SORT_COLUMNS: [(&str, &str); 8] = [
 async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Result<LeaderboardTable, AppError> {
     let page = queries::leaderboard(pool, &r.query).await?;
     let threshold = super::data::flag_threshold(pool, &r.period).await?;
+    let people: Vec<Uuid> = page.items.iter().map(|row| row.person_id).collect();
+    let previous = data::previous(&r.period);
+    let (volumes, before) =
+        tokio::try_join!(data::volumes(pool, &r.period, &people), queries::period_scores_shared(pool, &previous))?;
+    let previous_name = context::previous_name(&r.period);
+    let trend_in_progress = data::last_week_in_progress(&r.period, Utc::now().date_naive());
     let me = caller_person_id(&user.principal)?;
     let may_generate = reach(&user.principal) != Reach::SelfOnly;
     let headers = SORT_COLUMNS
@@ -228,6 +251,9 @@ async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Resul
         .map(|(i, row)| {
             let name = row.display_name.clone().unwrap_or_else(|| row.person_id.to_string());
             let composite = to_f64(&row.composite);
+            let previous =
+                before.binary_search_by_key(&row.person_id, |p| p.person_id).ok().map(|i| to_f64(&before[i].composite));
+            let volume = volumes.get(&row.person_id).cloned().unwrap_or_default();
             let trend: Vec<Option<f64>> = row.trend.iter().map(|v| v.as_ref().map(to_f64)).collect();
             let domain_items: Vec<(String, Option<f64>)> = Domain::ALL
                 .iter()
@@ -239,7 +265,14 @@ async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Resul
                 composite: composite_text(Some(composite), Some(row.is_flagged), threshold),
                 class: charts::score_class(Some(composite)),
                 flagged: row.is_flagged,
-                sparkline: charts::sparkline(&format!("{name}: composite over the last weeks"), &trend),
+                change: context::change(Some(composite), previous, previous_name),
+                volume: volume.short(),
+                low_volume: volume.is_low(),
+                sparkline: charts::sparkline(
+                    &format!("{name}: composite over the last weeks"),
+                    &trend,
+                    trend_in_progress,
+                ),
                 domains: domain_items
                     .iter()
                     .map(|(_, v)| DomainCell { text: score_text(*v), class: charts::score_class(*v) })
@@ -262,6 +295,8 @@ async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Resul
         previous_page: (r.query.offset > 0).then(|| link(r.query.offset.saturating_sub(u64::from(PAGE_SIZE)))),
         next_page: (shown_to < page.total).then(|| link(shown_to)),
         rows,
+        previous_name,
+        low_volume_rule: context::low_volume_rule(),
         csrf: user.csrf.clone(),
         total: page.total,
         shown_from,
@@ -269,9 +304,17 @@ async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Resul
     })
 }
 
-/// The cards of `summary`; links keep the page's period (`period_query`);
-/// `currency`: `cost_currency` in force for the period, when set.
-fn stat_cards(summary: Option<&TeamSummary>, period_query: &str, currency: Option<&str>) -> Vec<StatCard> {
+/// The cards of `summary` against `before` (the previous period); links keep
+/// the page's period (`period_query`); `currency`: `cost_currency` in force
+/// for the period, when set.
+fn stat_cards(
+    summary: Option<&TeamSummary>,
+    before: Option<&TeamSummary>,
+    threshold: i64,
+    previous_name: &str,
+    period_query: &str,
+    currency: Option<&str>,
+) -> Vec<StatCard> {
     let Some(s) = summary else {
         return vec![StatCard {
             label: "Team",
@@ -279,9 +322,12 @@ fn stat_cards(summary: Option<&TeamSummary>, period_query: &str, currency: Optio
             detail: "No team to summarise".into(),
             class: "none",
             href: None,
+            change: None,
         }];
     };
     let average = s.average_composite.as_ref().map(to_f64);
+    let average_before = before.and_then(|b| b.average_composite.as_ref()).map(to_f64);
+    let coaching_before = before.map(|b| f64::from(b.needs_coaching));
     vec![
         StatCard {
             label: "Team average",
@@ -289,6 +335,7 @@ fn stat_cards(summary: Option<&TeamSummary>, period_query: &str, currency: Optio
             detail: format!("{} of {} members scored", s.scored_count, s.member_count),
             class: charts::score_class(average),
             href: None,
+            change: context::change(average, average_before, previous_name),
         },
         match &s.top_performer {
             Some(top) => StatCard {
@@ -297,6 +344,7 @@ fn stat_cards(summary: Option<&TeamSummary>, period_query: &str, currency: Optio
                 detail: format!("composite {}", score_text(Some(to_f64(&top.composite)))),
                 class: charts::score_class(Some(to_f64(&top.composite))),
                 href: Some(format!("/admin/performance/agents/{}?{period_query}", top.person_id)),
+                change: None,
             },
             None => StatCard {
                 label: "Top performer",
@@ -304,14 +352,17 @@ fn stat_cards(summary: Option<&TeamSummary>, period_query: &str, currency: Optio
                 detail: "nobody scored in this period".into(),
                 class: "none",
                 href: None,
+                change: None,
             },
         },
         StatCard {
             label: "Needs coaching",
             value: s.needs_coaching.to_string(),
-            detail: "below the flag threshold".into(),
+            detail: format!("composite below the flag threshold of {threshold}"),
             class: if s.needs_coaching > 0 { "warn" } else { "good" },
             href: None,
+            change: context::change(Some(f64::from(s.needs_coaching)), coaching_before, previous_name)
+                .map(Change::lower_is_better),
         },
         StatCard {
             label: "Reviews generated",
@@ -325,6 +376,7 @@ fn stat_cards(summary: Option<&TeamSummary>, period_query: &str, currency: Optio
             },
             class: "none",
             href: None,
+            change: None,
         },
     ]
 }
@@ -333,13 +385,21 @@ fn stat_cards(summary: Option<&TeamSummary>, period_query: &str, currency: Optio
 pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Query<TeamQuery>) -> Response {
     let result = async {
         let r = resolve(&state.pool, &user, &q).await?;
-        let table = leaderboard_table(&state.pool, &user, &r).await?;
-        let summary = match r.team {
-            Some(team) => queries::team_summary(&state.pool, team, &r.period).await?,
-            None => None,
+        // The table and the two summaries are independent reads (a range is scored on read): together.
+        let previous = data::previous(&r.period);
+        let summaries = async {
+            match r.team {
+                Some(team) => tokio::try_join!(
+                    queries::team_summary(&state.pool, team, &r.period),
+                    queries::team_summary(&state.pool, team, &previous),
+                ),
+                None => Ok((None, None)),
+            }
         };
+        let (table, (summary, before)) = tokio::try_join!(leaderboard_table(&state.pool, &user, &r), summaries)?;
+        let settings = perfledger_projections::settings::in_force_at(&state.pool, r.period.start).await?;
+        let (threshold, currency) = (settings.flagged_threshold, settings.cost_currency);
         let team_name = summary.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| "All people".into());
-        let currency = perfledger_projections::settings::in_force_at(&state.pool, r.period.start).await?.cost_currency;
         let histogram = match &summary {
             Some(s) => {
                 let buckets: Vec<(u32, u32, u32)> = s.distribution.iter().map(|b| (b.from, b.to, b.count)).collect();
@@ -365,7 +425,16 @@ pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Qu
         ok(&TeamPage {
             layout: user.layout(format!("Team Performance · {team_name}"), Nav::TeamPerformance),
             teams,
-            stats: stat_cards(summary.as_ref(), &r.picker.query(), currency.as_deref()),
+            stats: stat_cards(
+                summary.as_ref(),
+                before.as_ref(),
+                threshold,
+                context::previous_name(&r.period),
+                &r.picker.query(),
+                currency.as_deref(),
+            ),
+            threshold: threshold.to_string(),
+            in_progress: context::in_progress(&r.period, Utc::now().date_naive()),
             histogram,
             table: table_html,
             sort: r.sort_key.clone(),

@@ -1,15 +1,20 @@
 //! The score distribution: one bar per bucket (`from`–`to`, count), counts on the y axis, the
-//! viewer's own bucket marked by a class and a "you" label, not by colour alone.
+//! bucket boundaries on the x axis (one short number per edge, so labels never collide even at a
+//! phone's text size), the viewer's own bucket marked by a class and a "you" label, not by colour
+//! alone.
 
 use std::fmt::Write;
 
 use super::svg::{chart_id, count_of, escape, join, Num, Svg};
 
-const WIDTH: f64 = 480.0;
+pub(super) const WIDTH: f64 = 480.0;
+/// Text size below 480 px (viewBox units): 17 × 317 / 480 = 11.2 px rendered.
+pub(super) const PHONE_TEXT: f64 = 17.0;
 const HEIGHT: f64 = 220.0;
 const LEFT: f64 = 34.0;
 const RIGHT: f64 = 470.0;
-const TOP: f64 = 16.0;
+/// Room above the plot for the "count" axis title at a phone's text size.
+const TOP: f64 = 30.0;
 const BOTTOM: f64 = 180.0;
 
 fn bucket_label(&(from, to, _): &(u32, u32, u32)) -> String {
@@ -69,7 +74,7 @@ pub fn histogram(title: &str, buckets: &[(u32, u32, u32)], highlight: Option<usi
         svg.text(LEFT - 6.0, y_of(tick) + 4.0, "class=\"tick\" text-anchor=\"end\"", &tick.to_string());
         tick += step;
     }
-    svg.text(4.0, TOP - 6.0, "class=\"tick\"", "count");
+    svg.text(4.0, TOP - 14.0, "class=\"tick\"", "count");
 
     if max == 0 {
         let message = if buckets.is_empty() { "No data" } else { "No scores yet" };
@@ -95,12 +100,26 @@ pub fn histogram(title: &str, buckets: &[(u32, u32, u32)], highlight: Option<usi
         if count > 0 {
             svg.text(centre, y_of(count) - 4.0, "class=\"val\" text-anchor=\"middle\"", &count.to_string());
         }
-        svg.text(centre, BOTTOM + 16.0, "class=\"tick\" text-anchor=\"middle\"", &label);
         if highlight == Some(i) {
             svg.text(centre, BOTTOM + 30.0, "class=\"you\" text-anchor=\"middle\"", "▲ you");
         }
     }
+    // The boundaries: each bucket's `from` at its left edge, the last bucket's `to` at the right.
+    for (x, text) in edge_labels(buckets) {
+        svg.text(x, BOTTOM + 16.0, "class=\"tick edge\" text-anchor=\"middle\"", &text);
+    }
     svg.finish()
+}
+
+/// The x axis labels: (x, text) of every bucket boundary.
+pub(super) fn edge_labels(buckets: &[(u32, u32, u32)]) -> Vec<(f64, String)> {
+    let slot = (RIGHT - LEFT) / buckets.len().max(1) as f64;
+    let mut labels: Vec<(f64, String)> =
+        buckets.iter().enumerate().map(|(i, b)| (LEFT + slot * i as f64, b.0.to_string())).collect();
+    if let Some(last) = buckets.last() {
+        labels.push((RIGHT, last.1.to_string()));
+    }
+    labels
 }
 
 #[cfg(test)]

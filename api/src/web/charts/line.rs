@@ -1,14 +1,18 @@
 //! The weekly composite trend: y 0..100 with gridlines, ISO-week x labels, gaps for weeks without
-//! activity, optional dashed threshold line, a marker with a tooltip per week.
+//! activity (the line breaks, a faint dashed line marks the week), optional dashed threshold line, a
+//! marker with a tooltip per week; a week in progress is a hollow marker reached by a dashed line.
 
 use std::fmt::Write;
 
 use super::svg::{chart_id, count_of, escape, finite, join, value_text, Num, Svg};
 use super::Point;
 
-const WIDTH: f64 = 480.0;
+pub(super) const WIDTH: f64 = 480.0;
+/// Text size below 480 px (viewBox units): 17 × 317 / 480 = 11.2 px rendered.
+pub(super) const PHONE_TEXT: f64 = 17.0;
 const HEIGHT: f64 = 220.0;
-const LEFT: f64 = 34.0;
+/// Room for "100" at [`PHONE_TEXT`] left of the plot.
+const LEFT: f64 = 40.0;
 const RIGHT: f64 = 470.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 180.0;
@@ -41,17 +45,37 @@ fn week_parts(label: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// "2026-W20: 72.5", with "(partial, week in progress)" for a week not over yet.
+fn point_text(point: &Point) -> String {
+    let partial = if point.partial { " (partial, week in progress)" } else { "" };
+    format!("{}: {}{partial}", point.label, value_text(point.value))
+}
+
 fn describe(points: &[Point], threshold: Option<f64>) -> String {
     if points.is_empty() {
         return "No data: no weeks to show.".to_owned();
     }
     let mut desc = format!("Score by week on a 0 to 100 scale, {}. ", count_of(points.len() as u64, "week"));
-    desc.push_str(&join(points.iter().map(|p| format!("{}: {}", p.label, value_text(p.value)))));
+    desc.push_str(&join(points.iter().map(point_text)));
     desc.push('.');
     if let Some(t) = threshold {
         let _ = write!(desc, " Threshold {}.", Num(t));
     }
     desc
+}
+
+/// The week labels (x, text, alt): with many points only every k-th week is labelled, counted
+/// back from the latest, so labels never overlap; every other one of those is `alt`, hidden on a
+/// phone where the text is larger (`charts.css`).
+pub(super) fn week_labels(points: &[Point]) -> Vec<(f64, &str, bool)> {
+    let every = points.len().div_ceil(13).max(1);
+    let last = points.len().saturating_sub(1);
+    points
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| (last - i).is_multiple_of(every))
+        .map(|(i, p)| (x_of(i, points.len()), week_parts(&p.label).0, ((last - i) / every) % 2 == 1))
+        .collect()
 }
 
 pub fn line_chart(title: &str, points: &[Point], threshold: Option<f64>) -> String {
@@ -75,63 +99,79 @@ pub fn line_chart(title: &str, points: &[Point], threshold: Option<f64>) -> Stri
     if let Some(t) = threshold {
         let y = Num(y_of(t));
         svg.push(format_args!("<path class=\"thr\" d=\"M{LEFT} {y}H{RIGHT}\"/>\n"));
-        svg.text(RIGHT, y_of(t) - 4.0, "class=\"thr-label\" text-anchor=\"end\"", &format!("threshold {}", Num(t)));
     }
 
     if points.is_empty() {
+        if let Some(t) = threshold {
+            svg.text(RIGHT, y_of(t) - 4.0, "class=\"thr-label\" text-anchor=\"end\"", &format!("threshold {}", Num(t)));
+        }
         svg.text((LEFT + RIGHT) / 2.0, (TOP + BOTTOM) / 2.0, "class=\"empty\" text-anchor=\"middle\"", "No data");
         return svg.finish();
     }
 
-    // The trend: one subpath per run of consecutive weeks with a score; weeks without one break it.
+    // The trend: one subpath per run of consecutive finished weeks with a score; weeks without one
+    // break it. A week in progress is reached by a dashed segment of its own.
     let mut trend = String::new();
+    let mut partial = String::new();
     let mut pen_down = false;
+    let mut previous: Option<(Num, Num)> = None;
     for (i, point) in points.iter().enumerate() {
-        match finite(point.value) {
-            Some(v) => {
-                let _ = write!(
-                    trend,
-                    "{}{} {}",
-                    if pen_down { "L" } else { "M" },
-                    Num(x_of(i, points.len())),
-                    Num(y_of(v))
-                );
+        let at = finite(point.value).map(|v| (Num(x_of(i, points.len())), Num(y_of(v))));
+        match at {
+            Some((x, y)) if point.partial => {
+                if let Some((px, py)) = previous {
+                    let _ = write!(partial, "M{px} {py}L{x} {y}");
+                }
+                pen_down = false;
+            }
+            Some((x, y)) => {
+                let _ = write!(trend, "{}{x} {y}", if pen_down { "L" } else { "M" });
                 pen_down = true;
             }
             None => pen_down = false,
         }
+        previous = at;
     }
     if !trend.is_empty() {
         svg.push(format_args!("<path class=\"trend\" d=\"{trend}\"/>\n"));
     }
+    if !partial.is_empty() {
+        svg.push(format_args!("<path class=\"trend partial\" d=\"{partial}\"/>\n"));
+    }
 
-    // Markers with tooltips: a filled dot per scored week, a hollow one on the axis for a gap.
+    // Markers with tooltips: a filled dot per scored week (hollow while in progress); a week without
+    // activity is a faint dashed line across the plot, never a dot at 0 that would read as a score.
     for (i, point) in points.iter().enumerate() {
         let x = Num(x_of(i, points.len()));
-        let tip = escape(&format!("{}: {}", point.label, value_text(point.value)));
+        let tip = escape(&point_text(point));
+        let class = if point.partial { "pt partial" } else { "pt" };
         match finite(point.value) {
             Some(v) => svg.push(format_args!(
-                "<circle class=\"pt\" cx=\"{x}\" cy=\"{}\" r=\"3.5\"><title>{tip}</title></circle>\n",
+                "<circle class=\"{class}\" cx=\"{x}\" cy=\"{}\" r=\"3.5\"><title>{tip}</title></circle>\n",
                 Num(y_of(v))
             )),
-            None => svg.push(format_args!(
-                "<circle class=\"gap\" cx=\"{x}\" cy=\"{BOTTOM}\" r=\"3\"><title>{tip}</title></circle>\n"
-            )),
+            None => {
+                svg.push(format_args!("<path class=\"gap\" d=\"M{x} {TOP}V{BOTTOM}\"><title>{tip}</title></path>\n"))
+            }
         }
     }
 
-    // X labels: the week under each point, the year under the first week and wherever it changes.
-    // With many points only every k-th week is labelled so labels never overlap.
-    let every = points.len().div_ceil(13).max(1);
+    // The threshold's label last, over the markers (its halo keeps it readable where the trend
+    // crosses it).
+    if let Some(t) = threshold {
+        svg.text(RIGHT, y_of(t) - 4.0, "class=\"thr-label\" text-anchor=\"end\"", &format!("threshold {}", Num(t)));
+    }
+
+    // X labels: the week under each point (see [`week_labels`]), the year under the first week and
+    // wherever it changes.
+    for (x, week, alt) in week_labels(points) {
+        let class = if alt { "tick alt" } else { "tick" };
+        svg.text(x, BOTTOM + 16.0, &format!("class=\"{class}\" text-anchor=\"middle\""), week);
+    }
     let mut last_year = None;
     for (i, point) in points.iter().enumerate() {
-        let (week, year) = week_parts(&point.label);
-        let x = x_of(i, points.len());
-        if i % every == 0 {
-            svg.text(x, BOTTOM + 16.0, "class=\"tick\" text-anchor=\"middle\"", week);
-        }
-        if let Some(y) = year.filter(|y| last_year != Some(*y)) {
-            svg.text(x, BOTTOM + 30.0, "class=\"tick\" text-anchor=\"middle\"", y);
+        if let Some(y) = week_parts(&point.label).1.filter(|y| last_year != Some(*y)) {
+            svg.text(x_of(i, points.len()), BOTTOM + 30.0, "class=\"tick\" text-anchor=\"middle\"", y);
             last_year = Some(y);
         }
     }

@@ -1,11 +1,15 @@
 //! The domain radar: one axis per domain (0 at the centre, 100 at the rim), rings every 20 points,
-//! the current period's polygon over the previous one, axis labels and a legend.
+//! the current period's polygon over the previous one, axis labels and a legend. A domain without
+//! activity is a gap, not a 0: the polygon joins only the scored axes, and an unscored axis is
+//! drawn dashed with a muted "no activity" label.
 
 use std::fmt::Write;
 
 use super::svg::{chart_id, escape, finite, join, value_text, Num, Svg};
 
-const WIDTH: f64 = 400.0;
+pub(super) const WIDTH: f64 = 400.0;
+/// Text size below 480 px (viewBox units): 14 × 317 / 400 = 11.1 px rendered.
+pub(super) const PHONE_TEXT: f64 = 14.0;
 const HEIGHT: f64 = 330.0;
 const CX: f64 = 200.0;
 const CY: f64 = 148.0;
@@ -22,12 +26,15 @@ fn score(values: &[Option<f64>], index: usize) -> Option<f64> {
     finite(values.get(index).copied().flatten())
 }
 
-/// Polygon `points` for one series; an axis without a score sits at the centre.
+/// Polygon `points` for one series through its scored axes only: an axis without a score is
+/// left out (a gap), never drawn at the centre as if it scored 0.
 fn polygon(values: &[Option<f64>], count: usize) -> String {
     let mut points = String::new();
     for i in 0..count {
-        let (x, y) = at(i, count, score(values, i).unwrap_or(0.0));
-        let _ = write!(points, "{}{},{}", if i == 0 { "" } else { " " }, Num(x), Num(y));
+        if let Some(v) = score(values, i) {
+            let (x, y) = at(i, count, v);
+            let _ = write!(points, "{}{},{}", if points.is_empty() { "" } else { " " }, Num(x), Num(y));
+        }
     }
     points
 }
@@ -69,11 +76,17 @@ pub fn radar(title: &str, axes: &[&str], current: &[Option<f64>], previous: &[Op
             let _ = write!(grid, "{}{} {}", if i == 0 { "M" } else { "L" }, Num(x), Num(y));
         }
     }
+    // Spokes: solid for a scored domain, dashed (a gap) for one without activity.
+    let mut gaps = String::new();
     for i in 0..count {
         let (x, y) = at(i, count, 100.0);
-        let _ = write!(grid, "M{CX} {CY}L{} {}", Num(x), Num(y));
+        let spokes = if score(current, i).is_some() { &mut grid } else { &mut gaps };
+        let _ = write!(spokes, "M{CX} {CY}L{} {}", Num(x), Num(y));
     }
     svg.push(format_args!("<path class=\"grid\" d=\"{grid}\"/>\n"));
+    if !gaps.is_empty() {
+        svg.push(format_args!("<path class=\"grid gap\" d=\"{gaps}\"/>\n"));
+    }
     for ring in 1..=5 {
         let (_, y) = at(0, count, f64::from(ring * 20));
         svg.text(CX + 3.0, y + 10.0, "class=\"tick\"", &(ring * 20).to_string());
@@ -124,8 +137,15 @@ pub fn radar(title: &str, axes: &[&str], current: &[Option<f64>], previous: &[Op
         } else {
             4.0
         };
-        let class = if score(current, i).is_some() { "axis" } else { "axis na" };
-        svg.text(x, y, &format!("class=\"{class}\" text-anchor=\"{anchor}\""), axis);
+        if score(current, i).is_some() {
+            svg.text(x, y, &format!("class=\"axis\" text-anchor=\"{anchor}\""), axis);
+        } else {
+            // The label, and under it why there is no point on this axis (above the rim, the
+            // label moves up a line so the two still read top to bottom, away from the chart).
+            let label_y = if dy < -1.0 { y - 16.0 } else { y };
+            svg.text(x, label_y, &format!("class=\"axis na\" text-anchor=\"{anchor}\""), axis);
+            svg.text(x, label_y + 16.0, &format!("class=\"na\" text-anchor=\"{anchor}\""), "no activity");
+        }
     }
 
     // Legend: what the filled and the dashed polygons are.
@@ -134,10 +154,10 @@ pub fn radar(title: &str, axes: &[&str], current: &[Option<f64>], previous: &[Op
     svg.text(138.0, legend_y, "class=\"lg\"", "Current period");
     if has_previous {
         svg.push(format_args!(
-            "<rect class=\"prev\" x=\"236\" y=\"{}\" width=\"12\" height=\"12\"/>\n",
+            "<rect class=\"prev\" x=\"256\" y=\"{}\" width=\"12\" height=\"12\"/>\n",
             legend_y - 10.0
         ));
-        svg.text(254.0, legend_y, "class=\"lg\"", "Previous period");
+        svg.text(274.0, legend_y, "class=\"lg\"", "Previous period");
     }
     svg.finish()
 }

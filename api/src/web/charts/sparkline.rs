@@ -1,4 +1,5 @@
-//! A leaderboard row's tiny trend: no axes, the last scored point emphasised, values in the tooltip.
+//! A leaderboard row's tiny trend: no axes, the last scored point emphasised (hollow while its week
+//! is still in progress), values in the tooltip.
 //! Kept compact (about 500 bytes for 12 weeks) because a team page embeds one per row.
 
 use std::fmt::Write;
@@ -42,13 +43,18 @@ fn describe(values: &[Option<f64>]) -> String {
     desc
 }
 
-pub fn sparkline(title: &str, values: &[Option<f64>]) -> String {
+/// `partial_last`: the last value is a week still in progress (its dot is drawn hollow).
+pub fn sparkline(title: &str, values: &[Option<f64>], partial_last: bool) -> String {
     // The tooltip of the whole sparkline is its title followed by the values ("–" = no activity).
     let listed: Vec<String> =
         values.iter().map(|v| finite(*v).map_or("–".to_owned(), |v| Num(v).to_string())).collect();
     let full_title = if listed.is_empty() { title.to_owned() } else { format!("{title}: {}", listed.join(", ")) };
-    let id = chart_id("spark", title, &format!("{values:?}"));
-    let mut svg = Svg::open("spark", &id, WIDTH as u32, HEIGHT as u32, &full_title, &describe(values));
+    let id = chart_id("spark", title, &format!("{values:?}{partial_last}"));
+    let mut desc = describe(values);
+    if partial_last && values.last().copied().flatten().is_some() {
+        desc.push_str(" The latest week is still in progress.");
+    }
+    let mut svg = Svg::open("spark", &id, WIDTH as u32, HEIGHT as u32, &full_title, &desc);
 
     let (low, high) = range(values.iter().filter_map(|v| finite(*v)));
     let x_of = |i: usize| {
@@ -85,7 +91,9 @@ pub fn sparkline(title: &str, values: &[Option<f64>]) -> String {
         svg.push(format_args!("<path class=\"trend\" d=\"{path}\"/>"));
     }
     if let Some((x, y)) = last {
-        svg.push(format_args!("<circle class=\"last\" cx=\"{x}\" cy=\"{y}\" r=\"2.5\"/>"));
+        let partial = partial_last && values.last().copied().flatten().is_some_and(f64::is_finite);
+        let class = if partial { "last partial" } else { "last" };
+        svg.push(format_args!("<circle class=\"{class}\" cx=\"{x}\" cy=\"{y}\" r=\"2.5\"/>"));
     }
     svg.finish()
 }

@@ -9,7 +9,11 @@ use super::*;
 const DOMAINS: [&str; 6] = ["Support", "Operations", "Field service", "Communication", "Sales", "Data quality"];
 
 fn weeks(values: &[Option<f64>]) -> Vec<Point> {
-    values.iter().enumerate().map(|(i, value)| Point { label: format!("2026-W{:02}", 9 + i), value: *value }).collect()
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| Point { label: format!("2026-W{:02}", 9 + i), value: *value, partial: false })
+        .collect()
 }
 
 fn domain_items(values: [Option<f64>; 6]) -> Vec<(String, Option<f64>)> {
@@ -149,9 +153,9 @@ fn line_one_point() {
 #[test]
 fn line_extremes_and_year_change() {
     let points = vec![
-        Point { label: "2025-W52".into(), value: Some(0.0) },
-        Point { label: "2026-W01".into(), value: Some(100.0) },
-        Point { label: "2026-W02".into(), value: Some(150.0) },
+        Point { label: "2025-W52".into(), value: Some(0.0), partial: false },
+        Point { label: "2026-W01".into(), value: Some(100.0), partial: false },
+        Point { label: "2026-W02".into(), value: Some(150.0), partial: false },
     ];
     let svg = line_chart("Composite score", &points, Some(100.0));
     let desc = check(&svg);
@@ -220,7 +224,9 @@ fn histogram_with_highlight() {
     assert_eq!(tips[7], "70–79: 9 (your bucket)");
     assert_eq!(tips[9], "90–100: 1");
     assert_eq!(count(&svg, "class=\"bar hl\""), 1);
-    assert!(svg.contains(">0–9</text>") && svg.contains(">90–100</text>"));
+    // The x axis names the boundaries, not the ranges ("0 … 90 100").
+    assert!(svg.contains(">0</text>") && svg.contains(">90</text>") && svg.contains(">100</text>"));
+    assert!(!svg.contains(">90–100</text>"), "range labels collide at a phone's text size");
     insta::assert_snapshot!(svg);
 }
 
@@ -267,7 +273,7 @@ fn sparkline_twelve_weeks() {
         Some(74.0),
         Some(79.5),
     ];
-    let svg = sparkline("Ana Silva, composite trend", &values);
+    let svg = sparkline("Ana Silva, composite trend", &values, false);
     let desc = check(&svg);
     assert_eq!(desc, "Latest 79.5, low 58, high 80, 1 of 12 weeks without activity.");
     assert!(svg.contains(">Ana Silva, composite trend: 61, 64.5, –, 58, 70, 72.5, 68, 75, 80, 77, 74, 79.5</title>"));
@@ -278,9 +284,9 @@ fn sparkline_twelve_weeks() {
 
 #[test]
 fn sparkline_empty_and_all_missing() {
-    let empty = sparkline("Trend", &[]);
+    let empty = sparkline("Trend", &[], false);
     assert_eq!(check(&empty), "No activity in 0 weeks.");
-    let none = sparkline("Trend", &[None; 12]);
+    let none = sparkline("Trend", &[None; 12], false);
     assert_eq!(check(&none), "No activity in 12 weeks.");
     assert!(!none.contains("<path") && !none.contains("<circle"));
     insta::assert_snapshot!("sparkline_empty", empty);
@@ -289,10 +295,10 @@ fn sparkline_empty_and_all_missing() {
 
 #[test]
 fn sparkline_one_point_and_isolated_weeks() {
-    let one = sparkline("Trend", &[Some(50.0)]);
+    let one = sparkline("Trend", &[Some(50.0)], false);
     check(&one);
     assert!(one.contains("h0\""), "a lone week is drawn as a dot");
-    let isolated = sparkline("Trend", &[Some(0.0), None, Some(100.0), Some(100.0)]);
+    let isolated = sparkline("Trend", &[Some(0.0), None, Some(100.0), Some(100.0)], false);
     assert_eq!(check(&isolated), "Latest 100, low 0, high 100, 1 of 4 weeks without activity.");
     insta::assert_snapshot!("sparkline_one_point", one);
     insta::assert_snapshot!("sparkline_extremes", isolated);
@@ -339,12 +345,12 @@ fn bars_empty_all_missing_and_extremes() {
 #[test]
 fn text_is_escaped() {
     let hostile = "<script>alert('x')</script> & \"quotes\"\u{0}";
-    let points = vec![Point { label: hostile.into(), value: Some(50.0) }];
+    let points = vec![Point { label: hostile.into(), value: Some(50.0), partial: false }];
     let charts = [
         line_chart(hostile, &points, None),
         radar(hostile, &[hostile, "B", "C"], &[Some(50.0)], &[]),
         histogram(hostile, &[(0, 9, 1)], Some(0)),
-        sparkline(hostile, &[Some(50.0)]),
+        sparkline(hostile, &[Some(50.0)], false),
         bars(hostile, &[(hostile.to_owned(), Some(50.0))]),
     ];
     for svg in &charts {
@@ -358,9 +364,9 @@ fn text_is_escaped() {
 
 #[test]
 fn output_is_deterministic_and_ids_differ_between_charts() {
-    let a = sparkline("Trend", &[Some(1.0), Some(2.0)]);
-    assert_eq!(a, sparkline("Trend", &[Some(1.0), Some(2.0)]));
-    let b = sparkline("Trend", &[Some(1.0), Some(3.0)]);
+    let a = sparkline("Trend", &[Some(1.0), Some(2.0)], false);
+    assert_eq!(a, sparkline("Trend", &[Some(1.0), Some(2.0)], false));
+    let b = sparkline("Trend", &[Some(1.0), Some(3.0)], false);
     let id = |svg: &str| svg.split("aria-labelledby=\"").nth(1).and_then(|s| s.split('"').next()).map(str::to_owned);
     assert_ne!(id(&a), id(&b));
 }
@@ -376,7 +382,7 @@ fn a_hundred_leaderboard_rows_of_charts_stay_small() {
             (0..12u32).map(|w| (w % 5 != 2).then(|| f64::from((row * 7 + w * 13) % 1000) / 10.0)).collect();
         let scores = [0u32, 1, 2, 3, 4, 5].map(|d| (d != 2).then(|| f64::from((row * 31 + d * 17) % 1000) / 10.0));
         let name = format!("Agent number {row}");
-        let spark = sparkline(&format!("{name}, composite trend"), &values);
+        let spark = sparkline(&format!("{name}, composite trend"), &values, false);
         let mini = bars(&format!("{name}, domain scores"), &domain_items(scores));
         assert!(spark.len() < 600, "sparkline {} bytes", spark.len());
         assert!(mini.len() < 1024, "bars {} bytes", mini.len());
@@ -393,4 +399,97 @@ fn tooltips_never_round_a_score_across_a_whole_number() {
     for expected in ["2026-W09: 69.9", "2026-W10: 72.5", "2026-W11: 70"] {
         assert!(tips.iter().any(|t| t == expected), "{expected} not in {tips:?}");
     }
+}
+// ---- issue 15: gaps, partial weeks, text size and label spacing ----
+
+#[test]
+fn line_week_in_progress_is_hollow_and_reached_by_a_dashed_segment() {
+    let mut points = weeks(&[Some(60.0), None, Some(62.0), Some(64.0), Some(40.0)]);
+    points[4].partial = true;
+    let svg = line_chart("Composite score", &points, Some(70.0));
+    let desc = check(&svg);
+    assert!(desc.contains("2026-W13: 40 (partial, week in progress)"), "{desc}");
+    assert!(desc.contains("2026-W10: no activity"), "{desc}");
+    // The finished weeks: two runs (the gap breaks the line); the partial week is not on it.
+    let trend = svg.split("class=\"trend\" d=\"").nth(1).and_then(|d| d.split('"').next()).expect("trend");
+    assert_eq!(trend.matches('M').count(), 2, "{trend}");
+    assert_eq!(trend.matches('L').count(), 1, "{trend}");
+    let dashed = svg.split("class=\"trend partial\" d=\"").nth(1).and_then(|d| d.split('"').next()).expect("dash");
+    assert_eq!((dashed.matches('M').count(), dashed.matches('L').count()), (1, 1), "{dashed}");
+    assert_eq!(count(&svg, "class=\"pt partial\""), 1);
+    assert_eq!(count(&svg, "class=\"gap\""), 1, "the week without activity is a gap, not a 0");
+    assert!(svg.contains("<path class=\"gap\" d=\"M"), "a dashed line across the plot, no dot on the axis");
+    insta::assert_snapshot!(svg);
+}
+
+#[test]
+fn radar_leaves_unscored_domains_out_of_the_polygon() {
+    let current = [Some(80.0), None, None, Some(60.0), None, Some(40.0)];
+    let svg = radar("Domain scores", &DOMAINS, &current, &[]);
+    check(&svg);
+    let points = svg.split("<polygon class=\"cur\" points=\"").nth(1).and_then(|p| p.split('"').next()).unwrap();
+    assert_eq!(points.split(' ').count(), 3, "only the three scored axes: {points}");
+    // No vertex at the centre (200,148): an unscored domain is not a 0.
+    assert!(!points.split(' ').any(|p| p == "200,148"), "{points}");
+    assert_eq!(count(&svg, ">no activity</text>"), 3);
+    assert_eq!(count(&svg, "class=\"grid gap\""), 1);
+    insta::assert_snapshot!(svg);
+}
+
+#[test]
+fn sparkline_marks_a_week_in_progress() {
+    let svg = sparkline("Trend", &[Some(50.0), Some(60.0)], true);
+    assert!(check(&svg).ends_with("The latest week is still in progress."));
+    assert!(svg.contains("class=\"last partial\""));
+    let finished = sparkline("Trend", &[Some(50.0), None], true);
+    assert!(!finished.contains("partial"), "a week without activity has no partial dot");
+}
+
+/// At 375 px a chart is drawn about [`PHONE_CHART_PX`] wide: its text, scaled with the viewBox,
+/// stays at [`MIN_TEXT_PX`] or more, and `charts.css` declares exactly the sizes used here.
+#[test]
+fn phone_text_stays_readable_once_scaled() {
+    let css = crate::web::assets::CHARTS_CSS.body;
+    let phone = css.split("@media (max-width: 480px)").nth(1).expect("a phone rule in charts.css");
+    for (kind, size, width) in PHONE_TEXT {
+        let rendered = size * PHONE_CHART_PX / width;
+        assert!(rendered >= MIN_TEXT_PX, "{kind}: {size} in a {width} viewBox renders at {rendered:.1} px");
+        let rule = format!(".chart.{kind} text {{ font-size: {size}px; }}");
+        assert!(phone.contains(&rule), "charts.css lacks `{rule}`");
+    }
+}
+
+/// Histogram labels at the phone's text size: each is at most 3 digits, and neighbouring labels
+/// are further apart than the widest of them (0.6 em a digit, generous for system fonts).
+#[test]
+fn histogram_labels_do_not_collide() {
+    let buckets = ten_buckets([1; 10]);
+    let labels = histogram::edge_labels(&buckets);
+    assert_eq!(labels.len(), 11);
+    let widest = labels.iter().map(|(_, t)| t.chars().count()).max().unwrap() as f64 * 0.6 * histogram::PHONE_TEXT;
+    for pair in labels.windows(2) {
+        let gap = pair[1].0 - pair[0].0;
+        assert!(gap > widest, "{:?} and {:?} are {gap} apart, labels are {widest} wide", pair[0], pair[1]);
+    }
+}
+
+/// Week labels: the latest week is always labelled; on a phone (every other label hidden) the
+/// shown ones are further apart than "W52" is wide at the phone's text size (0.95 em for the W,
+/// 0.6 em a digit).
+#[test]
+fn line_week_labels_do_not_collide_on_a_phone() {
+    for n in [1usize, 4, 12, 26, 52] {
+        let points = weeks(&vec![Some(50.0); n]);
+        let labels = line::week_labels(&points);
+        assert_eq!(labels.last().map(|l| l.1), week_parts_of(&points[n - 1].label), "{n} weeks");
+        let shown: Vec<f64> = labels.iter().filter(|l| !l.2).map(|l| l.0).collect();
+        let width = (0.95 + 2.0 * 0.6) * line::PHONE_TEXT;
+        for pair in shown.windows(2) {
+            assert!(pair[1] - pair[0] > width, "{n} weeks: labels {} apart, {width} wide", pair[1] - pair[0]);
+        }
+    }
+}
+
+fn week_parts_of(label: &str) -> Option<&str> {
+    label.split_once("-W").map(|(year, _)| &label[year.len() + 1..])
 }
