@@ -69,6 +69,10 @@ class Session {
       }
     });
     page.on('requestfailed', (request) => {
+      // Chromium cancels a favicon fetch still in flight when the step moves
+      // on (the page's own requests have finished by then): not a fault.
+      const aborted = request.failure()?.errorText === 'net::ERR_ABORTED';
+      if (aborted && new URL(request.url()).pathname.startsWith('/assets/favicon.')) return;
       this.problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`);
     });
     page.on('request', (request) => {

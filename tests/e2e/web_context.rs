@@ -190,7 +190,7 @@ async fn the_events_behind_a_score_are_told_in_words_filtered_and_paged() {
     assert_eq!(rows(&csat), 0);
     let (status, bad) = page(&app, &manager, &format!("{base}&metric=vibes")).await;
     assert_eq!(status, 400);
-    assert!(bad.contains("metric: "), "{bad}");
+    assert!(bad.contains("Metric: &#39;vibes&#39; is not a metric"), "in words, by its label: {bad}");
 
     // A range has links too, and its events are the weeks' events within it.
     let (_, custom) = page(

@@ -69,7 +69,7 @@ async fn a_flagged_score_is_never_displayed_at_its_threshold() {
     let agent = page(&app, &manager, &format!("/admin/performance/agents/{MEMBER}?period=2026-W45")).await;
     assert_eq!(text_after(&agent, "data-testid=\"composite\""), "69.9");
     assert!(agent.contains("data-testid=\"composite-flag\""), "the flag is beside the composite");
-    assert!(agent.contains("flagged below 70"), "the threshold is stated");
+    assert!(agent.contains("a composite below <strong>70</strong> is flagged"), "the threshold is stated");
 
     let team = page(&app, &manager, &format!("/admin/performance/team?team_id={ALPHA}&period=2026-W45")).await;
     let row = team.split(&format!("data-person-id=\"{MEMBER}\"")).nth(1).unwrap().split("</tr>").next().unwrap();

@@ -84,7 +84,7 @@ fn field_label(field: &str) -> Option<&'static str> {
         "team_id" => "Team",
         "review_id" | "id" => "Review",
         "goal_id" => "Goal",
-        "metric_key" => "Metric",
+        "metric_key" | "metric" => "Metric",
         "domain" => "Domain",
         "label" => "Goal name",
         "target_value" => "Target",
