@@ -14,7 +14,10 @@
 //! fail a sub-request or load anything from another host. At every width
 //! chart text renders at 11 px or more and axis labels do not overlap; the
 //! leaderboard fits 1280 px without scrolling sideways and its rows are
-//! cards at 375 px (issue 15).
+//! cards at 375 px (issue 15). A technician without inbox access lands on
+//! their own scorecard, whose composite is the API's and whose rules carry
+//! units; an admin lands on the team they manage, whose top-performer card
+//! is the leaderboard's best (issue 15, D19).
 
 mod driver;
 mod world;
@@ -26,7 +29,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::support::TestApp;
-use world::{ADA, ALPHA, BETA, BETA_BOSS, LEAD, MANAGER, OUTSIDER};
+use world::{ADA, ALPHA, BETA, BETA_BOSS, CHIDI, LEAD, MANAGER, OUTSIDER};
 
 /// The leaderboard's sortable columns (the `data-sort` values of its header links).
 const COLUMNS: [&str; 8] =
@@ -47,7 +50,7 @@ const KNOWN_ISSUES: &[&str] = &[];
 const GOAL_LABEL: &str = "Meet the SLA on nine tickets in ten";
 
 /// Every page the run captures, by the name its screenshots carry.
-const PAGES: [&str; 9] = [
+const PAGES: [&str; 11] = [
     "sign-in",
     "demo",
     "team-overview",
@@ -57,6 +60,8 @@ const PAGES: [&str; 9] = [
     "review-detail",
     "forbidden-team",
     "forbidden-agent",
+    "technician-scorecard",
+    "admin-team",
 ];
 
 fn step(id: &str, action: &str, session: &str, extra: Value) -> Value {
@@ -204,6 +209,9 @@ async fn dashboards_work_in_a_real_browser() {
     let ada = token(ADA, &["agent"], &[]);
     let outsider = token(OUTSIDER, &["agent"], &[]);
     let beta_boss = token(BETA_BOSS, &["agent"], &["reports:operations"]);
+    // D19: a technician has no inbox access and still sees their own scorecard.
+    let technician = token(CHIDI, &["technician"], &[]);
+    let admin = token(MANAGER, &["admin"], &[]);
     let scores = Scores::fetch(&app, &manager).await;
     assert_eq!(scores.by_person.len(), world::ALPHA_WORKERS.len(), "everyone in Alpha is scored last week");
 
@@ -330,6 +338,33 @@ async fn dashboards_work_in_a_real_browser() {
         step("beta-boss-alpha", "goto", "beta", json!({"path": team_page})),
         step("beta-boss-ada", "goto", "beta", json!({"path": agent_page})),
         step("beta-boss-beta", "goto", "beta", json!({"path": format!("/admin/performance/team?team_id={BETA}&{PERIOD}")})),
+        // A technician without inbox access: signed in to their own scorecard (D19).
+        step("technician-sign-in", "sign_in", "technician", json!({"token": technician})),
+        step(
+            "technician-page",
+            "query",
+            "technician",
+            json!({"queries": {
+                "composite": {"selector": "[data-testid=composite]"},
+                "threshold": {"selector": "[data-testid=threshold]"},
+                "rules": {"selector": "[data-testid=metric-rule]"},
+            }}),
+        ),
+        step("technician-scorecard", "snapshot", "technician", json!({"name": "technician-scorecard"})),
+        // An admin lands on a team they manage; its cards agree with its leaderboard.
+        step("admin-sign-in", "sign_in", "admin", json!({"token": admin})),
+        step("admin-last-week", "goto", "admin", json!({"path": team_page})),
+        step(
+            "admin-cards",
+            "query",
+            "admin",
+            json!({"queries": {
+                "labels": {"selector": ".stats .stat-label"},
+                "values": {"selector": ".stats .stat-value"},
+                "threshold": {"selector": "[data-testid=threshold]"},
+            }}),
+        ),
+        step("admin-team", "snapshot", "admin", json!({"name": "admin-team"})),
         // A team lead sees the team.
         step("lead-sign-in", "sign_in", "lead", json!({"token": lead})),
         step("lead-team", "goto", "lead", json!({"path": team_page})),
@@ -363,6 +398,48 @@ async fn dashboards_work_in_a_real_browser() {
     assert!(path_of(&signed_in["url"]).starts_with("/admin/performance/team"), "{signed_in}");
     let agent_home = seen.ok("agent-sign-in");
     assert!(path_of(&agent_home["url"]).starts_with("/agent/my-performance"), "{agent_home}");
+
+    // D19: a technician without inbox access lands on their own scorecard; the
+    // composite on the page is the API's, rounded as pages round; every metric
+    // states its rule with its unit; the threshold is said.
+    let technician_home = seen.ok("technician-sign-in");
+    assert_eq!(technician_home["status"], 200, "{technician_home}");
+    assert!(path_of(&technician_home["url"]).starts_with("/agent/my-performance"), "{technician_home}");
+    let technician_page = &seen.ok("technician-page")["found"];
+    let shown: f64 = technician_page["composite"][0].as_str().unwrap().parse().unwrap();
+    let Some(ColumnValue::Score(api_composite)) = scores.value(CHIDI, "composite") else { panic!("Chidi is scored") };
+    assert!((shown - api_composite).abs() <= 0.05 + 1e-9, "page {shown}, API {api_composite}");
+    assert!(technician_page["threshold"][0].as_str().unwrap().contains("below 70"), "{technician_page}");
+    let rules = technician_page["rules"].as_array().unwrap();
+    assert!(!rules.is_empty(), "{technician_page}");
+    assert!(
+        rules.iter().any(|r| r.as_str().unwrap().contains(" %") || r.as_str().unwrap().contains(" min")),
+        "units in the rules: {technician_page}"
+    );
+
+    // An admin signs in to a team they manage; "Top performer" is the
+    // leaderboard's best composite, "N of M scored" counts its rows.
+    let admin_home = seen.ok("admin-sign-in");
+    assert!(path_of(&admin_home["url"]).starts_with("/admin/performance/team"), "{admin_home}");
+    let admin_title = admin_home["page"]["title"].as_str().unwrap();
+    assert!(admin_title.contains("Alpha Support"), "the team the admin manages: {admin_home}");
+    let cards = &seen.ok("admin-cards")["found"];
+    let labels: Vec<&str> = cards["labels"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let values: Vec<&str> = cards["values"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let card = |label: &str| {
+        values[labels.iter().position(|l| l.eq_ignore_ascii_case(label)).unwrap_or_else(|| panic!("{label}: {cards}"))]
+    };
+    let best = scores
+        .by_person
+        .iter()
+        .filter_map(|(id, v)| match &v["composite"] {
+            Some(ColumnValue::Score(c)) => Some((*c, id)),
+            _ => None,
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .unwrap();
+    assert!(card("Top performer").starts_with(scores.names[best.1].as_str()), "{cards}");
+    assert!(cards["threshold"][0].as_str().unwrap().contains("below 70"), "{cards}");
 
     // The team overview lists exactly the team's scored people.
     let team = seen.ok("team");
