@@ -29,6 +29,9 @@ pub struct Change {
     pub class: &'static str,
     /// The same in words, for screen readers and tooltips.
     pub words: String,
+    /// "against last week (61.0)": what the arrow is measured from, shown
+    /// beside it where there is room (cards), so the words are not said twice.
+    pub since: String,
 }
 
 impl Change {
@@ -59,6 +62,7 @@ pub fn change(current: Option<f64>, previous: Option<f64>, against: &str) -> Opt
     Some(Change {
         text: format!("{arrow} {size}"),
         class,
+        since: format!("against {against} ({before:.1})"),
         words: if tenths == 0 {
             format!("unchanged against {against} ({before:.1})")
         } else {
@@ -251,6 +255,7 @@ mod tests {
         let up = change(Some(64.25), Some(61.04), "last week").unwrap();
         assert_eq!((up.text.as_str(), up.class), ("↑ 3.3", "up"));
         assert_eq!(up.words, "up 3.3 points against last week (61.0)");
+        assert_eq!(up.since, "against last week (61.0)");
         let down = change(Some(55.0), Some(60.5), "last week").unwrap();
         assert_eq!((down.text.as_str(), down.class), ("↓ 5.5", "down"));
         let same = change(Some(70.01), Some(69.99), "last week").unwrap();
