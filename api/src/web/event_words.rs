@@ -5,6 +5,7 @@
 //! claimed here: an event names the metrics it feeds and the fact it
 //! carries (a resolution time, a rating), never a number of points.
 
+use perfledger_domain::format;
 use perfledger_domain::scoring::Domain;
 use serde_json::Value;
 
@@ -40,17 +41,9 @@ fn flag(data: &Value, key: &str) -> Option<bool> {
     data.get(key).and_then(Value::as_bool)
 }
 
-/// "95 min", "6 h 38 min".
-// TODO(integrate): part B format module
+/// "43 min", "6 h 38 min": the one duration format ([`format::minutes`]).
 fn minutes(value: f64) -> String {
-    let total = value.round().max(0.0) as u64;
-    if total < 60 {
-        format!("{total} min")
-    } else if total.is_multiple_of(60) {
-        format!("{} h", total / 60)
-    } else {
-        format!("{} h {} min", total / 60, total % 60)
-    }
+    format::minutes(format::decimal_of(value))
 }
 
 /// The key of the entity id in an event's data (`ticket_id`, …) and its noun.
@@ -351,7 +344,11 @@ mod tests {
         let data = json!({"conversation_id": "C-9", "first_response_minutes": "42.5", "channel": "email"});
         let late = describe(Domain::Communication, "conversation.message_sent", &data, Some(30.0), None);
         assert_eq!(late.misses, ["late response"]);
-        assert!(late.what.contains("43 min") && late.what.contains("team's average of 30 min"), "{}", late.what);
+        assert!(
+            late.what.contains("after 42.5 min") && late.what.contains("team's average of 30 min"),
+            "{}",
+            late.what
+        );
         assert_eq!(late.reference, "Conversation C-9");
         let quick = describe(Domain::Communication, "conversation.message_sent", &data, Some(60.0), None);
         assert!(quick.misses.is_empty());

@@ -8,9 +8,10 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use perfledger_domain::format;
 use perfledger_domain::goals::COMPOSITE_METRIC_KEY;
-use perfledger_domain::scoring::formulas::METRIC_KEYS;
-use perfledger_domain::scoring::Domain;
+use perfledger_domain::scoring::formulas::{points_rule, METRIC_KEYS};
+use perfledger_domain::scoring::{explain, Domain};
 use serde_json::{Map, Value};
 
 use super::data::PeriodScores;
@@ -18,8 +19,9 @@ use super::view::{domain_label, metric_label, number_text};
 use crate::error::AppError;
 use crate::queries::Decimal;
 
-/// The unit a goal's target is typed in.
-// TODO(integrate): part B format module (units and their formatting live there)
+/// The unit a goal's target is typed in: the metric's unit
+/// ([`explain::METRIC_INFO`]), or score points for the composite and the
+/// domain scores. Values are shown through [`format`], as everywhere else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
     /// 0–100 score points.
@@ -36,14 +38,15 @@ pub enum Unit {
 
 impl Unit {
     pub fn of(metric_key: &str) -> Unit {
-        match metric_key {
-            "avg_resolution_minutes" | "avg_first_response_minutes" | "avg_delay_minutes" => Unit::Minutes,
-            "csat_avg_rating" => Unit::Rating,
-            "conversations_resolved" | "lead_contacts" => Unit::Count,
-            "pipeline_value" => Unit::Money,
-            "note_thoroughness" => Unit::Characters,
-            key if key == COMPOSITE_METRIC_KEY || Domain::from_str(key).is_ok() => Unit::Points,
-            _ => Unit::Percent,
+        match explain::METRIC_INFO.iter().find(|m| m.key == metric_key).map(|m| m.unit) {
+            Some(format::Unit::Share) => Unit::Percent,
+            Some(format::Unit::Minutes) => Unit::Minutes,
+            Some(format::Unit::Rating) => Unit::Rating,
+            Some(format::Unit::Count { .. }) => Unit::Count,
+            Some(format::Unit::Money) => Unit::Money,
+            Some(format::Unit::Characters) => Unit::Characters,
+            // The composite and the domain scores (the form offers nothing else).
+            None => Unit::Points,
         }
     }
 
@@ -60,16 +63,18 @@ impl Unit {
         }
     }
 
-    /// A stored value in this unit: "85 %", "42.5 min", "4.2 of 5".
-    // TODO(integrate): part B format module
+    /// A stored value in this unit: "85.5 %", "42.5 min", "4.2 of 5".
     pub fn show(self, stored: f64) -> String {
+        let value = format::decimal_of(stored);
         match self {
-            Unit::Percent => format!("{} %", number_text(Some(stored * 100.0))),
-            Unit::Minutes => format!("{} min", number_text(Some(stored))),
-            Unit::Rating => format!("{} of 5", number_text(Some(stored))),
-            Unit::Points => format!("{} points", super::view::score_text(Some(stored))),
-            Unit::Characters => format!("{} characters", number_text(Some(stored))),
-            Unit::Count | Unit::Money => number_text(Some(stored)),
+            Unit::Percent => format::value(format::Unit::Share, value),
+            Unit::Minutes => format::minutes(value),
+            Unit::Rating => format::value(format::Unit::Rating, value),
+            Unit::Points => format!("{} points", format::score(value)),
+            Unit::Characters => format::value(format::Unit::Characters, value),
+            Unit::Count | Unit::Money => {
+                format::cell_value(format::Unit::Money, value).trim_end_matches(".00").to_string()
+            }
         }
     }
 
@@ -82,17 +87,14 @@ impl Unit {
     }
 }
 
-/// Lower is better for times, escalations, blocks and delays; higher for the rest.
-// TODO(integrate): part B per-metric rule text (direction) in `domain`
+/// Whether a smaller value earns more points, from the formula's own rule
+/// (`formulas::points_rule`); scores are higher-is-better.
 pub fn lower_is_better(metric_key: &str) -> bool {
-    matches!(
-        metric_key,
-        "avg_resolution_minutes"
-            | "avg_first_response_minutes"
-            | "avg_delay_minutes"
-            | "escalation_rate"
-            | "blocked_rate"
-    )
+    METRIC_KEYS
+        .iter()
+        .find(|(_, key, _)| *key == metric_key)
+        .and_then(|(domain, key, _)| points_rule(*domain, key))
+        .is_some_and(|rule| rule.lower_is_better())
 }
 
 /// One metric a goal may track, as the form offers it.
