@@ -171,7 +171,7 @@ async fn the_events_behind_a_score_are_told_in_words_filtered_and_paged() {
     assert!(first.contains("<details class=\"raw\""));
     assert!(first.contains("Resolved the ticket in 5 min, within its SLA"), "{first}");
     assert!(first.contains("Ticket #4401"), "the reference people read, also on the assignment");
-    assert!(first.contains("SLA compliance rate"), "which metric it fed");
+    assert!(first.contains("SLA compliance<"), "which metric it fed");
     // Every fifth ticket was resolved after its SLA: a highlighted miss.
     assert!(first.contains("<span class=\"badge bad\">SLA breach</span>"));
     assert!(testid_text(&first, "<main", "miss-count").starts_with("6 counted against the score"));
@@ -185,7 +185,7 @@ async fn the_events_behind_a_score_are_told_in_words_filtered_and_paged() {
     // The metric filter: only the events that feed it, the choice kept.
     let (_, sla) = page(&app, &manager, &format!("{base}&metric=sla_compliance_rate")).await;
     assert_eq!(rows(&sla), W44_TICKETS);
-    assert!(sla.contains("<option value=\"sla_compliance_rate\" selected>SLA compliance rate</option>"), "{sla}");
+    assert!(sla.contains("<option value=\"sla_compliance_rate\" selected>SLA compliance</option>"), "{sla}");
     let (_, csat) = page(&app, &manager, &format!("{base}&metric=csat_avg_rating")).await;
     assert_eq!(rows(&csat), 0);
     let (status, bad) = page(&app, &manager, &format!("{base}&metric=vibes")).await;
@@ -214,8 +214,8 @@ async fn the_goal_form_keeps_the_input_and_answers_beside_the_field() {
     let (_, mine) = page(&app, &member, "/agent/my-performance?period=2026-W45").await;
     // The catalog: one group per domain, the unit and the current value with each metric.
     assert!(mine.contains("<optgroup label=\"Support\">"));
-    assert!(mine.contains("SLA compliance rate — higher is better, now"), "{mine}");
-    assert!(mine.contains("Avg resolution minutes — lower is better"), "{mine}");
+    assert!(mine.contains("SLA compliance — higher is better, now"), "{mine}");
+    assert!(mine.contains("Ticket resolution time — lower is better"), "{mine}");
 
     let post = |fields: Vec<(&'static str, &'static str)>| {
         let token = member.clone();

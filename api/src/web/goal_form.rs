@@ -15,7 +15,7 @@ use perfledger_domain::scoring::{explain, Domain};
 use serde_json::{Map, Value};
 
 use super::data::PeriodScores;
-use super::view::{domain_label, metric_label, number_text};
+use super::view::{domain_label, metric_name, number_text};
 use crate::error::AppError;
 use crate::queries::Decimal;
 
@@ -202,7 +202,7 @@ fn catalog(scores: &PeriodScores, selected: &str) -> Vec<MetricGroup> {
         for (_, key, _) in METRIC_KEYS.iter().filter(|(d, _, _)| *d == domain) {
             metrics.push(metric(
                 format!("{}:{key}", domain.as_str()),
-                metric_label(key),
+                metric_name(domain, key),
                 key,
                 scores.value_of(domain, key),
                 selected,

@@ -32,7 +32,7 @@ use super::pages::{ok, render, respond};
 use super::params::{path_uuid, PeriodQuery};
 use super::session::WebUser;
 use super::view::{
-    composite_text, domain_label, metric_label, number_text, score_text, Choice, Layout, Nav, PeriodPicker,
+    composite_text, domain_label, metric_name, number_text, score_text, Choice, Layout, Nav, PeriodPicker,
 };
 use crate::app::scope::{effective_person_id, reach, Reach};
 use crate::error::AppError;
@@ -328,7 +328,7 @@ fn goal_views(goals: Vec<GoalRow>, scores: &PeriodScores, editable: bool) -> Vec
             let unit = Unit::of(&g.metric_key);
             GoalView {
                 id: g.id,
-                what: format!("{} · {}", domain_label(g.domain), goal_metric_label(g.domain, &g.metric_key)),
+                what: format!("{} · {}", domain_label(g.domain), metric_name(g.domain, &g.metric_key)),
                 target: format!(
                     "{} {}",
                     if g.comparison == "lte" { "at most" } else { "at least" },
@@ -351,15 +351,6 @@ fn goal_views(goals: Vec<GoalRow>, scores: &PeriodScores, editable: bool) -> Vec
             }
         })
         .collect()
-}
-
-/// A goal's metric: the composite, a domain score or a metric of the table.
-fn goal_metric_label(domain: Domain, key: &str) -> String {
-    if explain::metric_info(domain, key).is_some() {
-        explain::metric_label(domain, key)
-    } else {
-        metric_label(key)
-    }
 }
 
 /// A goal's target or current value in its unit: a metric's (`80 %`,
@@ -738,7 +729,7 @@ pub async fn events(
                 occurred_at: e.occurred_at.format("%a %-d %b %Y, %H:%M UTC").to_string(),
                 what: w.what,
                 reference: w.reference,
-                feeds: w.metrics.iter().map(|k| metric_label(k)).collect(),
+                feeds: w.metrics.iter().map(|k| metric_name(domain, k)).collect(),
                 misses: w.misses,
                 data: serde_json::to_string_pretty(&e.data).unwrap_or_default(),
             })
@@ -774,7 +765,7 @@ pub async fn events(
             period_fields,
             metrics: domain_metrics
                 .iter()
-                .map(|k| Choice { value: k.to_string(), label: metric_label(k), selected: metric == Some(*k) })
+                .map(|k| Choice { value: k.to_string(), label: metric_name(domain, k), selected: metric == Some(*k) })
                 .collect(),
             events: page,
             misses,

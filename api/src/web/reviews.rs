@@ -23,7 +23,7 @@ use super::flash::{redirect_with, Flash};
 use super::pages::{ok, plain_words, respond};
 use super::params::path_uuid;
 use super::session::WebUser;
-use super::view::{metric_label, score_text, Layout, Nav};
+use super::view::{metric_name_of_key, score_text, Layout, Nav};
 use crate::app::reviews::{acknowledge_review, request_review};
 use crate::app::scope::{acting_person_id, effective_person_id, may_serve_self, self_service_refused};
 use crate::error::AppError;
@@ -124,8 +124,8 @@ fn recommendations(value: &Option<Value>) -> Vec<Recommendation> {
                             2 => "warn",
                             _ => "none",
                         },
-                        // "avg_resolution_minutes" reads "Avg resolution minutes".
-                        category: metric_label(&text(o, &["category"])),
+                        // "tagging_rate" reads "Tagging", as in the metric table.
+                        category: metric_name_of_key(&text(o, &["category"])),
                         action: text(o, &["action", "recommendation"]),
                         impact: text(o, &["impact", "expected_impact"]),
                         priority,

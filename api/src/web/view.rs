@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use perfledger_domain::format;
-use perfledger_domain::scoring::Domain;
+use perfledger_domain::scoring::{explain, Domain};
 
 use super::assets;
 use super::flash::Flash;
@@ -122,6 +122,26 @@ pub fn domain_label(domain: Domain) -> &'static str {
         Domain::Communication => "Communication",
         Domain::Sales => "Sales",
         Domain::DataQuality => "Data quality",
+    }
+}
+
+/// A metric's name on the pages: the metric table's label
+/// (`explain::metric_label`, "Ticket resolution time") when `domain` has it,
+/// else the key in words.
+pub fn metric_name(domain: Domain, key: &str) -> String {
+    match explain::metric_info(domain, key) {
+        Some(info) => info.label.to_string(),
+        None => metric_label(key),
+    }
+}
+
+/// A metric's name when only its key is known (a review's recommendation):
+/// the table's label when one domain has that key, else the key in words.
+pub fn metric_name_of_key(key: &str) -> String {
+    let mut found = explain::METRIC_INFO.iter().filter(|m| m.key == key);
+    match (found.next(), found.next()) {
+        (Some(info), None) => info.label.to_string(),
+        _ => metric_label(key),
     }
 }
 
@@ -248,6 +268,12 @@ mod tests {
         assert_eq!(number_text(Some(0.004)), "0");
         assert_eq!(metric_label("avg_first_response_minutes"), "Avg first response minutes");
         assert_eq!(metric_label("csat_avg_rating"), "CSAT avg rating");
+        // The metric table's names where the domain (or the key alone) tells which metric.
+        assert_eq!(metric_name(Domain::Support, "avg_resolution_minutes"), "Ticket resolution time");
+        assert_eq!(metric_name(Domain::Communication, "avg_resolution_minutes"), "Conversation resolution time");
+        assert_eq!(metric_name(Domain::Support, "support"), "Support");
+        assert_eq!(metric_name_of_key("sla_compliance_rate"), "SLA compliance");
+        assert_eq!(metric_name_of_key("avg_resolution_minutes"), "Avg resolution minutes", "two domains have it");
         assert_eq!(initials("Ada  Lovelace King"), "AL");
         assert_eq!(initials("émile"), "É");
         assert_eq!(hex(&[0, 15, 255]), "000fff");
