@@ -406,6 +406,14 @@ pub fn advice(domain: Domain, key: &str, x: Option<Decimal>, team: Option<Decima
             format::points(max)
         ));
     }
+    // A rating is 1–5: an average of 0 means nobody rated, and no step of
+    // "0.5 more" can be taken from there.
+    if rule == PointsRule::OfFive && x.is_none_or(|v| v < Decimal::ONE) {
+        return Some(format!(
+            "No customer rated this period, so it earned no points; an average of 5 of 5 earns all {}.",
+            format::points(max)
+        ));
+    }
     let Some(step) = step(domain, key, x, team) else {
         return Some(format!(
             "No value was recorded this period, so it earned no points; it counts {}.",
@@ -502,6 +510,19 @@ mod tests {
             "Points start below the team average of 53.8 min: 43.8 min on average (10 min under it) would add 5.6 of \
              30 points."
         );
+    }
+
+    #[test]
+    fn nobody_rated_is_not_a_rating_to_raise_by_half_a_star() {
+        for x in [None, Some(dec!(0))] {
+            let text = advice(Domain::Support, "csat_avg_rating", x, None).unwrap();
+            assert_eq!(
+                text,
+                "No customer rated this period, so it earned no points; an average of 5 of 5 earns all 10."
+            );
+        }
+        let rated = advice(Domain::Support, "csat_avg_rating", Some(dec!(3)), None).unwrap();
+        assert!(rated.contains("0.5 more on the average rating"), "{rated}");
     }
 
     #[test]
