@@ -100,7 +100,14 @@ pub struct Connector {
     target: PgPool,
     ingestor: Ingestor,
     options: ConnectorOptions,
+    /// DotMac's `pg_current_snapshot()` at the start of the last complete poll.
+    last_snapshot: std::sync::Mutex<Option<String>>,
 }
+
+/// DotMac's transaction snapshot: while it is the one a complete poll
+/// started from, no transaction has committed (or aborted) since, so
+/// DotMac's tables hold exactly what that poll read.
+const SNAPSHOT: &str = "SELECT pg_current_snapshot()::text";
 
 /// A progress callback: (source rows done, total to read).
 pub type ProgressFn<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
@@ -119,13 +126,16 @@ struct Chunk {
 
 impl Connector {
     pub fn new(source: PgPool, target: PgPool, ingestor: Ingestor, options: ConnectorOptions) -> Self {
-        Connector { source, target, ingestor, options }
+        Connector { source, target, ingestor, options, last_snapshot: std::sync::Mutex::new(None) }
     }
 
     /// One poll over every table, then the held events. Polls of several
     /// connectors on one perfledger database run one at a time.
     pub async fn poll(&self, progress: Option<ProgressFn<'_>>) -> Result<PollReport, ConnectorError> {
         let started = Instant::now();
+        if self.source_unchanged().await? {
+            return Ok(PollReport { seconds: started.elapsed().as_secs_f64(), ..PollReport::default() });
+        }
         let mut lock = self.target.acquire().await?;
         sqlx::query("SELECT pg_advisory_lock($1)").bind(LOCK_KEY).execute(&mut *lock).await?;
         let result = self.poll_locked(progress).await;
@@ -135,9 +145,19 @@ impl Connector {
         Ok(report)
     }
 
+    /// True when DotMac committed nothing since the start of this
+    /// connector's last complete poll (one round trip; see `SNAPSHOT`).
+    async fn source_unchanged(&self) -> Result<bool, ConnectorError> {
+        let last = self.last_snapshot.lock().expect("the snapshot lock").clone();
+        let Some(last) = last else { return Ok(false) };
+        let now: String = sqlx::query_scalar(SNAPSHOT).fetch_one(&self.source).await.map_err(source_error)?;
+        Ok(now == last)
+    }
+
     async fn poll_locked(&self, progress: Option<ProgressFn<'_>>) -> Result<PollReport, ConnectorError> {
         let start = state::start(&self.target).await?;
-        let (staff, digests) = self.source_start().await?;
+        let (staff, digests, snapshot) = self.source_start().await?;
+        *self.last_snapshot.lock().expect("the snapshot lock") = None;
         let new_staff: Vec<uuid::Uuid> =
             staff.iter().filter(|id| !start.known_people.contains(*id)).filter_map(|id| id.parse().ok()).collect();
         let floor = Utc.with_ymd_and_hms(1900, 1, 1, 0, 0, 0).unwrap();
@@ -179,14 +199,16 @@ impl Connector {
         timings.send_wait = read.send_wait;
         tracing::debug!(target: "perfledger_dotmac::timing", rows = report.rows_read, events = report.events_appended, ?timings, "dotmac poll stages");
         report.merge(self.release_held().await?);
+        *self.last_snapshot.lock().expect("the snapshot lock") = Some(snapshot);
         Ok(report)
     }
 
-    /// In one round trip to DotMac: everyone it treats as staff, and the
-    /// digest of each snapshot table's rows (computed on its side).
-    async fn source_start(&self) -> Result<(HashSet<String>, HashMap<&'static str, String>), ConnectorError> {
+    /// In one round trip to DotMac: its transaction snapshot, everyone it
+    /// treats as staff, and the digest of each snapshot table's rows
+    /// (computed on its side).
+    async fn source_start(&self) -> Result<(HashSet<String>, HashMap<&'static str, String>, String), ConnectorError> {
         let snapshots: Vec<&'static Pass> = PASSES.iter().filter(|p| p.snapshot).collect();
-        let mut sql = format!("SELECT ARRAY({STAFF})");
+        let mut sql = format!("SELECT pg_current_snapshot()::text, ARRAY({STAFF})");
         for pass in &snapshots {
             sql.push_str(&format!(
                 ", (SELECT md5(coalesce(string_agg(q::text, ',' ORDER BY q::text), '')) FROM ({}) q)",
@@ -194,12 +216,13 @@ impl Connector {
             ));
         }
         let row = sqlx::query(&sql).fetch_one(&self.source).await.map_err(source_error)?;
-        let staff: Vec<uuid::Uuid> = row.try_get(0).map_err(source_error)?;
+        let snapshot: String = row.try_get(0).map_err(source_error)?;
+        let staff: Vec<uuid::Uuid> = row.try_get(1).map_err(source_error)?;
         let mut digests = HashMap::new();
         for (i, pass) in snapshots.iter().enumerate() {
-            digests.insert(pass.table, row.try_get::<String, _>(i + 1).map_err(source_error)?);
+            digests.insert(pass.table, row.try_get::<String, _>(i + 2).map_err(source_error)?);
         }
-        Ok((staff.into_iter().map(|id| id.to_string()).collect(), digests))
+        Ok((staff.into_iter().map(|id| id.to_string()).collect(), digests, snapshot))
     }
 
     /// Source rows this poll will read (for the progress bar).

@@ -197,11 +197,20 @@ impl<'a> Emit<'a> {
         parent: Option<(&'static str, String)>,
         ahead: bool,
     ) {
-        let envelope =
-            json!({"event_id": event_id, "type": type_name, "occurred_at": rfc3339(at), "data": strip_nulls(data)})
-                .to_string();
+        let envelope = Envelope { event_id: &event_id, type_name, occurred_at: rfc3339(at), data: strip_nulls(data) };
+        let envelope = serde_json::to_string(&envelope).expect("an envelope serializes");
         self.d.outs.push(Out { event_id, envelope, parent, row_id: self.id.to_string(), ahead });
     }
+}
+
+/// What the ingest API reads (`perfledger_domain::parse_envelope`).
+#[derive(Serialize)]
+struct Envelope<'a> {
+    event_id: &'a str,
+    #[serde(rename = "type")]
+    type_name: &'a str,
+    occurred_at: String,
+    data: Value,
 }
 
 /// Turns one source row (and its entity's shadow) into events and a new
@@ -269,4 +278,60 @@ fn strip_nulls(mut data: Value) -> Value {
         map.retain(|_, v| !v.is_null());
     }
     data
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(table: &'static str, id: &str, raw: &str, shadow: &Shadow) -> Derived {
+        let (staff, enrich) = (HashSet::from(["p1".to_string()]), Enrich::default());
+        let mut d = Derived::default();
+        derive(table, id, SourceRow::parse(table, raw), shadow, &Context { staff: &staff, enrich: &enrich }, &mut d)
+            .unwrap();
+        d
+    }
+
+    fn ids(d: &Derived) -> Vec<&str> {
+        d.outs.iter().map(|o| o.event_id.as_str()).collect()
+    }
+
+    /// Ids are built from the fact (docs: "Identity of events"), never from the pull.
+    #[test]
+    fn a_ticket_first_seen_closed_then_reassigned_and_reopened() {
+        let closed = r#"{"number": "7", "status": "closed", "priority": "normal", "channel": "email", "assignee": "p1",
+            "tags": ["b", "a"], "due_at": null, "resolved_at": "2025-01-06T10:00:00Z", "closed_at": null,
+            "created_at": "2025-01-06T09:00:00Z", "updated_at": "2025-01-06T11:00:00Z"}"#;
+        let d = run("tickets", "t1", closed, &Shadow::default());
+        let tags = tags_hash(&["a".to_string(), "b".to_string()]);
+        assert_eq!(
+            ids(&d),
+            ["dotmac:ticket:t1:opened", &format!("dotmac:ticket:t1:tagged:{tags}"), "dotmac:ticket:t1:resolved:1"]
+        );
+        assert!(d.outs[0].envelope.contains(r##""reference":"#7""##), "{}", d.outs[0].envelope);
+        let shadow = d.shadows[&("ticket", "t1".to_string())].clone();
+        assert!(shadow.created && shadow.resolved && shadow.resolutions == 1);
+
+        let reopened = closed
+            .replace(r#""status": "closed""#, r#""status": "open""#)
+            .replace(r#""assignee": "p1""#, r#""assignee": "p2""#);
+        let d = run("tickets", "t1", &reopened, &shadow);
+        assert_eq!(ids(&d), ["dotmac:ticket:t1:assigned:p2:1736161200000000", "dotmac:ticket:t1:reopened:1"]);
+        assert!(
+            d.outs[0].envelope.contains(r#""ticket_id":"t1""#) && d.outs[0].envelope.contains(r#""person_id":"p2""#)
+        );
+    }
+
+    #[test]
+    fn a_child_row_names_its_parent_and_a_customer_comment_is_not_credited() {
+        let by = |author: &str| {
+            format!(
+                r#"{{"ticket_id": "t1", "author": "{author}", "body_chars": 12, "internal": false, "created_at": "2025-01-06T09:30:00Z"}}"#
+            )
+        };
+        let d = run("ticket_comments", "c1", &by("p1"), &Shadow::default());
+        assert_eq!(ids(&d), ["dotmac:ticket_comment:c1"]);
+        assert_eq!(d.outs[0].parent, Some(("ticket", "t1".to_string())));
+        assert!(run("ticket_comments", "c2", &by("customer"), &Shadow::default()).outs.is_empty());
+    }
 }
