@@ -158,6 +158,12 @@ impl Plan {
         self.rows.is_empty()
     }
 
+    /// The events the plan writes, in order: (event_id, type), for a
+    /// caller's own accounting (the DotMac connector's `by_type`).
+    pub fn events(&self) -> impl Iterator<Item = (&str, &'static str)> + '_ {
+        self.rows.iter().map(|row| (row.event.event_id.as_str(), row.event.body.type_name()))
+    }
+
     /// The batch's report, once its rows are committed at `positions`.
     pub fn into_report(self, positions: Option<(i64, i64)>) -> IngestReport {
         let mut report = self.report;

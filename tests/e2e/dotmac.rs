@@ -636,3 +636,63 @@ async fn dotmac_killed_mid_pull_and_resumed_equals_a_clean_run() {
     // And a run after that adds nothing.
     assert_eq!(connect_once(&resumed, &source)["events_appended"], 0);
 }
+
+// ------------------------------------------------------------ a quiet source
+
+/// One connector polling again while nothing committed in DotMac's database
+/// reads nothing (DotMac's transaction snapshot is the one its last poll
+/// started from); after a commit anywhere in DotMac every table is read again,
+/// and a late row inside the overlap is found, as by a fresh process.
+#[tokio::test]
+async fn dotmac_quiet_source_is_not_read_again_and_a_commit_is() {
+    use perfledger_store::cluster::{find_bin_dir, ClusterOptions, EmbeddedCluster};
+    // DotMac in a cluster of its own: commits of the other tests (and of
+    // perfledger's database) would make every poll read.
+    let Ok(bin) = find_bin_dir() else {
+        eprintln!("no PostgreSQL server binaries for a private DotMac cluster: skipped");
+        return;
+    };
+    let dir = tempfile::Builder::new().prefix("pldm-").tempdir_in("/tmp").unwrap();
+    let cluster = EmbeddedCluster::start_blocking(dir.path(), ClusterOptions { durable: false }, bin).unwrap();
+    let source = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(cluster.connect_options("postgres"))
+        .await
+        .unwrap();
+    sqlx::raw_sql(perfledger_dotmac::fixture::SCHEMA_SQL).execute(&source).await.unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339("2025-01-06T00:00:00Z").unwrap().to_utc();
+    sqlx::raw_sql(&perfledger_dotmac::fixture::bulk_seed_sql(20, 2, start)).execute(&source).await.unwrap();
+    let db = fresh_database().await;
+    let connector = perfledger_dotmac::Connector::new(
+        source.clone(),
+        db.pool.clone(),
+        perfledger_store::Ingestor::new(db.pool.clone(), "dotmac"),
+        perfledger_dotmac::ConnectorOptions::default(),
+    );
+    let first = connector.poll(None).await.unwrap();
+    assert!(first.events_appended > 1000, "{first:?}");
+    let quiet = connector.poll(None).await.unwrap();
+    assert_eq!((quiet.rows_read, quiet.events_appended), (0, 0), "{quiet:?}");
+
+    // A commit in a table the connector does not read: every table is read again, nothing is new.
+    sqlx::query("UPDATE public.projects SET updated_at = updated_at").execute(&source).await.unwrap();
+    let busy = connector.poll(None).await.unwrap();
+    assert!(busy.rows_read > 0, "{busy:?}");
+    assert_eq!(busy.events_appended, 0, "{busy:?}");
+    assert_eq!(connector.poll(None).await.unwrap().rows_read, 0, "quiet again");
+
+    // A late comment: older than the comments' watermark, inside the overlap.
+    sqlx::query(
+        "INSERT INTO public.ticket_comments (id, ticket_id, author_person_id, body, is_internal, created_at)
+         SELECT '50000000-0000-4000-8000-000000000009', md5('t1-0-0')::uuid, md5('p1')::uuid, 'late', false,
+                max(created_at) - interval '5 minutes' FROM public.ticket_comments",
+    )
+    .execute(&source)
+    .await
+    .unwrap();
+    let late = connector.poll(None).await.unwrap();
+    assert_eq!(late.events_appended, 1, "{late:?}");
+    assert!(log_ids(&db).await.contains(&"dotmac:ticket_comment:50000000-0000-4000-8000-000000000009".to_string()));
+    source.close().await;
+    drop(cluster);
+}

@@ -3,9 +3,12 @@
 //! the ingest writer, and the webhook signature check and inbox the API's
 //! receiver uses.
 
+mod derive;
+mod enrich;
 pub mod fixture;
 pub mod pull;
 mod rows;
+mod state;
 pub mod webhook;
 
 pub use pull::{Connector, ConnectorError, ConnectorOptions, PollReport};

@@ -13,6 +13,10 @@ pub struct Pass {
     pub sql: &'static str,
     /// Read whole every poll (no usable timestamp): no watermark.
     pub snapshot: bool,
+    /// The shadow kind of the entities its rows are (None: rows are facts about another entity).
+    pub kind: Option<&'static str>,
+    /// The kind of the entity its events need created first (causal hold-back).
+    pub parent: Option<&'static str>,
 }
 
 /// In the order a poll reads them: parents before children.
@@ -20,6 +24,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "service_teams",
         snapshot: false,
+        kind: Some("team"),
+        parent: None,
         sql: "SELECT id::text, updated_at, json_build_object('name', name, 'team_type', team_type,
                  'manager', manager_person_id, 'is_active', is_active, 'updated_at', updated_at)::text
               FROM public.service_teams WHERE updated_at >= $1 ORDER BY updated_at, id",
@@ -27,6 +33,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "people",
         snapshot: false,
+        kind: Some("person"),
+        parent: None,
         // Staff only (docs: "Staff only"); $2: staff never upserted yet, whatever their updated_at.
         sql: "SELECT p.id::text, p.updated_at, json_build_object('display_name', p.display_name,
                  'first_name', p.first_name, 'last_name', p.last_name, 'email', p.email, 'title', p.job_title,
@@ -41,6 +49,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "service_team_members",
         snapshot: true,
+        kind: Some("member"),
+        parent: None,
         sql: "SELECT DISTINCT ON (team_id, person_id) team_id::text || ':' || person_id::text, created_at,
                  json_build_object('team_id', team_id, 'person_id', person_id, 'role', role,
                  'is_active', is_active, 'created_at', created_at)::text
@@ -49,6 +59,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "person_roles",
         snapshot: true,
+        kind: Some("grants"),
+        parent: None,
         sql: "WITH grants AS (
                 SELECT pr.person_id, r.name AS role, NULL::text AS permission, pr.assigned_at AS at
                   FROM public.person_roles pr JOIN public.roles r ON r.id = pr.role_id AND r.is_active
@@ -69,6 +81,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "tickets",
         snapshot: false,
+        kind: Some("ticket"),
+        parent: None,
         sql: "SELECT t.id::text, t.updated_at, json_build_object('number', t.number, 'status', t.status,
                  'priority', t.priority, 'channel', t.channel,
                  'assignee', COALESCE(t.assigned_to_person_id, (SELECT a.person_id FROM public.ticket_assignees a
@@ -80,6 +94,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "sla_clocks",
         snapshot: false,
+        kind: None,
+        parent: Some("ticket"),
         sql: "SELECT id::text, updated_at, json_build_object('ticket_id', entity_id, 'breached_at', breached_at)::text
               FROM public.sla_clocks WHERE updated_at >= $1 AND entity_type = 'ticket' AND breached_at IS NOT NULL
               ORDER BY updated_at, id",
@@ -87,6 +103,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "ticket_comments",
         snapshot: false,
+        kind: None,
+        parent: Some("ticket"),
         sql: "SELECT id::text, created_at, json_build_object('ticket_id', ticket_id, 'author', author_person_id,
                  'body_chars', char_length(body), 'internal', is_internal, 'created_at', created_at)::text
               FROM public.ticket_comments WHERE created_at >= $1 ORDER BY created_at, id",
@@ -94,6 +112,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "survey_responses",
         snapshot: false,
+        kind: None,
+        parent: Some("ticket"),
         sql: "SELECT r.id::text, r.created_at, json_build_object('ticket_id', COALESCE(i.ticket_id, r.ticket_id),
                  'rating', r.rating, 'at', COALESCE(r.completed_at, r.created_at))::text
               FROM public.survey_responses r LEFT JOIN public.survey_invitations i ON i.id = r.invitation_id
@@ -102,6 +122,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "project_tasks",
         snapshot: false,
+        kind: Some("task"),
+        parent: None,
         sql: "SELECT t.id::text, t.updated_at, json_build_object('project_id', t.project_id, 'number', t.number,
                  'status', t.status,
                  'assignee', COALESCE(t.assigned_to_person_id, (SELECT a.person_id FROM public.project_task_assignees a
@@ -113,6 +135,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "work_orders",
         snapshot: false,
+        kind: Some("work_order"),
+        parent: None,
         sql: "SELECT id::text, updated_at, json_build_object('status', status, 'assignee', assigned_to_person_id,
                  'scheduled_end', scheduled_end, 'estimated_duration_minutes', estimated_duration_minutes,
                  'started_at', started_at, 'completed_at', completed_at,
@@ -122,6 +146,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "work_order_notes",
         snapshot: false,
+        kind: None,
+        parent: Some("work_order"),
         sql: "SELECT id::text, created_at, json_build_object('work_order_id', work_order_id, 'author', author_person_id,
                  'body_chars', char_length(body), 'created_at', created_at)::text
               FROM public.work_order_notes WHERE created_at >= $1 ORDER BY created_at, id",
@@ -129,6 +155,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "crm_conversations",
         snapshot: false,
+        kind: Some("conversation"),
+        parent: None,
         sql: "SELECT id::text, updated_at, json_build_object('status', status, 'resolved_at', resolved_at,
                  'created_at', created_at, 'updated_at', updated_at)::text
               FROM public.crm_conversations WHERE updated_at >= $1 ORDER BY updated_at, id",
@@ -136,6 +164,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "crm_conversation_assignments",
         snapshot: false,
+        kind: None,
+        parent: Some("conversation"),
         sql: "SELECT s.id::text, s.updated_at, json_build_object('conversation_id', s.conversation_id,
                  'person', a.person_id, 'at', COALESCE(s.assigned_at, s.created_at))::text
               FROM public.crm_conversation_assignments s LEFT JOIN public.crm_agents a ON a.id = s.agent_id
@@ -144,6 +174,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "crm_messages",
         snapshot: false,
+        kind: None,
+        parent: Some("conversation"),
         sql: "SELECT id::text, created_at, json_build_object('conversation_id', conversation_id,
                  'direction', direction, 'author', author_id,
                  'at', CASE WHEN direction = 'inbound' THEN COALESCE(received_at, created_at)
@@ -153,6 +185,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "crm_conversation_tags",
         snapshot: false,
+        kind: Some("conversation"),
+        parent: Some("conversation"),
         // A new tag row re-reads its conversation's whole set.
         sql: "SELECT t.conversation_id::text, max(t.created_at), json_build_object(
                  'tags', (SELECT array_agg(DISTINCT a.tag ORDER BY a.tag) FROM public.crm_conversation_tags a
@@ -165,6 +199,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "crm_leads",
         snapshot: false,
+        kind: Some("lead"),
+        parent: None,
         sql: "SELECT l.id::text, l.updated_at, json_build_object('status', l.status, 'owner', a.person_id,
                  'estimated_value', l.estimated_value::text, 'lost_reason', l.lost_reason, 'closed_at', l.closed_at,
                  'created_at', l.created_at, 'updated_at', l.updated_at)::text
@@ -174,6 +210,8 @@ pub const PASSES: &[Pass] = &[
     Pass {
         table: "crm_quotes",
         snapshot: false,
+        kind: Some("quote"),
+        parent: None,
         sql: "SELECT id::text, updated_at, json_build_object('status', status, 'owner', owner_person_id,
                  'lead_id', lead_id, 'total', total::text, 'sent_at', sent_at, 'updated_at', updated_at)::text
               FROM public.crm_quotes WHERE updated_at >= $1 ORDER BY updated_at, id",
@@ -377,3 +415,63 @@ pub const CONVERSATION_ASSIGNMENTS: &str = "SELECT s.conversation_id::text, s.id
 pub const CONVERSATION_TAGS: &str =
     "SELECT conversation_id::text, array_agg(DISTINCT tag ORDER BY tag), max(created_at)
      FROM public.crm_conversation_tags WHERE conversation_id = ANY($1::uuid[]) GROUP BY conversation_id";
+
+/// One source row, parsed for its table.
+pub enum SourceRow {
+    Team(TeamRow),
+    Person(PersonRow),
+    Member(MemberRow),
+    Grants(GrantsRow),
+    Ticket(TicketRow),
+    Sla(SlaRow),
+    Comment(CommentRow),
+    Rating(RatingRow),
+    Task(TaskRow),
+    WorkOrder(WorkOrderRow),
+    Note(NoteRow),
+    Conversation(ConversationRow),
+    Assignment(AssignmentRow),
+    Message(MessageRow),
+    Tags(TagsRow),
+    Lead(LeadRow),
+    Quote(QuoteRow),
+}
+
+impl SourceRow {
+    /// Parses a pass's `row` JSON; the error is the reason the row is skipped.
+    pub fn parse(table: &str, raw: &str) -> Result<SourceRow, String> {
+        fn p<'a, T: Deserialize<'a>>(raw: &'a str) -> Result<T, String> {
+            serde_json::from_str(raw).map_err(|e| format!("unreadable row: {e}"))
+        }
+        Ok(match table {
+            "service_teams" => SourceRow::Team(p(raw)?),
+            "people" => SourceRow::Person(p(raw)?),
+            "service_team_members" => SourceRow::Member(p(raw)?),
+            "person_roles" => SourceRow::Grants(p(raw)?),
+            "tickets" => SourceRow::Ticket(p(raw)?),
+            "sla_clocks" => SourceRow::Sla(p(raw)?),
+            "ticket_comments" => SourceRow::Comment(p(raw)?),
+            "survey_responses" => SourceRow::Rating(p(raw)?),
+            "project_tasks" => SourceRow::Task(p(raw)?),
+            "work_orders" => SourceRow::WorkOrder(p(raw)?),
+            "work_order_notes" => SourceRow::Note(p(raw)?),
+            "crm_conversations" => SourceRow::Conversation(p(raw)?),
+            "crm_conversation_assignments" => SourceRow::Assignment(p(raw)?),
+            "crm_messages" => SourceRow::Message(p(raw)?),
+            "crm_conversation_tags" => SourceRow::Tags(p(raw)?),
+            "crm_leads" => SourceRow::Lead(p(raw)?),
+            "crm_quotes" => SourceRow::Quote(p(raw)?),
+            other => return Err(format!("no mapping for table {other}")),
+        })
+    }
+
+    /// The status of a row that can reach a terminal state (ticket, work order, conversation).
+    pub fn status(&self) -> Option<&str> {
+        match self {
+            SourceRow::Ticket(r) => Some(&r.status),
+            SourceRow::WorkOrder(r) => Some(&r.status),
+            SourceRow::Conversation(r) => Some(&r.status),
+            _ => None,
+        }
+    }
+}
