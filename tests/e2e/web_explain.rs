@@ -70,6 +70,10 @@ async fn a_flagged_score_is_never_displayed_at_its_threshold() {
     assert_eq!(text_after(&agent, "data-testid=\"composite\""), "69.9");
     assert!(agent.contains("data-testid=\"composite-flag\""), "the flag is beside the composite");
     assert!(agent.contains("a composite below <strong>70</strong> is flagged"), "the threshold is stated");
+    // A manager's way back: the team the person was scored under, in the same period.
+    let back = agent.split("data-testid=\"back-to-team\"").next().and_then(|h| h.rsplit("href=\"").next()).unwrap();
+    assert!(back.starts_with(&format!("/admin/performance/team?team_id={ALPHA}&")), "{back}");
+    assert!(back.contains("2026-W45"), "the link keeps the period: {back}");
 
     let team = page(&app, &manager, &format!("/admin/performance/team?team_id={ALPHA}&period=2026-W45")).await;
     let row = team.split(&format!("data-person-id=\"{MEMBER}\"")).nth(1).unwrap().split("</tr>").next().unwrap();
@@ -97,6 +101,7 @@ async fn each_metric_shows_its_unit_its_rule_and_advice_from_the_formula() {
     project(&app).await;
     let mine = page(&app, &member, "/agent/my-performance?period=2026-W45").await;
     assert!(mine.contains("Support · SLA compliance · target at least 90 %"), "{mine}");
+    assert!(!mine.contains("back-to-team"), "My Performance has no team link: {mine}");
     // Values in their units: minutes, percentages; the team figure beside them.
     assert!(mine.contains(">42.2 min<") && mine.contains(">53.8 min<"), "{mine}");
     assert!(mine.contains(" %<"), "a rate is a percentage: {mine}");

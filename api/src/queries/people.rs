@@ -12,6 +12,23 @@ pub async fn display_name(pool: &PgPool, person: Uuid) -> Result<Option<String>,
         .await
 }
 
+/// The team `scored_team` (the team `person` was scored under in a period),
+/// else `person`'s scoring team today, with its name.
+pub async fn team_of(
+    pool: &PgPool,
+    scored_team: Option<Uuid>,
+    person: Uuid,
+) -> Result<Option<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.team_id, t.name FROM directory_teams t
+          WHERE t.team_id = coalesce($1, (SELECT team_id FROM directory_scoring_teams WHERE person_id = $2))",
+    )
+    .bind(scored_team)
+    .bind(person)
+    .fetch_optional(pool)
+    .await
+}
+
 /// The active teams among `only` (every active team when `None`), by name.
 pub async fn active_teams(pool: &PgPool, only: Option<&[Uuid]>) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
     match only {

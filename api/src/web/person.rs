@@ -503,15 +503,9 @@ async fn team_link(
 ) -> Result<Option<TeamLink>, AppError> {
     let scored = queries::period_scores_shared(&state.pool, period).await?;
     let scored_team = scored.iter().find(|p| p.person_id == person).and_then(|p| p.team_id);
-    let team: Option<(Uuid, String)> = sqlx::query_as(
-        "SELECT t.team_id, t.name FROM directory_teams t
-          WHERE t.team_id = coalesce($1, (SELECT team_id FROM directory_scoring_teams WHERE person_id = $2))",
-    )
-    .bind(scored_team)
-    .bind(person)
-    .fetch_optional(&state.pool)
-    .await?;
-    let Some((team, name)) = team else { return Ok(None) };
+    let Some((team, name)) = queries::people::team_of(&state.pool, scored_team, person).await? else {
+        return Ok(None);
+    };
     let visible = match reach(&user.principal) {
         Reach::Everyone => true,
         Reach::Managed => {
