@@ -129,6 +129,8 @@ struct Resolved {
     query: LeaderboardQuery,
     sort_key: String,
     order_key: &'static str,
+    /// The settings in force at the period's start (threshold, currency): read once per page.
+    settings: perfledger_domain::settings::Settings,
 }
 
 async fn resolve(pool: &PgPool, user: &WebUser, q: &TeamQuery) -> Result<Resolved, AppError> {
@@ -161,7 +163,8 @@ async fn resolve(pool: &PgPool, user: &WebUser, q: &TeamQuery) -> Result<Resolve
         crate::app::reports::leaderboard_visibility(pool, &user.principal, team.map(crate::ids::TeamId)).await?;
     let order_key = if order == SortOrder::Asc { "asc" } else { "desc" };
     let query = LeaderboardQuery { period, team_id: team, visible, sort, order, limit: PAGE_SIZE, offset };
-    Ok(Resolved { period, picker, team, teams, query, sort_key, order_key })
+    let settings = perfledger_projections::settings::in_force_at(pool, period.start).await?;
+    Ok(Resolved { period, picker, team, teams, query, sort_key, order_key, settings })
 }
 
 /// The team shown when none is asked for (issue 15): for an admin, the
@@ -205,7 +208,7 @@ const SORT_COLUMNS: [(&str, &str); 8] = [
 
 async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Result<LeaderboardTable, AppError> {
     let page = queries::leaderboard(pool, &r.query).await?;
-    let threshold = super::data::flag_threshold(pool, &r.period).await?;
+    let threshold = r.settings.flagged_threshold;
     let people: Vec<Uuid> = page.items.iter().map(|row| row.person_id).collect();
     let previous = data::previous(&r.period);
     let (volumes, before) =
@@ -397,8 +400,7 @@ pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Qu
             }
         };
         let (table, (summary, before)) = tokio::try_join!(leaderboard_table(&state.pool, &user, &r), summaries)?;
-        let settings = perfledger_projections::settings::in_force_at(&state.pool, r.period.start).await?;
-        let (threshold, currency) = (settings.flagged_threshold, settings.cost_currency);
+        let (threshold, currency) = (r.settings.flagged_threshold, r.settings.cost_currency.clone());
         let team_name = summary.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| "All people".into());
         let histogram = match &summary {
             Some(s) => {
