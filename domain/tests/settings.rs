@@ -698,3 +698,16 @@ fn a_cost_currency_is_an_iso_4217_code() {
         assert_mentions(&rejection, &["ISO 4217"]);
     }
 }
+
+#[test]
+fn cost_currency_is_null_or_an_iso_code_and_says_why_not() {
+    assert_eq!(set("cost_currency", json!("NGN")).unwrap().cost_currency.as_deref(), Some("NGN"));
+    assert_eq!(set("cost_currency", Value::Null).unwrap().cost_currency, None);
+    assert_mentions(&refused("cost_currency", json!("ngn")), &["ISO 4217", "got 'ngn'"]);
+    assert_mentions(&refused("cost_currency", json!("N\u{0}N")), &["control characters"]);
+    // A long value is not echoed back.
+    let long = "E".repeat(10_000);
+    let rejection = refused("cost_currency", json!(long));
+    assert!(rejection.reason.len() < 200, "{rejection}");
+    assert_mentions(&refused("cost_currency", json!(12)), &["ISO 4217"]);
+}
