@@ -347,6 +347,17 @@ where
     }
 }
 
+/// Merges the projected grants of `principal` from the state's [`GrantSource`].
+async fn with_grants<S>(mut principal: Principal, state: &S) -> Result<Principal, Problem>
+where
+    GrantSource: axum::extract::FromRef<S>,
+{
+    if let GrantSource(Some(pool)) = <GrantSource as axum::extract::FromRef<S>>::from_ref(state) {
+        principal.merge_projected_grants(&pool).await.map_err(|e| Problem::from(grants_unavailable(&e)))?;
+    }
+    Ok(principal)
+}
+
 /// Extracts and verifies `Authorization: Bearer …`, then merges the
 /// person's projected grants.
 impl<S> FromRequestParts<S> for Principal
@@ -358,11 +369,85 @@ where
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let TokenOnly(mut principal) = TokenOnly::from_request_parts(parts, state).await?;
-        if let GrantSource(Some(pool)) = <GrantSource as axum::extract::FromRef<S>>::from_ref(state) {
-            principal.merge_projected_grants(&pool).await.map_err(|e| Problem::from(grants_unavailable(&e)))?;
+        let TokenOnly(principal) = TokenOnly::from_request_parts(parts, state).await?;
+        with_grants(principal, state).await
+    }
+}
+
+/// The dashboards' session cookie (D16): the same JWT as the bearer token,
+/// HttpOnly and `SameSite=Lax` (set by `crate::web::session`).
+pub const SESSION_COOKIE: &str = "perfledger_session";
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim_matches('"').to_string())
+}
+
+/// The caller of a **GET download route** (a CSV export a page links to):
+/// the bearer token when an `Authorization` header is sent (a bad one is a
+/// 401, never a fall-back to the cookie), else the dashboards' session
+/// cookie [`SESSION_COOKIE`], verified by the same [`Verifier`] and with the
+/// same projected grants merged as a bearer token: a browser following a
+/// page's "Export CSV" link gets exactly what the same person's token gets.
+///
+/// Why a cookie is safe here, and only here:
+/// - The route must be a GET that changes nothing (a download). A
+///   cross-site request that carries the cookie can then only make the
+///   browser download the person's own data to the person's own machine:
+///   the other site cannot read the answer (no CORS headers are sent), so
+///   nothing leaks and nothing is written. That is why no CSRF token is
+///   asked for, and why the cookie is refused on any other method (401):
+///   a POST, PATCH or DELETE route taking this extractor would be open to
+///   CSRF, so it must take [`Principal`] (bearer) or the pages' `WebUser`
+///   with its CSRF check instead.
+/// - The cookie is `SameSite=Lax`: browsers send it cross-site only on
+///   top-level GET navigations, never on cross-site `fetch`, `<img>` or
+///   form POSTs, which keeps the above the only cross-site case.
+/// - The answer is `Cache-Control: no-store` (the handler's job), so a
+///   shared cache never keeps a person's export.
+///
+/// No `Authorization` header and no cookie (or an empty one): 401, as for
+/// the bearer-only routes. Name this extractor in a route's OpenAPI
+/// `security` with both schemes: `("bearer" = []), ("session" = [])`.
+#[derive(Debug, Clone)]
+pub struct DownloadPrincipal(pub Principal);
+
+impl<S> FromRequestParts<S> for DownloadPrincipal
+where
+    S: Send + Sync,
+    Verifier: axum::extract::FromRef<S>,
+    GrantSource: axum::extract::FromRef<S>,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+            return Ok(DownloadPrincipal(Principal::from_request_parts(parts, state).await?));
         }
-        Ok(principal)
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
+            return Err(unauthorized(format!(
+                "missing Authorization: Bearer <token> header (or, for a download in the browser, the \
+                 {SESSION_COOKIE} cookie of a signed-in session)"
+            )));
+        };
+        if !matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD) {
+            return Err(unauthorized(format!(
+                "the {SESSION_COOKIE} cookie is accepted on GET downloads only; send Authorization: Bearer <token>"
+            )));
+        }
+        let verifier = <Verifier as axum::extract::FromRef<S>>::from_ref(state);
+        let principal = verifier.verify(&token).map_err(|refused| Problem {
+            detail: refused.detail.replacen("the bearer token", "the session cookie's token", 1),
+            ..refused
+        })?;
+        Ok(DownloadPrincipal(with_grants(principal, state).await?))
     }
 }
 

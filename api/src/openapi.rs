@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use axum::http::header;
 use axum::response::IntoResponse;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 /// The path the spec is served at.
@@ -22,6 +22,9 @@ pub const SPEC_PATH: &str = "/api/v1/openapi.json";
 pub const PROBLEM_JSON: &str = "application/problem+json";
 /// The name of the bearer security scheme.
 pub const BEARER: &str = "bearer";
+/// The name of the session-cookie security scheme: GET downloads only
+/// (`crate::auth::DownloadPrincipal`).
+pub const SESSION: &str = "session";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -95,7 +98,8 @@ pub const BEARER: &str = "bearer";
 )]
 pub struct ApiDoc;
 
-/// Adds the bearer (JWT) security scheme the performance and ingest routes use.
+/// Adds the bearer (JWT) security scheme the performance and ingest routes use,
+/// and the session cookie GET downloads also accept.
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -109,6 +113,13 @@ impl Modify for BearerAuth {
                 .to_string(),
         );
         components.add_security_scheme(BEARER, SecurityScheme::Http(http));
+        let cookie = ApiKey::Cookie(ApiKeyValue::with_description(
+            crate::auth::SESSION_COOKIE,
+            "The dashboards' HttpOnly session cookie (the same JWT as the bearer token), set by signing in at \
+             /auth/sign-in. Accepted only by GET downloads (the CSV exports the pages link to), and only when \
+             no Authorization header is sent; the scope is the same as the bearer token's.",
+        ));
+        components.add_security_scheme(SESSION, SecurityScheme::ApiKey(cookie));
     }
 }
 

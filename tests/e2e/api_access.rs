@@ -48,6 +48,9 @@ enum Call {
     /// GET the week-45 leaderboard, optionally `?team_id=`.
     Leaderboard(Option<&'static str>),
     LeaderboardCsv(Option<&'static str>),
+    /// GET the week-45 leaderboard.csv with the role's token as the
+    /// dashboards' session cookie instead of a bearer (issue 16).
+    LeaderboardCsvCookie,
     TeamSummary(&'static str),
     PeerComparison,
     /// GET the drilldown of a person's support score for a week.
@@ -96,6 +99,13 @@ async fn send_with(app: &TestApp, token: Option<String>, call: &Call, goal_id: &
             let team = team.map(|t| format!("&team_id={t}")).unwrap_or_default();
             (Method::GET, format!("/api/v1/performance/{file}?period=2026-W45{team}"), None)
         }
+        Call::LeaderboardCsvCookie => {
+            let mut request = app.client.get(app.url("/api/v1/performance/leaderboard.csv?period=2026-W45&sort=name"));
+            if let Some(token) = token {
+                request = request.header(reqwest::header::COOKIE, format!("perfledger_session={token}"));
+            }
+            return request.send().await.unwrap();
+        }
         Call::TeamSummary(team) => {
             (Method::GET, format!("/api/v1/performance/team-summary?team_id={team}&period=2026-W45"), None)
         }
@@ -124,7 +134,7 @@ async fn send(app: &TestApp, token: Option<String>, call: &Call) -> reqwest::Res
 }
 
 /// Columns of the matrix.
-const CALLS: [(&str, Call); 33] = [
+const CALLS: [(&str, Call); 34] = [
     ("GET scores (self)", Call::Scores(None)),
     ("GET scores ?person_id=member", Call::Scores(Some(MEMBER))),
     ("GET scores ?person_id=outsider", Call::Scores(Some(OUTSIDER))),
@@ -148,6 +158,7 @@ const CALLS: [(&str, Call); 33] = [
     ("GET leaderboard ?team_id=unknown", Call::Leaderboard(Some(NOBODY))),
     ("GET leaderboard.csv", Call::LeaderboardCsv(None)),
     ("GET leaderboard.csv ?team_id=beta", Call::LeaderboardCsv(Some(BETA))),
+    ("GET leaderboard.csv with the session cookie", Call::LeaderboardCsvCookie),
     ("GET team-summary alpha", Call::TeamSummary(ALPHA)),
     ("GET team-summary beta", Call::TeamSummary(BETA)),
     ("GET team-summary gamma (inactive)", Call::TeamSummary(GAMMA)),
@@ -162,51 +173,51 @@ const CALLS: [(&str, Call); 33] = [
 
 /// The expected status of each role (rows, in `ROLES` order) for each call
 /// (columns, in `CALLS` order).
-const MATRIX: [[u16; 33]; 10] = [
+const MATRIX: [[u16; 34]; 10] = [
     //  scores: self mem  out  gam | goals: self mem out | post: self mem out | patch | reviews: self mem out det | gen
-    //  | leaderboard: all alpha beta gamma unknown | csv: all beta | team-summary: alpha beta gamma unknown | peer
+    //  | leaderboard: all alpha beta gamma unknown | csv: all beta cookie | team-summary: alpha beta gamma unknown | peer
     //  | drilldown: member outsider unknown member-W40 | what-if
     /* admin         */
     [
         200, 200, 200, 200, 200, 200, 200, 201, 201, 201, 200, 200, 200, 200, 404, 202, //
-        200, 200, 200, 200, 404, 200, 200, 200, 200, 200, 404, 200, 200, 404, 404, 404, 200,
+        200, 200, 200, 200, 404, 200, 200, 200, 200, 200, 200, 404, 200, 200, 404, 404, 404, 200,
     ],
     /* manager       */
     [
         200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 200, 200, 403, 403, 202, //
-        200, 200, 403, 403, 403, 200, 403, 200, 403, 403, 403, 200, 200, 403, 403, 404, 403,
+        200, 200, 403, 403, 403, 200, 403, 200, 200, 403, 403, 403, 200, 200, 403, 403, 404, 403,
     ],
     /* active lead   */
     [
         200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 200, 200, 403, 403, 202, //
-        200, 200, 403, 403, 403, 200, 403, 200, 403, 403, 403, 200, 200, 403, 403, 404, 403,
+        200, 200, 403, 403, 403, 200, 403, 200, 200, 403, 403, 403, 200, 200, 403, 403, 404, 403,
     ],
     /* inactive lead */
     [
         200, 403, 403, 403, 200, 403, 403, 201, 403, 403, 403, 200, 403, 403, 403, 403, //
-        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403,
+        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403,
     ],
     /* member        */
     [
         200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 200, 200, 403, 403, 403, //
-        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 404, 403,
+        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 404, 403,
     ],
     /* outsider      */
     [
         200, 403, 200, 403, 200, 403, 200, 201, 403, 201, 403, 200, 403, 200, 403, 403, //
-        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 404, 403, 403, 403,
+        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 404, 403, 403, 403,
     ],
     /* technician without inbox access: its own data only (D19) */
     [
         200, 403, 403, 403, 200, 403, 403, 201, 403, 403, 403, 200, 403, 403, 403, 403, //
-        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403,
+        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403,
     ],
     /* no token      */
-    [401; 33],
+    [401; 34],
     /* expired       */
-    [401; 33],
+    [401; 34],
     /* bad signature */
-    [401; 33],
+    [401; 34],
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

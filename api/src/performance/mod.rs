@@ -14,7 +14,7 @@
 //! | `POST /api/v1/performance/reviews/generate` | 202 `{review_id, status}`; 429 + `Retry-After` on a limit |
 //! | `POST /api/v1/performance/reviews/{id}/acknowledge` | the reviewed person acknowledges, once |
 //! | `GET /api/v1/performance/leaderboard?period=&from=&to=&team_id=&sort=&order=&limit=&offset=` | a page of the leaderboard, scoped (see [`reports`]) |
-//! | `GET /api/v1/performance/leaderboard.csv?period=&from=&to=&team_id=&sort=&order=` | the whole leaderboard as streamed CSV |
+//! | `GET /api/v1/performance/leaderboard.csv?period=&from=&to=&team_id=&sort=&order=` | the whole leaderboard as streamed CSV; also with the session cookie (D21) |
 //! | `GET /api/v1/performance/team-summary?team_id=&period=&from=&to=` | a team's stats cards and distribution |
 //! | `GET /api/v1/performance/peer-comparison?period=&from=&to=` | the caller's anonymised comparison |
 //! | `GET /api/v1/performance/scores/{person_id}/{week}/{domain}/events?limit=&offset=` | the events behind a score (D11) |

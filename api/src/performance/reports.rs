@@ -29,7 +29,10 @@
 //! `limit`/`offset`: it exports every visible row, fetched and streamed page
 //! by page ([`queries::MAX_LIMIT`] rows each). The first page is read before
 //! the response starts, so parameter, scope and database errors are still
-//! problems; a failure after that aborts the body.
+//! problems; a failure after that aborts the body. It is a download the
+//! team page links to ("Export CSV"), so it also accepts the dashboards'
+//! session cookie ([`DownloadPrincipal`]: GET only, a bearer token wins),
+//! with exactly the bearer's scope.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -49,7 +52,7 @@ use super::report_scope::{ReportParams, ReportQuery, ReportScope};
 use super::{csv, limit_param, query_params, uuid_param, uuid_path};
 use crate::app::fields::shorten;
 use crate::app::{reports, scope_cache};
-use crate::auth::{grants_unavailable, Principal, TokenOnly};
+use crate::auth::{grants_unavailable, DownloadPrincipal, Principal, TokenOnly};
 use crate::error::AppError;
 use crate::ids::{PersonId, TeamId};
 use crate::period_query::PeriodKind;
@@ -259,7 +262,7 @@ fn next_offset(page: &Page<LeaderboardRow>) -> Option<u64> {
 /// `GET /api/v1/performance/leaderboard.csv?period=&from=&to=&team_id=&sort=&order=`:
 /// every visible row, streamed page by page (module docs).
 #[utoipa::path(get, path = "/api/v1/performance/leaderboard.csv", tag = "performance", operation_id = "leaderboard_csv",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("session" = [])),
     params(
         ("period" = Option<String>, Query, pattern = "^(this_week|last_week|last_month|[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3]))$", description = "`last_week` (the default: the last full week), `this_week` (in progress), `last_month` or an ISO week such as `2026-W45` (W53 only in a year that has one); not together with `from`/`to` (400)"),
         ("from" = Option<chrono::NaiveDate>, Query, description = "First day (YYYY-MM-DD); only together with `to`, not with `period`, and not after `to` (400)"),
@@ -271,7 +274,7 @@ fn next_offset(page: &Page<LeaderboardRow>) -> Option<u64> {
     responses(
         (status = 200, description = "Every visible leaderboard row as CSV, streamed; cells starting with =, +, - or @ are escaped", body = String, content_type = "text/csv"),
         (status = 400, description = "A query parameter is unknown, repeated or invalid; or the period parameters break a rule the schema cannot state: `period` together with `from`/`to`, `from` or `to` alone, `from` after `to`, a range over 366 days, or week 53 of a year without one. The problem names the `field` and the `reason`", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token, and no valid `perfledger_session` cookie (the cookie counts only without an Authorization header)", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Neither admin nor the manager of an active team, or a team_id the caller does not manage", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such team (admins only)", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 500, description = "The query failed (details in the server log)", body = crate::problem::Problem, content_type = "application/problem+json"),
@@ -279,9 +282,13 @@ fn next_offset(page: &Page<LeaderboardRow>) -> Option<u64> {
     ))]
 pub async fn leaderboard_csv(
     State(state): State<AppState>,
-    report: ReportScope<LeaderboardParams>,
+    report: ReportScope<LeaderboardParams, DownloadPrincipal>,
 ) -> Result<Response, AppError> {
-    let ReportScope { principal, period, params: LeaderboardParams { team_id, sort, order } } = report;
+    let ReportScope {
+        principal: DownloadPrincipal(principal),
+        period,
+        params: LeaderboardParams { team_id, sort, order },
+    } = report;
     let visible = reports::leaderboard_visibility(&state.pool, &principal, team_id.map(TeamId)).await?;
     let query = LeaderboardQuery { period, team_id, visible, sort, order, limit: queries::MAX_LIMIT, offset: 0 };
     let first = queries::leaderboard(&state.pool, &query).await?;

@@ -49,7 +49,9 @@ use super::view::{Layout, Nav};
 use crate::auth::Principal;
 use crate::state::AppState;
 
-pub const SESSION_COOKIE: &str = "perfledger_session";
+/// The session cookie and its reader live in the foundation (`crate::auth`),
+/// where the GET-download extractor [`crate::auth::DownloadPrincipal`] reads them too.
+pub use crate::auth::{cookie, SESSION_COOKIE};
 pub const SIGN_IN_PATH: &str = "/auth/sign-in";
 /// How long a demo sign-in lasts.
 pub const DEMO_TOKEN_TTL_SECONDS: u64 = 3_600;
@@ -67,18 +69,6 @@ pub fn csrf_token(session_token: &str) -> String {
 /// Compares in time independent of where the strings differ.
 fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// The value of cookie `name` in the request's `Cookie` headers.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.trim_matches('"').to_string())
 }
 
 /// `Set-Cookie` for the session: HttpOnly, SameSite=Lax, the whole site,
