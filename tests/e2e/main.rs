@@ -28,3 +28,4 @@ mod totality;
 mod web_access;
 mod web_context;
 mod web_explain;
+mod web_manage;

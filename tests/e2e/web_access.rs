@@ -98,6 +98,10 @@ enum Page {
     Ack(&'static str),
     PostGoal,
     UpdateMemberGoal,
+    /// A manager's goal form on an agent page (issue 16): create for the person.
+    AgentGoal(&'static str),
+    /// …and update MEMBER's goal from MEMBER's agent page.
+    AgentUpdateGoal,
     Demo,
     SignIn,
     Logout,
@@ -141,6 +145,21 @@ impl Page {
                 format!("/agent/my-performance/goals/{goal_id}"),
                 vec![("label", "Stay above 72".into())],
             ),
+            Page::AgentGoal(p) => (
+                Method::POST,
+                format!("/admin/performance/agents/{p}/goals"),
+                vec![
+                    ("metric", "composite".into()),
+                    ("label", "Keep the composite above 65".into()),
+                    ("target", "65".into()),
+                    ("deadline", "2099-06-30".into()),
+                ],
+            ),
+            Page::AgentUpdateGoal => (
+                Method::POST,
+                format!("/admin/performance/agents/{MEMBER}/goals/{goal_id}"),
+                vec![("label", "Stay above 71".into())],
+            ),
             Page::Demo => get("/auth/demo".into()),
             Page::SignIn => get("/auth/sign-in".into()),
             Page::Logout => (Method::POST, "/auth/logout".into(), vec![]),
@@ -162,7 +181,7 @@ async fn send(app: &TestApp, token: Option<&str>, page: Page, goal_id: &str) -> 
 }
 
 /// Columns of the matrix.
-const PAGES: [(&str, Page); 26] = [
+const PAGES: [(&str, Page); 29] = [
     ("GET /", Page::Home),
     ("GET /admin/performance", Page::AdminHome),
     ("GET team (default team)", Page::Team(None)),
@@ -186,57 +205,60 @@ const PAGES: [(&str, Page); 26] = [
     ("POST ack member's review", Page::Ack(REVIEW)),
     ("POST goal (self)", Page::PostGoal),
     ("POST update member's goal", Page::UpdateMemberGoal),
+    ("POST agent page goal for member", Page::AgentGoal(MEMBER)),
+    ("POST agent page goal for outsider", Page::AgentGoal(OUTSIDER)),
+    ("POST agent page update of member's goal", Page::AgentUpdateGoal),
     ("GET /auth/demo (demo off)", Page::Demo),
     ("GET /auth/sign-in", Page::SignIn),
     ("POST /auth/logout", Page::Logout),
 ];
 
 /// No valid session: every page and action is a 303 to the sign-in page.
-const SIGNED_OUT: [u16; 26] = [
+const SIGNED_OUT: [u16; 29] = [
     303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303,
-    404, 200, 303,
+    303, 303, 303, 404, 200, 303,
 ];
 
 /// The expected status of each role (rows, in `ROLES` order) for each page
 /// (columns, in `PAGES` order).
-const MATRIX: [[u16; 26]; 10] = [
+const MATRIX: [[u16; 29]; 10] = [
     //  home admin-home | team: default alpha beta gamma unknown | table | agent: member outsider unknown | scores
     //  | events: W45 W40 | review: member unknown | generate | my | my-scores | my-review | ack | goal | update
-    //  | demo | sign-in | logout
+    //  | agent-page goal: member outsider update | demo | sign-in | logout
     /* admin         */
     [
         303, 303, 200, 200, 200, 200, 404, 200, 200, 200, 404, 200, 200, 404, 200, 404, 303, 200, 200, 403, 403, 303,
-        403, 404, 200, 303,
+        403, 303, 303, 303, 404, 200, 303,
     ],
     /* manager       */
     [
         303, 303, 200, 200, 403, 403, 403, 200, 200, 403, 403, 200, 200, 404, 200, 403, 303, 200, 200, 403, 403, 303,
-        403, 404, 200, 303,
+        403, 303, 403, 303, 404, 200, 303,
     ],
     /* active lead   */
     [
         303, 303, 200, 200, 403, 403, 403, 200, 200, 403, 403, 200, 200, 404, 200, 403, 303, 200, 200, 403, 403, 303,
-        403, 404, 200, 303,
+        403, 303, 403, 303, 404, 200, 303,
     ],
     /* inactive lead */
     [
         303, 303, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 303,
-        403, 404, 200, 303,
+        403, 403, 403, 403, 404, 200, 303,
     ],
     /* member        */
     [
         303, 303, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 404, 403, 403, 403, 200, 200, 200, 303, 303,
-        303, 404, 200, 303,
+        303, 403, 403, 403, 404, 200, 303,
     ],
     /* outsider      */
     [
         303, 303, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 303,
-        403, 404, 200, 303,
+        403, 403, 403, 403, 404, 200, 303,
     ],
     /* technician without inbox access: My Performance (D19), nothing else */
     [
         303, 303, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 303,
-        403, 404, 200, 303,
+        403, 403, 403, 403, 404, 200, 303,
     ],
     /* no token      */
     SIGNED_OUT,
@@ -594,6 +616,9 @@ async fn the_pages_carry_the_hooks_the_browser_tests_use() {
         &format!("data-person-id=\"{MEMBER}\""),
         "data-testid=\"agent-link\"",
         "data-testid=\"generate-review\"",
+        "data-testid=\"export-csv\"",
+        "data-testid=\"unacknowledged-reviews\"",
+        "data-testid=\"flagged-runs\"",
         "data-testid=\"sidebar\"",
         "data-testid=\"nav-my-performance\"",
         "data-testid=\"nav-team-performance\"",
@@ -614,6 +639,8 @@ async fn the_pages_carry_the_hooks_the_browser_tests_use() {
     let (_, agent) = get(&w.app, &manager, &format!("/admin/performance/agents/{MEMBER}?period=2026-W45")).await;
     assert!(agent.contains("data-testid=\"drilldown\""));
     assert!(agent.contains("data-testid=\"generate-review\""));
+    assert!(!agent.contains("data-testid=\"force-review\""), "forcing a review is for admins");
+    assert!(agent.contains(&format!("action=\"/admin/performance/agents/{MEMBER}/goals#new-goal\"")), "the goal form");
     assert!(agent.contains(&format!("href=\"/admin/performance/reviews/{REVIEW}\"")));
     let drill = agent.split("data-testid=\"drilldown\"").next().unwrap();
     let href =

@@ -21,6 +21,8 @@
 //! - **Team summary**: admins any team (404 when unknown); a manager or lead
 //!   of the *active* team with `reports:operations`/`reports`; else 403, the
 //!   same for unknown teams so team ids cannot be probed.
+//! - **Team reviews** ([`team_reviews`], the team page's lists): the team
+//!   summary's gate and the team's people in the period (D23).
 //! - **Peer comparison**: the caller only (self-service, as
 //!   [`super::scope::may_serve_self`] defines it).
 //! - **Drilldown**: who may see the person's scores (self, managed, admin,
@@ -125,21 +127,59 @@ pub async fn team_summary(
     team: TeamId,
     period: &Period,
 ) -> Result<TeamSummary, AppError> {
-    let me = caller_person_id(principal)?;
-    let denied = || AppError::forbidden(Some("team_id"), "you may not see this team");
-    match reach(principal) {
-        Reach::Everyone => {}
-        Reach::Managed => {
-            if !manages_team(pool, me, team).await? {
-                return Err(denied());
-            }
-        }
-        Reach::SelfOnly => return Err(denied()),
-    }
+    may_see_team(pool, principal, team).await?;
     match queries::team_summary(pool, team.uuid(), period).await? {
         Some(summary) => Ok(summary),
         None => Err(AppError::not_found("team_id", format!("no team has id '{team}'"))),
     }
+}
+
+/// The team gate of the summary and the team's review lists (module docs):
+/// admins any team, a manager or lead of the active team; else 403.
+async fn may_see_team(pool: &PgPool, principal: &Principal, team: TeamId) -> Result<(), AppError> {
+    let me = caller_person_id(principal)?;
+    let denied = || AppError::forbidden(Some("team_id"), "you may not see this team");
+    match reach(principal) {
+        Reach::Everyone => Ok(()),
+        Reach::Managed if manages_team(pool, me, team).await? => Ok(()),
+        Reach::Managed | Reach::SelfOnly => Err(denied()),
+    }
+}
+
+/// Unacknowledged reviews listed on the team page.
+pub const UNACKNOWLEDGED_SHOWN: i64 = 20;
+/// Flagged-review runs listed on the team page.
+pub const RUNS_SHOWN: i64 = 10;
+
+/// The team page's review lists (issue 16): the generated reviews of the
+/// team's people in the period (the summary's people,
+/// [`queries::team::team_people`]) not acknowledged yet, and the flagged
+/// runs that looked at weeks ending in the period, with what each
+/// requested, failed and cost for those people. The team summary's gate.
+pub struct TeamReviews {
+    pub unacknowledged: Vec<queries::review_runs::PendingAck>,
+    /// All of them, when more than [`UNACKNOWLEDGED_SHOWN`].
+    pub unacknowledged_total: i64,
+    pub runs: Vec<queries::review_runs::RunRow>,
+}
+
+pub async fn team_reviews(
+    pool: &PgPool,
+    principal: &Principal,
+    team: TeamId,
+    period: &Period,
+) -> Result<TeamReviews, AppError> {
+    may_see_team(pool, principal, team).await?;
+    if !team_exists(pool, team).await? {
+        return Err(AppError::not_found("team_id", format!("no team has id '{team}'")));
+    }
+    let people: Vec<Uuid> = queries::team::team_people(pool, team.uuid(), period).await?.into_iter().collect();
+    let (unacknowledged, unacknowledged_total) =
+        queries::review_runs::unacknowledged_of(pool, &people, UNACKNOWLEDGED_SHOWN).await?;
+    let (from, to) =
+        (perfledger_domain::period::midnight(period.start), perfledger_domain::period::midnight(period.end));
+    let runs = queries::review_runs::runs(pool, &people, from, to, RUNS_SHOWN).await?;
+    Ok(TeamReviews { unacknowledged, unacknowledged_total, runs })
 }
 
 /// The caller's own anonymised comparison with its peers.

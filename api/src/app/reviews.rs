@@ -132,8 +132,72 @@ async fn manual_requests_since(pool: &PgPool, requester: Uuid, since: DateTime<U
     .await
 }
 
+/// A limit that held a request back (`crate::performance::reviews` module
+/// docs): the setting, its value and when a new request will be possible.
+/// The API answers it as a 429 ([`Limit::error`]); the pages explain it in
+/// words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Limit {
+    /// `review_cooldown_hours`: the review of this person and week failed,
+    /// and the last request was less than `hours` ago.
+    Cooldown { week: NaiveDate, requested_at: DateTime<Utc>, hours: i64, next_at: DateTime<Utc> },
+    /// `review_manual_daily_limit_per_manager`: the requester made `made`
+    /// manual requests today (UTC).
+    DailyLimit { made: i64, limit: i64, resets_at: DateTime<Utc> },
+}
+
+impl Limit {
+    /// When a new request will be possible.
+    pub fn next_at(&self) -> DateTime<Utc> {
+        match self {
+            Limit::Cooldown { next_at, .. } => *next_at,
+            Limit::DailyLimit { resets_at, .. } => *resets_at,
+        }
+    }
+
+    /// The 429 the API answers (the words it always had).
+    pub fn error(&self, now: DateTime<Utc>) -> AppError {
+        match self {
+            Limit::Cooldown { week, requested_at, hours, next_at } => AppError::rate_limited(
+                Some("person_id"),
+                format!(
+                    "a review of this person for week {} was requested at {}; review_cooldown_hours = {hours} \
+                     allows the next at {} (admins may force)",
+                    iso_week_label(*week),
+                    requested_at.to_rfc3339(),
+                    next_at.to_rfc3339()
+                ),
+                seconds_until(*next_at, now),
+            ),
+            Limit::DailyLimit { made, limit, resets_at } => AppError::rate_limited(
+                None,
+                format!(
+                    "you have requested {made} reviews today; review_manual_daily_limit_per_manager = {limit} \
+                     (resets at {})",
+                    resets_at.to_rfc3339()
+                ),
+                seconds_until(*resets_at, now),
+            ),
+        }
+    }
+}
+
+/// What a generation request came to: a new review, the current one of
+/// that week answered as is, or a limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestOutcome {
+    /// A `review.requested` was recorded.
+    Requested(RequestedReview),
+    /// A pending or generated review of that person and week exists (the
+    /// seed's unique key): nothing new was requested.
+    Existing { review: RequestedReview, week: NaiveDate },
+    /// Held back by a limit; nothing was written.
+    Limited(Limit),
+}
+
 /// Asks for a review of `person_id` (module docs: access, period, limits,
-/// idempotency). The dashboards' "Generate review" button calls this too.
+/// idempotency), as the API answers it: [`request_review_outcome`] with a
+/// limit as its 429.
 pub async fn request_review(
     state: &AppState,
     principal: &Principal,
@@ -141,6 +205,22 @@ pub async fn request_review(
     period: Option<String>,
     force: bool,
 ) -> Result<RequestedReview, AppError> {
+    match request_review_outcome(state, principal, person_id, period, force).await? {
+        RequestOutcome::Requested(review) | RequestOutcome::Existing { review, .. } => Ok(review),
+        RequestOutcome::Limited(limit) => Err(limit.error(Utc::now())),
+    }
+}
+
+/// Asks for a review of `person_id`, saying what came of it
+/// ([`RequestOutcome`]): the API ([`request_review`]) and the dashboards'
+/// "Generate review" button both go through here.
+pub async fn request_review_outcome(
+    state: &AppState,
+    principal: &Principal,
+    person_id: PersonId,
+    period: Option<String>,
+    force: bool,
+) -> Result<RequestOutcome, AppError> {
     let pool = &state.pool;
     let me = caller_person_id(principal)?.uuid();
     let person_id = acting_person_id(pool, principal, Some(person_id), "person_id", false).await?.uuid();
@@ -178,23 +258,18 @@ pub async fn request_review(
         let open = matches!(review.status, ReviewStatus::Pending | ReviewStatus::Generated);
         if open && !force {
             // The unique key: the same request answers the same review.
-            return Ok(RequestedReview { review_id: review.review_id, status: review.status.as_str().to_string() });
+            let review = RequestedReview { review_id: review.review_id, status: review.status.as_str().to_string() };
+            return Ok(RequestOutcome::Existing { review, week });
         }
         if !force {
             let cooldown = Duration::hours(settings.review_cooldown_hours);
             if let Some(at) = current.current_requested_at.filter(|at| *at + cooldown > now) {
-                return Err(AppError::rate_limited(
-                    Some("person_id"),
-                    format!(
-                        "a review of this person for week {} was requested at {}; review_cooldown_hours = {} \
-                         allows the next at {} (admins may force)",
-                        iso_week_label(week),
-                        at.to_rfc3339(),
-                        settings.review_cooldown_hours,
-                        (at + cooldown).to_rfc3339()
-                    ),
-                    seconds_until(at + cooldown, now),
-                ));
+                return Ok(RequestOutcome::Limited(Limit::Cooldown {
+                    week,
+                    requested_at: at,
+                    hours: settings.review_cooldown_hours,
+                    next_at: at + cooldown,
+                }));
             }
         }
     }
@@ -202,16 +277,11 @@ pub async fn request_review(
     let day_start = midnight(now.date_naive());
     let made = manual_requests_since(pool, me, day_start).await?;
     if made >= settings.review_manual_daily_limit_per_manager {
-        let tomorrow = day_start + Duration::days(1);
-        return Err(AppError::rate_limited(
-            None,
-            format!(
-                "you have requested {made} reviews today; review_manual_daily_limit_per_manager = {} (resets at {})",
-                settings.review_manual_daily_limit_per_manager,
-                tomorrow.to_rfc3339()
-            ),
-            seconds_until(tomorrow, now),
-        ));
+        return Ok(RequestOutcome::Limited(Limit::DailyLimit {
+            made,
+            limit: settings.review_manual_daily_limit_per_manager,
+            resets_at: day_start + Duration::days(1),
+        }));
     }
 
     let review_id = Uuid::new_v4();
@@ -225,7 +295,10 @@ pub async fn request_review(
         force,
     };
     match execute::<Review>(pool, &aggregate_id, ReviewCommandEnvelope { occurred_at: now, command }).await {
-        Ok(()) => Ok(RequestedReview { review_id, status: ReviewStatus::Pending.as_str().to_string() }),
+        Ok(()) => Ok(RequestOutcome::Requested(RequestedReview {
+            review_id,
+            status: ReviewStatus::Pending.as_str().to_string(),
+        })),
         Err(CommandError::Rejected(r)) => Err(AppError::rejected(&r.field, r.reason)),
         Err(CommandError::Store(e)) => Err(store_failed(e)),
     }

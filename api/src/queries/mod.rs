@@ -24,6 +24,7 @@ pub mod drilldown;
 pub mod leaderboard;
 pub mod peer;
 pub mod people;
+pub mod review_runs;
 pub mod reviews;
 pub mod score_cache;
 pub mod team;

@@ -113,6 +113,17 @@ pub async fn team_summary(pool: &PgPool, team_id: Uuid, period: &Period) -> Resu
     }))
 }
 
+/// The team's people in `period`, as the summary counts them: the active
+/// people whose scoring team at the period's end is `team_id` (D8), and
+/// everyone scored under it in the period. The team page's review lists
+/// read the same people.
+pub async fn team_people(pool: &PgPool, team_id: Uuid, period: &Period) -> Result<BTreeSet<Uuid>, AppError> {
+    let all = period_scores_shared(pool, period).await?;
+    let mut members = team_people_at(pool, team_id, period.end).await?;
+    members.extend(all.iter().filter(|p| p.team_id == Some(team_id)).map(|p| p.person_id));
+    Ok(members)
+}
+
 /// The active people whose scoring team (D8) is `team_id` in the
 /// organisation as of `end` (exclusive), the state the scoring pass scores
 /// the period with (`scoring::pass::score_range`).

@@ -11,7 +11,8 @@
 //! | `GET /admin/performance/agents/{person_id}/_scores?period=` | its score-cards fragment |
 //! | `GET /admin/performance/agents/{person_id}/events?week= (or from=&to=)&domain=&metric=&offset=` | the events behind a domain score, in words, filtered by metric |
 //! | `GET /admin/performance/reviews/{review_id}` | review detail (managers, admins) |
-//! | `POST /admin/performance/agents/{person_id}/generate-review` | request a review (303 + flash) |
+//! | `POST /admin/performance/agents/{person_id}/generate-review` | request a review, `force=1` admins only (303 + flash) |
+//! | `POST /admin/performance/agents/{person_id}/goals`, `POST …/goals/{goal_id}` | a manager or admin creates, updates or cancels the person's goal |
 //! | `GET /agent/my-performance?period=`, `…/_scores` | my scorecard, its fragment |
 //! | `GET /agent/my-performance/reviews/{id}`, `POST …/{id}/ack` | my review, acknowledge it |
 //! | `POST /agent/my-performance/goals`, `POST …/goals/{id}` | create, update or cancel my goal |
@@ -53,6 +54,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/performance/agents/{person_id}/_scores", get(person::agent_scores))
         .route("/admin/performance/agents/{person_id}/events", get(person::events))
         .route("/admin/performance/agents/{person_id}/generate-review", post(reviews::generate))
+        .route("/admin/performance/agents/{person_id}/goals", post(goals::create_for))
+        .route("/admin/performance/agents/{person_id}/goals/{goal_id}", post(goals::update_for))
         .route("/admin/performance/reviews/{review_id}", get(reviews::admin_review))
         .route("/agent/my-performance", get(person::my_performance))
         .route("/agent/my-performance/_scores", get(person::my_scores))

@@ -173,15 +173,23 @@ pub struct PersonPage {
     pub goals: Vec<GoalView>,
     pub reviews: Vec<ReviewItem>,
     pub can_generate: bool,
+    /// Admins only (the API's `force`): replace the current review of the
+    /// week, past the cooldown.
+    pub can_force: bool,
     pub generate_action: String,
     pub peer: Option<PeerView>,
     pub unacknowledged: Vec<ReviewItem>,
     pub goal_form: GoalForm,
+    /// Where the goal forms post: `/agent/my-performance/goals` on My
+    /// Performance, `/admin/performance/agents/{id}/goals` on an agent page
+    /// (whose viewers may set the person's goals: the page's own gate is
+    /// the goals API's scope for someone else).
+    pub goal_base: String,
     pub today: String,
 }
 
 /// The admin pages' gate (seed "Access Control"), then the API's scope.
-async fn managed_person(state: &AppState, user: &WebUser, id: &str) -> Result<Uuid, AppError> {
+pub(super) async fn managed_person(state: &AppState, user: &WebUser, id: &str) -> Result<Uuid, AppError> {
     let requested = path_uuid(id, "person_id")?;
     if !user.can_see_team() {
         return Err(AppError::forbidden(
@@ -319,7 +327,7 @@ fn callouts(scores: &PeriodScores) -> (Option<String>, Option<String>) {
     (metrics.first().map(|m| text(m, false)), metrics.last().map(|m| text(m, true)))
 }
 
-fn goal_views(goals: Vec<GoalRow>, scores: &PeriodScores, editable: bool) -> Vec<GoalView> {
+fn goal_views(goals: Vec<GoalRow>, scores: &PeriodScores) -> Vec<GoalView> {
     goals
         .into_iter()
         .map(|g| {
@@ -343,7 +351,7 @@ fn goal_views(goals: Vec<GoalRow>, scores: &PeriodScores, editable: bool) -> Vec
                     None => "none",
                 },
                 deadline: g.deadline.to_string(),
-                editable: editable && g.status == "active",
+                editable: g.status == "active",
                 target_raw: unit.typed(g.target_value),
                 unit: unit.suffix(),
                 status: g.status,
@@ -411,16 +419,18 @@ fn peer_view(comparison: PeerComparison, mine: Option<f64>) -> PeerView {
     }
 }
 
-/// My Performance again after a refused goal: the form keeps what was typed
-/// and shows each refusal beside its field (400).
+/// The page a goal form came from again (My Performance when `self_view`,
+/// else the agent page of `person`) after a refused goal: the form keeps
+/// what was typed and shows each refusal beside its field (400).
 pub async fn goal_form_refused(
     state: &AppState,
     user: &WebUser,
-    me: Uuid,
+    person: Uuid,
+    self_view: bool,
     typed: &Typed,
     errors: BTreeMap<&'static str, String>,
 ) -> Result<Response, AppError> {
-    person_page(state, user, me, &PeriodQuery::default(), true, Some((typed, errors))).await
+    person_page(state, user, person, &PeriodQuery::default(), self_view, Some((typed, errors))).await
 }
 
 async fn person_page(
@@ -440,7 +450,7 @@ async fn person_page(
         None => GoalForm::new(&scores),
     };
     let cards = score_cards(state, person, &period, &scores).await?;
-    let goals = goal_views(data::goals(&state.pool, person).await?, &scores, self_view);
+    let goals = goal_views(data::goals(&state.pool, person).await?, &scores);
     let review_base = if self_view { "/agent/my-performance/reviews" } else { "/admin/performance/reviews" };
     let reviews_rows = queries::reviews_of(&state.pool, person, RECENT_REVIEWS).await?;
     let reviews = reviews_rows.iter().map(|r| review_item(r, format!("{review_base}/{}", r.id))).collect();
@@ -481,11 +491,17 @@ async fn person_page(
             scores: scores_html,
             goals,
             reviews,
+            can_force: can_generate && user.principal.is_admin(),
             can_generate,
             generate_action: format!("/admin/performance/agents/{person}/generate-review"),
             peer,
             unacknowledged,
             goal_form,
+            goal_base: if self_view {
+                "/agent/my-performance/goals".to_string()
+            } else {
+                format!("/admin/performance/agents/{person}/goals")
+            },
             today: Utc::now().date_naive().to_string(),
             header,
         },

@@ -14,6 +14,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Form;
+use chrono::{DateTime, Utc};
+use perfledger_domain::period::iso_week_label;
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -24,9 +26,9 @@ use super::pages::{ok, plain_words, respond};
 use super::params::path_uuid;
 use super::session::WebUser;
 use super::view::{metric_name_of_key, score_text, Layout, Nav};
-use crate::app::reviews::{acknowledge_review, request_review};
+use crate::app::reviews::{acknowledge_review, request_review_outcome, Limit, RequestOutcome};
 use crate::app::scope::{acting_person_id, effective_person_id, may_serve_self, self_service_refused};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::ids::{PersonId, ReviewId};
 use crate::queries::number::to_f64;
 use crate::queries::{self, ReviewRow};
@@ -258,6 +260,69 @@ pub async fn my_review(State(state): State<AppState>, user: WebUser, Path(id): P
 pub struct ActionForm {
     csrf_token: Option<String>,
     period: Option<String>,
+    /// "Force a new review" (admins only): `1` (or `on`, `true`) forces.
+    force: Option<String>,
+}
+
+/// The form's `force`: absent, empty, `0` or `false` is no; `1`, `on` or
+/// `true` is yes; anything else is refused by name.
+fn force_field(value: Option<&str>) -> Result<bool, AppError> {
+    match value.map(str::trim).unwrap_or_default() {
+        "" | "0" | "false" => Ok(false),
+        "1" | "on" | "true" => Ok(true),
+        _ => Err(AppError::invalid_body("force", "must be 1 (force a new review) or left out")),
+    }
+}
+
+/// A moment as a page shows it: `7 Dec 2026, 14:05 UTC`.
+fn moment(at: DateTime<Utc>) -> String {
+    at.format("%-d %b %Y, %H:%M UTC").to_string()
+}
+
+fn hours(n: i64) -> String {
+    if n == 1 {
+        "1 hour".to_string()
+    } else {
+        format!("{n} hours")
+    }
+}
+
+/// The flash of a generation request (issue 16): what happened, or which
+/// rule held it back, the rule's value and when a new request will be
+/// possible, in words. `admin`: whether the viewer has the force option.
+fn outcome_flash(outcome: &RequestOutcome, admin: bool) -> Flash {
+    let force_hint = if admin {
+        " To replace it now, tick \u{201c}Force a new review\u{201d} and request again."
+    } else {
+        " An admin can force a new review."
+    };
+    match outcome {
+        RequestOutcome::Requested(review) => Flash::ok(format!(
+            "Review requested ({}): it appears under Recent reviews once written. Reference {}.",
+            review.status, review.review_id
+        )),
+        RequestOutcome::Existing { review, week } => Flash::error(format!(
+            "No new review was requested: a review for week {} already exists ({}), and there is one review per \
+             person and week.{force_hint}",
+            iso_week_label(*week),
+            review.status
+        )),
+        RequestOutcome::Limited(Limit::Cooldown { week, requested_at, hours: h, next_at }) => Flash::error(format!(
+            "No review was requested: the review for week {} failed, and it was requested at {}. The cooldown \
+             between reviews of one person and week is {} (review cooldown setting), so a new request is possible \
+             from {}.{force_hint}",
+            iso_week_label(*week),
+            moment(*requested_at),
+            hours(*h),
+            moment(*next_at)
+        )),
+        RequestOutcome::Limited(Limit::DailyLimit { made, limit, resets_at }) => Flash::error(format!(
+            "No review was requested: you have made {made} review request{} today, and the daily limit per \
+             manager is {limit} (daily review limit setting). New requests are possible from {}.",
+            if *made == 1 { "" } else { "s" },
+            moment(*resets_at)
+        )),
+    }
 }
 
 /// `POST /agent/my-performance/reviews/{id}/ack` (CSRF): 303 back to the review.
@@ -285,7 +350,10 @@ pub async fn acknowledge(
 }
 
 /// `POST /admin/performance/agents/{person_id}/generate-review` (CSRF):
-/// managers for their members and admins; 303 back to the agent page.
+/// managers for their members and admins; `force=1` admins only (the API's
+/// rule: a manager's forged `force` is the API's 403); 303 back to the
+/// agent page with a flash saying what happened or which limit held the
+/// request back ([`outcome_flash`]).
 pub async fn generate(
     State(state): State<AppState>,
     user: WebUser,
@@ -297,11 +365,14 @@ pub async fn generate(
     }
     let result = async {
         let requested: Uuid = path_uuid(&id, "person_id")?;
+        let force = force_field(form.force.as_deref())?;
         let person =
             acting_person_id(&state.pool, &user.principal, Some(PersonId(requested)), "person_id", false).await?;
         let period = form.period.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(String::from);
-        let flash = match request_review(&state, &user.principal, person, period, false).await {
-            Ok(requested) => Flash::ok(format!("Review requested ({}): {}", requested.status, requested.review_id)),
+        let flash = match request_review_outcome(&state, &user.principal, person, period, force).await {
+            Ok(outcome) => outcome_flash(&outcome, user.principal.is_admin()),
+            // Only admins may force: the same 403 as the API, not a flash.
+            Err(problem) if problem.kind == ErrorKind::Forbidden => return Err(problem),
             Err(problem) => Flash::error(format!("No review was generated: {}", plain_words(&problem))),
         };
         Ok(redirect_with(&format!("/admin/performance/agents/{person}"), flash))

@@ -2,6 +2,11 @@
 //! (`…/team/_table`): the same scope as the leaderboard and team-summary API
 //! ([`crate::performance::reports`]): admins any team, managers and leads
 //! (`reports:operations`/`reports`) only the active teams they manage.
+//! With a team shown, the page also lists the team's reviews not
+//! acknowledged yet and the flagged-review runs of the period
+//! ([`crate::app::reports::team_reviews`], the team summary's gate), and the
+//! leaderboard links its CSV export (the leaderboard.csv API, which takes the
+//! session cookie for downloads: [`crate::auth::DownloadPrincipal`]).
 
 use std::str::FromStr;
 
@@ -10,6 +15,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use chrono::Utc;
 use perfledger_domain::format;
+use perfledger_domain::period::iso_week_label;
 use perfledger_domain::scoring::Domain;
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -22,6 +28,7 @@ use super::pages::{ok, respond};
 use super::params::{encode, optional_uuid, PeriodQuery};
 use super::session::WebUser;
 use super::view::{composite_text, domain_label, score_text, Choice, Layout, Nav, PeriodPicker};
+use crate::app::reports::{team_reviews, TeamReviews};
 use crate::app::scope::{caller_person_id, reach, Reach};
 use crate::error::AppError;
 use crate::period_query::Period;
@@ -85,6 +92,9 @@ pub struct LeaderboardTable {
     pub previous_name: &'static str,
     pub low_volume_rule: String,
     pub csrf: String,
+    /// The CSV export of exactly this view (team, period, sort, order): the
+    /// leaderboard.csv API, which takes the session cookie for downloads.
+    pub csv_href: String,
     pub total: u64,
     pub shown_from: u64,
     pub shown_to: u64,
@@ -100,6 +110,42 @@ pub struct StatCard {
     pub href: Option<String>,
     /// Against the previous period.
     pub change: Option<Change>,
+}
+
+/// A generated review its person has not acknowledged yet.
+pub struct PendingView {
+    pub person: String,
+    pub person_href: String,
+    pub review_href: String,
+    pub period: String,
+    pub composite: String,
+    pub class: &'static str,
+    /// "since 3 Dec 2026 (4 days)".
+    pub waiting: String,
+}
+
+/// One flagged-review run, with the team's counts.
+pub struct RunView {
+    pub started: String,
+    /// "up to week 2026-W45".
+    pub weeks: String,
+    pub status: &'static str,
+    pub status_class: &'static str,
+    pub requested: i64,
+    pub failed: i64,
+    pub cost: String,
+    pub requested_all: i32,
+    pub carried_over_all: i32,
+    pub reason: Option<String>,
+}
+
+/// The team page's review lists; `None` without a team.
+pub struct ReviewLists {
+    pub pending: Vec<PendingView>,
+    pub pending_total: i64,
+    pub runs: Vec<RunView>,
+    /// "estimated at the token prices in force; in EUR".
+    pub cost_note: String,
 }
 
 #[derive(Template)]
@@ -118,6 +164,8 @@ pub struct TeamPage {
     pub threshold: String,
     /// "Week in progress: day 3 of 7 …" while the period is not over.
     pub in_progress: Option<String>,
+    /// Reviews not acknowledged yet and the flagged runs (a team is shown).
+    pub review_lists: Option<ReviewLists>,
 }
 
 /// Everything a team view needs, resolved and checked.
@@ -301,6 +349,7 @@ async fn leaderboard_table(pool: &PgPool, user: &WebUser, r: &Resolved) -> Resul
         previous_name,
         low_volume_rule: context::low_volume_rule(),
         csrf: user.csrf.clone(),
+        csv_href: format!("/api/v1/performance/leaderboard.csv?{}", view_query(r, &r.sort_key, r.order_key, 0)),
         total: page.total,
         shown_from,
         shown_to,
@@ -384,6 +433,76 @@ fn stat_cards(
     ]
 }
 
+/// The page's words for the team's review lists (issue 16).
+fn review_lists(lists: TeamReviews, r: &Resolved) -> ReviewLists {
+    let today = Utc::now();
+    let currency = r.settings.cost_currency.as_deref();
+    let pending = lists
+        .unacknowledged
+        .iter()
+        .map(|p| {
+            let composite = p.composite_score.as_ref().map(to_f64);
+            let days = (today - p.generated_at).num_days().max(0);
+            PendingView {
+                person: p.display_name.clone().unwrap_or_else(|| p.person_id.to_string()),
+                person_href: format!("/admin/performance/agents/{}?{}", p.person_id, r.picker.query()),
+                review_href: format!("/admin/performance/reviews/{}", p.id),
+                period: format!(
+                    "{} – {}",
+                    p.review_period_start.format("%-d %b %Y"),
+                    (p.review_period_end - chrono::Duration::days(1)).format("%-d %b %Y")
+                ),
+                composite: score_text(composite),
+                class: charts::score_class(composite),
+                waiting: format!(
+                    "since {} ({})",
+                    p.generated_at.format("%-d %b %Y"),
+                    match days {
+                        0 => "today".to_string(),
+                        1 => "1 day".to_string(),
+                        n => format!("{n} days"),
+                    }
+                ),
+            }
+        })
+        .collect();
+    let runs = lists
+        .runs
+        .iter()
+        .map(|run| {
+            let week = (run.through_period_end - chrono::Duration::days(7)).date_naive();
+            let (status, status_class) = match run.status.as_str() {
+                "completed" => ("completed", "good"),
+                "carried_over" => ("carried over", "warn"),
+                _ => ("skipped", "none"),
+            };
+            RunView {
+                started: run.started_at.format("%-d %b %Y, %H:%M UTC").to_string(),
+                weeks: format!("up to week {}", iso_week_label(week)),
+                status,
+                status_class,
+                requested: run.requested,
+                failed: run.failed,
+                cost: format::money(queries::reviews::estimated_cost(run.usage(), &r.settings), currency),
+                requested_all: run.requested_all,
+                carried_over_all: run.carried_over_all,
+                reason: run.reason.clone(),
+            }
+        })
+        .collect();
+    ReviewLists {
+        pending,
+        pending_total: lists.unacknowledged_total,
+        runs,
+        cost_note: match currency {
+            Some(c) => format!("Cost: tokens of the generated reviews at the token prices in force, in {c}."),
+            None => "Cost: tokens of the generated reviews at the token prices in force, in the currency the \
+                     prices are set in."
+                .to_string(),
+        },
+    }
+}
+
 /// `GET /admin/performance/team?team_id=&period=&from=&to=&sort=&order=&offset=`
 pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Query<TeamQuery>) -> Response {
     let result = async {
@@ -399,7 +518,17 @@ pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Qu
                 None => Ok((None, None)),
             }
         };
-        let (table, (summary, before)) = tokio::try_join!(leaderboard_table(&state.pool, &user, &r), summaries)?;
+        let lists = async {
+            match r.team {
+                Some(team) => {
+                    team_reviews(&state.pool, &user.principal, crate::ids::TeamId(team), &r.period).await.map(Some)
+                }
+                None => Ok(None),
+            }
+        };
+        let (table, (summary, before), lists) =
+            tokio::try_join!(leaderboard_table(&state.pool, &user, &r), summaries, lists)?;
+        let review_lists = lists.map(|lists| review_lists(lists, &r));
         let (threshold, currency) = (r.settings.flagged_threshold, r.settings.cost_currency.clone());
         let team_name = summary.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| "All people".into());
         let histogram = match &summary {
@@ -438,6 +567,7 @@ pub async fn overview(State(state): State<AppState>, user: WebUser, Query(q): Qu
             threshold: threshold.to_string(),
             in_progress: context::in_progress(&r.period, Utc::now().date_naive()),
             histogram,
+            review_lists,
             table: table_html,
             sort: r.sort_key.clone(),
             order: r.order_key.to_string(),
