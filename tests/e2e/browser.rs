@@ -183,6 +183,34 @@ async fn dashboards_work_in_a_real_browser() {
         crate::reviews_support::this_monday(),
     )
     .await;
+    // Issue 16: the team page's review lists have rows to show: a flagged
+    // run over last week that requested a review of Bola, generated and not
+    // acknowledged yet (written into the read models: the run itself is
+    // tested in `web_manage`).
+    let now = chrono::Utc::now();
+    let week_end = perfledger_domain::period::midnight(world::this_monday(now));
+    sqlx::query(
+        "INSERT INTO review_runs (started_at, through_period_end, status, requested, carried_over)
+         VALUES ($1, $2, 'carried_over', 1, 2)",
+    )
+    .bind(now)
+    .bind(week_end)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO agent_performance_reviews
+           (id, person_id, review_period_start, review_period_end, status, trigger, composite_score, summary_text,
+            llm_provider, llm_model, llm_tokens_in, llm_tokens_out, created_at, updated_at)
+         VALUES (gen_random_uuid(), $1::uuid, $2 - interval '7 days', $2, 'generated', 'flagged', 48.5,
+                 'A slower week.', 'rules', 'rules-v1', 0, 0, $3, $3)",
+    )
+    .bind(world::BOLA)
+    .bind(week_end)
+    .bind(now)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
     let (stop_reviews, reviews_stopped) = tokio::sync::oneshot::channel::<()>();
     let review_worker = tokio::spawn(perfledger_reviews::worker::run_forever(
         app.db.pool.clone(),
@@ -245,6 +273,16 @@ async fn dashboards_work_in_a_real_browser() {
         step("manager-sign-in", "sign_in", "manager", json!({"token": manager})),
         step("team", "goto", "manager", json!({"path": team_page})),
         step("team-overview", "snapshot", "manager", json!({"name": "team-overview"})),
+        step(
+            "team-review-lists",
+            "query",
+            "manager",
+            json!({"queries": {
+                "pending": {"selector": "[data-testid=pending-review]"},
+                "runs": {"selector": "[data-testid=flagged-run]"},
+                "export": {"selector": "a[data-testid=export-csv]", "attr": "href"},
+            }}),
+        ),
         step("theme-toggle", "toggle_theme", "manager", json!({})),
     ];
     for column in COLUMNS {
@@ -365,6 +403,9 @@ async fn dashboards_work_in_a_real_browser() {
             }}),
         ),
         step("admin-team", "snapshot", "admin", json!({"name": "admin-team"})),
+        // An admin's agent page: "Generate review" with the force option.
+        step("admin-agent-page", "goto", "admin", json!({"path": agent_page})),
+        step("admin-agent", "snapshot", "admin", json!({"name": "admin-agent"})),
         // A team lead sees the team.
         step("lead-sign-in", "sign_in", "lead", json!({"token": lead})),
         step("lead-team", "goto", "lead", json!({"path": team_page})),
@@ -423,6 +464,13 @@ async fn dashboards_work_in_a_real_browser() {
     assert!(path_of(&admin_home["url"]).starts_with("/admin/performance/team"), "{admin_home}");
     let admin_title = admin_home["page"]["title"].as_str().unwrap();
     assert!(admin_title.contains("Alpha Support"), "the team the admin manages: {admin_home}");
+    // Issue 16: the team's review lists and the CSV export of the view.
+    let lists = &seen.ok("team-review-lists")["found"];
+    assert_eq!(lists["pending"].as_array().unwrap().len(), 1, "Bola's review waits to be read: {lists}");
+    assert!(lists["pending"][0].as_str().unwrap().contains("Bola"), "{lists}");
+    assert_eq!(lists["runs"].as_array().unwrap().len(), 1, "{lists}");
+    let export = lists["export"][0].as_str().unwrap();
+    assert!(export.starts_with("/api/v1/performance/leaderboard.csv?") && export.contains(ALPHA), "{export}");
     let cards = &seen.ok("admin-cards")["found"];
     let labels: Vec<&str> = cards["labels"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     let values: Vec<&str> = cards["values"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
