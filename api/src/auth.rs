@@ -579,6 +579,60 @@ LbfMlWdVx09C4V5k35SnhDhQuqhvusZdkyJbUjjzZAtDBmusKlhfkz0BFlrcxvyc
         }
     }
 
+    /// A state with a verifier and no grant source, for the extractors.
+    #[derive(Clone)]
+    struct State(Verifier);
+
+    impl axum::extract::FromRef<State> for Verifier {
+        fn from_ref(state: &State) -> Verifier {
+            state.0.clone()
+        }
+    }
+
+    impl axum::extract::FromRef<State> for GrantSource {
+        fn from_ref(_: &State) -> GrantSource {
+            GrantSource(None)
+        }
+    }
+
+    async fn download(method: &str, headers: &[(&str, String)]) -> Result<Principal, Problem> {
+        let mut request = axum::http::Request::builder().method(method).uri("/api/v1/performance/leaderboard.csv");
+        for (name, value) in headers {
+            request = request.header(*name, value.as_str());
+        }
+        let (mut parts, ()) = request.body(()).unwrap().into_parts();
+        let state = State(Verifier::hs256(SECRET).unwrap());
+        DownloadPrincipal::from_request_parts(&mut parts, &state).await.map(|DownloadPrincipal(p)| p)
+    }
+
+    #[tokio::test]
+    async fn downloads_take_the_session_cookie_on_get_only_and_a_bearer_first() {
+        let signer = Signer::hs256(SECRET).unwrap();
+        let token = signer.token("7c9e6679-7425-40de-944b-e07fc1f90ae7", &["admin"], &[], 60);
+        let cookie = ("cookie", format!("theme=dark; {SESSION_COOKIE}={token}"));
+        for method in ["GET", "HEAD"] {
+            let principal = download(method, std::slice::from_ref(&cookie)).await.unwrap();
+            assert!(principal.is_admin(), "{method}: the cookie's token, as a bearer would give it");
+        }
+        for method in ["POST", "PUT", "PATCH", "DELETE"] {
+            let refused = download(method, std::slice::from_ref(&cookie)).await.unwrap_err();
+            assert_eq!(refused.status, 401, "{method}");
+            assert!(refused.detail.contains("GET downloads only"), "{}", refused.detail);
+        }
+        // A bearer wins, and a bad one is not rescued by a good cookie.
+        let bad_bearer = ("authorization", "Bearer not-a-token".to_string());
+        assert_eq!(download("GET", &[bad_bearer, cookie.clone()]).await.unwrap_err().status, 401);
+        let service = ("authorization", format!("Bearer {}", signer.token("crm", &[], &["ingest"], 60)));
+        assert_eq!(download("GET", &[service, cookie]).await.unwrap().subject, "crm");
+        // No cookie, an empty one, or one signed with another key: 401.
+        assert_eq!(download("GET", &[]).await.unwrap_err().status, 401);
+        assert_eq!(download("GET", &[("cookie", format!("{SESSION_COOKIE}="))]).await.unwrap_err().status, 401);
+        let forged = Signer::hs256(&[7u8; 40]).unwrap().token("x", &["admin"], &[], 60);
+        let refused = download("GET", &[("cookie", format!("{SESSION_COOKIE}={forged}"))]).await.unwrap_err();
+        assert_eq!(refused.status, 401);
+        assert!(refused.detail.starts_with("the session cookie's token was refused"), "{}", refused.detail);
+    }
+
     #[test]
     fn inbox_access_follows_roles_and_permissions() {
         assert!(can_view_inbox(["admin"], []));

@@ -401,6 +401,54 @@ mod tests {
     }
 
     #[test]
+    fn refusals_say_the_rule_its_value_and_when_in_words() {
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
+        let week = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+        let cooldown = Limit::Cooldown {
+            week,
+            requested_at: at("2026-12-06T14:05:00Z"),
+            hours: 24,
+            next_at: at("2026-12-07T14:05:00Z"),
+        };
+        let flash = outcome_flash(&RequestOutcome::Limited(cooldown), false);
+        let mut messages = vec![flash.message.clone()];
+        assert_eq!(flash.kind, "error");
+        for words in ["week 2026-W45", "6 Dec 2026, 14:05 UTC", "is 24 hours", "possible from 7 Dec 2026, 14:05 UTC"] {
+            assert!(flash.message.contains(words), "{words}: {}", flash.message);
+        }
+        assert!(flash.message.ends_with("An admin can force a new review."), "{}", flash.message);
+        let limit = Limit::DailyLimit { made: 1, limit: 1, resets_at: at("2026-12-07T00:00:00Z") };
+        let flash = outcome_flash(&RequestOutcome::Limited(limit), true);
+        messages.push(flash.message.clone());
+        assert!(flash.message.contains("1 review request today"), "{}", flash.message);
+        assert!(flash.message.contains("daily limit per manager is 1"), "{}", flash.message);
+        assert!(flash.message.contains("from 7 Dec 2026, 00:00 UTC"), "{}", flash.message);
+        let existing = RequestOutcome::Existing {
+            review: crate::app::reviews::RequestedReview { review_id: Uuid::nil(), status: "generated".into() },
+            week,
+        };
+        let flash = outcome_flash(&existing, true);
+        assert!(flash.message.contains("already exists (generated)"), "{}", flash.message);
+        assert!(flash.message.contains("Force a new review"), "admins are told about their option: {}", flash.message);
+        messages.push(flash.message);
+        for message in messages {
+            assert!(!message.contains('_'), "no setting keys in the words: {message}");
+        }
+        assert_eq!(hours(1), "1 hour");
+    }
+
+    #[test]
+    fn force_is_yes_no_or_refused_by_name() {
+        for yes in ["1", "on", "true", " 1 "] {
+            assert!(force_field(Some(yes)).unwrap(), "{yes}");
+        }
+        for no in [None, Some(""), Some("0"), Some("false")] {
+            assert!(!force_field(no).unwrap(), "{no:?}");
+        }
+        assert_eq!(force_field(Some("yes")).unwrap_err().field.as_deref(), Some("force"));
+    }
+
+    #[test]
     fn callouts_and_lists_tolerate_missing_fields() {
         let value =
             Some(json!([{"type": "positive", "reference": "#T-1", "observation": "Fast"}, {"type": "concern"}]));
