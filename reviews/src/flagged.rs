@@ -67,6 +67,8 @@ pub async fn run_is_due(pool: &PgPool) -> Result<bool, sqlx::Error> {
     Ok(looked.is_none_or(|looked| looked < closed))
 }
 
+/// `at` is the `now` the run's `review.requested` events carry: the team
+/// page matches a run to its reviews by it (`api::queries::review_runs`, D23).
 async fn record_run(pool: &PgPool, report: &FlaggedReport, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
     let Some(through) = report.through else { return Ok(()) };
     let status = match (&report.skipped, report.carried_over) {
