@@ -366,6 +366,67 @@ where
     }
 }
 
+/// The dashboards' session cookie (`crate::web::session::SESSION_COOKIE`;
+/// a unit test keeps the two equal: this foundation module cannot import
+/// the pages).
+const SESSION_COOKIE_NAME: &str = "perfledger_session";
+
+/// The value of the session cookie in the request's `Cookie` headers.
+fn session_cookie(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == SESSION_COOKIE_NAME)
+        .map(|(_, value)| value.trim_matches('"').to_string())
+        .filter(|value| !value.is_empty())
+}
+
+/// The caller of a download a page links to (the CSV exports): the bearer
+/// token when there is an `Authorization` header (checked exactly as
+/// [`Principal`] does, a bad header is never passed over for the cookie),
+/// else the dashboards' `perfledger_session` cookie, verified by the same
+/// [`Verifier`], grants merged. A browser cannot put a header on a link, so
+/// without this a "Download CSV" link would answer 401.
+///
+/// For GET routes that only read: the cookie is SameSite=Lax, so a link
+/// from another site carries it, but what comes back is a download that
+/// page cannot read (no CORS), and nothing changes. Never for a POST.
+#[derive(Debug, Clone)]
+pub struct BearerOrSession(pub Principal);
+
+impl<S> FromRequestParts<S> for BearerOrSession
+where
+    S: Send + Sync,
+    Verifier: axum::extract::FromRef<S>,
+    GrantSource: axum::extract::FromRef<S>,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+            return Ok(BearerOrSession(Principal::from_request_parts(parts, state).await?));
+        }
+        let Some(token) = session_cookie(parts) else {
+            return Err(unauthorized(
+                "missing Authorization: Bearer <token> header (or the dashboards' perfledger_session cookie)",
+            ));
+        };
+        let verifier = <Verifier as axum::extract::FromRef<S>>::from_ref(state);
+        let mut principal = verifier.verify(&token).map_err(|mut p| {
+            p.detail = p.detail.replace("the bearer token", "the session cookie's token");
+            p
+        })?;
+        if let GrantSource(Some(pool)) = <GrantSource as axum::extract::FromRef<S>>::from_ref(state) {
+            principal.merge_projected_grants(&pool).await.map_err(|e| Problem::from(grants_unavailable(&e)))?;
+        }
+        Ok(BearerOrSession(principal))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,6 +553,11 @@ LbfMlWdVx09C4V5k35SnhDhQuqhvusZdkyJbUjjzZAtDBmusKlhfkz0BFlrcxvyc
                 assert!(!detail.contains(internal), "{detail}");
             }
         }
+    }
+
+    #[test]
+    fn the_session_cookie_is_the_dashboards_one() {
+        assert_eq!(SESSION_COOKIE_NAME, crate::web::session::SESSION_COOKIE);
     }
 
     #[test]
