@@ -12,6 +12,8 @@
 //! | `GET /admin/performance/agents/{person_id}/events?week= (or from=&to=)&domain=&metric=&offset=` | the events behind a domain score, in words, filtered by metric |
 //! | `GET /admin/performance/reviews/{review_id}` | review detail (managers, admins) |
 //! | `POST /admin/performance/agents/{person_id}/generate-review` | request a review (303 + flash) |
+//! | `GET /admin/performance/settings/history?offset=` | admins: every settings change, before → after per key |
+//! | `GET /admin/performance/audit?actor=&action=&from=&to=&offset=` | admins: the audit log, filtered and paged, with its CSV link |
 //! | `GET /agent/my-performance?period=`, `…/_scores` | my scorecard, its fragment |
 //! | `GET /agent/my-performance/reviews/{id}`, `POST …/{id}/ack` | my review, acknowledge it |
 //! | `POST /agent/my-performance/goals`, `POST …/goals/{id}` | create, update or cancel my goal |
@@ -20,6 +22,7 @@
 //! | `GET /assets/{file}` | the stylesheets and script, content-hashed |
 
 pub mod assets;
+mod audit;
 pub mod charts;
 mod context;
 mod data;
@@ -54,6 +57,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/performance/agents/{person_id}/events", get(person::events))
         .route("/admin/performance/agents/{person_id}/generate-review", post(reviews::generate))
         .route("/admin/performance/reviews/{review_id}", get(reviews::admin_review))
+        .route("/admin/performance/settings/history", get(audit::settings_history))
+        .route("/admin/performance/audit", get(audit::audit_log))
         .route("/agent/my-performance", get(person::my_performance))
         .route("/agent/my-performance/_scores", get(person::my_scores))
         .route("/agent/my-performance/reviews/{id}", get(reviews::my_review))
