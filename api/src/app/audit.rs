@@ -287,9 +287,8 @@ pub fn summary(action: &str, details: &Value) -> String {
             format!("Changed {} (in force from {})", keys.join(", "), or_dash("effective_from"))
         }
         "review.requested" => format!(
-            "Review of {} to {} requested ({}{})",
-            or_dash("period_start"),
-            or_dash("period_end"),
+            "Review of {} requested ({}{})",
+            period_words(&details["period_start"], &details["period_end"]),
             or_dash("trigger"),
             if details["force"] == Value::Bool(true) { ", forced" } else { "" }
         ),
@@ -323,6 +322,24 @@ pub fn summary(action: &str, details: &Value) -> String {
         "log.event_voided" => format!("Voided a {} event (id {})", or_dash("event_type"), or_dash("event_id")),
         "period.closed" => format!("Week closed with {} people scored", or_dash("scored_people")),
         other => other.to_string(),
+    }
+}
+
+/// A review's period (`period_end` exclusive) as days: the ISO week when it
+/// is one (`2026-W40, 28 Sep – 4 Oct 2026`), else the range.
+fn period_words(start: &Value, end: &Value) -> String {
+    let day = |v: &Value| v.as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.date_naive());
+    match (day(start), day(end).and_then(|d| d.pred_opt())) {
+        (Some(first), Some(last)) if first <= last => {
+            let range = format!("{} – {}", first.format("%-d %b"), last.format("%-d %b %Y"));
+            let week = perfledger_domain::period::week_start_of_day(first) == first && (last - first).num_days() == 6;
+            if week {
+                format!("{}, {range}", perfledger_domain::period::iso_week_label(first))
+            } else {
+                range
+            }
+        }
+        _ => "an unknown period".to_string(),
     }
 }
 
@@ -466,6 +483,9 @@ mod tests {
             let e = audit_filter(args.0, args.1, args.2, args.3).unwrap_err();
             assert_eq!((e.status().as_u16(), e.field.as_deref()), (400, Some(field)), "{args:?}");
         }
+        let week = json!({"period_start": "2026-09-28T00:00:00Z", "period_end": "2026-10-05T00:00:00Z",
+                          "trigger": "flagged", "force": false});
+        assert_eq!(summary("review.requested", &week), "Review of 2026-W40, 28 Sep – 4 Oct 2026 requested (flagged)");
         let long = "x".repeat(MAX_ACTOR_CHARS + 1);
         assert_eq!(audit_filter(Some(&long), None, None, None).unwrap_err().field.as_deref(), Some("actor"));
         assert!(ACTIONS.iter().all(|a| action_label(a) != "Other"));

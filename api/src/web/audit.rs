@@ -85,6 +85,8 @@ pub struct KeyView {
     pub secret: bool,
     /// For a secret: "set", "unset", "changed", "unchanged".
     pub secret_change: String,
+    /// The value in force did not change (set again to what it was).
+    pub unchanged: bool,
 }
 
 pub struct ChangeView {
@@ -138,6 +140,7 @@ pub async fn settings_history(State(state): State<AppState>, user: WebUser, Quer
                         after: value_words(&k.after),
                         secret: k.secret,
                         secret_change: k.secret_change.unwrap_or_default().to_string(),
+                        unchanged: !k.secret && k.before == k.after,
                     })
                     .collect(),
             })
