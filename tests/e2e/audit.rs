@@ -345,3 +345,36 @@ async fn bad_parameters_name_the_field_and_the_csv_takes_the_session_cookie() {
     let (status, _, _) = get_text(&w.app, "/api/v1/performance/audit", Some(&admin)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// Migration 0010 changes what the audit projector writes for `goal.updated`
+/// (now the fields it changed): its reset makes a database projected before
+/// it fold the whole log again, so no row keeps the old, empty details.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_0010_refolds_the_audit_log_from_the_start() {
+    let w = world().await;
+    let pool = &w.app.db.pool;
+    let before: Vec<(i64, Value)> =
+        sqlx::query_as("SELECT global_position, details FROM audit_log ORDER BY global_position")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    // A database as the old projector left it: goal.updated without details.
+    sqlx::query("UPDATE audit_log SET details = '{}' WHERE action = 'goal.updated'").execute(pool).await.unwrap();
+    // The migration's reset (everything after its indexes), then a projection round.
+    let migration = include_str!("../../migrations/0010_audit_filters.sql");
+    let reset = &migration[migration.find("DELETE FROM audit_log").expect("the migration resets the audit log")..];
+    sqlx::raw_sql(reset).execute(pool).await.unwrap();
+    let checkpoint: i64 = sqlx::query_scalar("SELECT position FROM projector_checkpoints WHERE projector = 'audit'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(checkpoint, 0, "the audit projector starts again from the beginning");
+    project(&w.app).await;
+    let after: Vec<(i64, Value)> =
+        sqlx::query_as("SELECT global_position, details FROM audit_log ORDER BY global_position")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(after, before, "the same rows, goal.updated with what it changed");
+    assert!(after.iter().any(|(_, d)| d["label"] == "Above 72" && !d["target_value"].is_null()), "{after:?}");
+}
