@@ -286,6 +286,9 @@ async fn the_audit_log_filters_pages_and_exports_exactly_the_matching_rows() {
     let (_, _, first) = get_text(&w.app, "/admin/performance/audit", Some(&admin)).await;
     let shown = all.len().min(50);
     assert!(first.contains(&format!("Rows 1–{shown} of {}", all.len())), "{first}");
+    let (status, _, past_end) = get_text(&w.app, "/admin/performance/audit?offset=100000", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(past_end.contains("past the last row") && past_end.contains("rel=\"prev\""), "{past_end}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
