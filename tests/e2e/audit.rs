@@ -381,3 +381,30 @@ async fn migration_0010_refolds_the_audit_log_from_the_start() {
     assert_eq!(after, before, "the same rows, goal.updated with what it changed");
     assert!(after.iter().any(|(_, d)| d["label"] == "Above 72" && !d["target_value"].is_null()), "{after:?}");
 }
+
+/// An export longer than one page (500 rows) streams every row once, newest
+/// first, with the same total as the JSON list, filtered the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_csv_streams_every_row_of_a_long_log_once() {
+    let app = TestApp::spawn().await;
+    // 1,203 rows straight into the read model: every third a goal.created.
+    sqlx::query(
+        "INSERT INTO audit_log (global_position, occurred_at, actor, action, target, model, details)
+         SELECT n, '2026-11-02T09:00:00Z'::timestamptz + n * interval '1 minute', 'scheduler',
+                CASE WHEN n % 3 = 0 THEN 'goal.created' ELSE 'period.closed' END, 'period:2026-W45', NULL,
+                '{\"scored_people\": 3}'::jsonb
+           FROM generate_series(1, 1203) AS n",
+    )
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    for (query, expected) in [("", 1203_i64), ("?action=goal.created", 401), ("?from=2026-11-02&to=2026-11-02", 899)] {
+        let (status, _, csv) = get_text(&app, &format!("/api/v1/performance/audit.csv{query}"), None).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        let positions: Vec<i64> = csv_rows(&csv)[1..].iter().map(|r| r[0].parse().unwrap()).collect();
+        assert_eq!(positions.len() as i64, expected, "{query}");
+        assert!(positions.windows(2).all(|w| w[0] > w[1]), "{query}: newest first, each row once");
+        let (_, page) = get_json(&app, &format!("/api/v1/performance/audit{query}")).await;
+        assert_eq!(page["total"], expected, "{query}");
+    }
+}

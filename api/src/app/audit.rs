@@ -374,6 +374,21 @@ pub async fn audit_log(
     Ok(Page { items: items.into_iter().map(entry).collect(), total, limit, offset })
 }
 
+/// For an export: up to `limit` rows matching `filter` below log position
+/// `before` (from the newest when `None`), newest first. Paging by position
+/// rather than offset, so rows recorded during a long export shift nothing.
+pub async fn audit_export_page(
+    pool: &PgPool,
+    principal: &Principal,
+    filter: &AuditFilter,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<AuditEntry>, AppError> {
+    require_admin(principal)?;
+    check_limit(limit)?;
+    Ok(reads::audit_rows_before(pool, filter, before, limit).await?.into_iter().map(entry).collect())
+}
+
 /// The actors the audit log holds, with their names (the page's filter).
 pub async fn audit_actors(pool: &PgPool, principal: &Principal) -> Result<Vec<(String, Option<String>)>, AppError> {
     require_admin(principal)?;

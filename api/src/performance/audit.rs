@@ -6,8 +6,9 @@
 //! `Authorization` header, from the dashboards' session cookie
 //! ([`BearerOrSession`]), so the pages' "Download CSV" links work in a
 //! browser. The audit export streams every matching row page by page
-//! ([`queries::MAX_LIMIT`] each; the first page is read before the answer
-//! starts, so bad parameters and refusals are still problems); the settings
+//! ([`queries::MAX_LIMIT`] each, each below the last one's log position, so
+//! rows recorded meanwhile shift nothing; the first page is read before the
+//! answer starts, so bad parameters and refusals are still problems); the settings
 //! history is read whole (one row per changed key).
 
 use std::collections::HashMap;
@@ -201,8 +202,8 @@ pub const AUDIT_CSV_HEADER: [&str; 11] = [
     "details",
 ];
 
-fn audit_csv_rows(out: &mut String, page: &Page<AuditEntry>) {
-    for e in &page.items {
+fn audit_csv_rows(out: &mut String, rows: &[AuditEntry]) {
+    for e in rows {
         csv::push_row(
             out,
             [
@@ -222,9 +223,12 @@ fn audit_csv_rows(out: &mut String, page: &Page<AuditEntry>) {
     }
 }
 
-fn next_offset(page: &Page<AuditEntry>) -> Option<u64> {
-    let next = page.offset + page.items.len() as u64;
-    (!page.items.is_empty() && next < page.total).then_some(next)
+/// Where the export's next page starts: below the last row of a full page.
+fn next_before(rows: &[AuditEntry]) -> Option<i64> {
+    match rows.last() {
+        Some(last) if rows.len() == queries::MAX_LIMIT as usize => Some(last.global_position),
+        _ => None,
+    }
 }
 
 /// `GET /api/v1/performance/audit.csv?actor=&action=&from=&to=`: every
@@ -253,23 +257,25 @@ pub async fn audit_csv(
     audit::require_admin(&principal)?;
     let params = query_params(&uri, &AUDIT_CSV_PARAMS)?;
     let filter = filter_of(&params)?;
-    let first = audit::audit_log(&state.pool, &principal, &filter, queries::MAX_LIMIT, 0).await?;
+    let first = audit::audit_export_page(&state.pool, &principal, &filter, None, queries::MAX_LIMIT).await?;
 
     let mut head = String::new();
     csv::push_row(&mut head, AUDIT_CSV_HEADER);
     audit_csv_rows(&mut head, &first);
     let head = stream::once(async move { Ok::<Bytes, std::io::Error>(Bytes::from(head)) });
     let pool = state.pool.clone();
-    let start = (pool, principal, filter, next_offset(&first));
-    let rest = stream::try_unfold(start, |(pool, principal, filter, offset)| async move {
-        let Some(offset) = offset else { return Ok(None) };
-        let page = audit::audit_log(&pool, &principal, &filter, queries::MAX_LIMIT, offset).await.map_err(|e| {
-            tracing::error!(error = %e, offset, "the audit CSV export failed mid-stream");
-            std::io::Error::other(e.to_string())
-        })?;
+    let start = (pool, principal, filter, next_before(&first));
+    let rest = stream::try_unfold(start, |(pool, principal, filter, before)| async move {
+        let Some(before) = before else { return Ok(None) };
+        let rows = audit::audit_export_page(&pool, &principal, &filter, Some(before), queries::MAX_LIMIT)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, before, "the audit CSV export failed mid-stream");
+                std::io::Error::other(e.to_string())
+            })?;
         let mut chunk = String::new();
-        audit_csv_rows(&mut chunk, &page);
-        let next = next_offset(&page);
+        audit_csv_rows(&mut chunk, &rows);
+        let next = next_before(&rows);
         Ok(Some((Bytes::from(chunk), (pool, principal, filter, next))))
     });
     Ok(csv_response(Body::from_stream(head.chain(rest)), "audit.csv"))

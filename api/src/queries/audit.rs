@@ -90,6 +90,28 @@ pub async fn audit_rows(
     limit: u32,
     offset: u64,
 ) -> Result<Vec<AuditRecord>, sqlx::Error> {
+    audit_rows_where(pool, filter, None, limit, offset).await
+}
+
+/// `limit` rows matching `filter` below log position `before` (all when
+/// `None`), newest first: an export's next page, which rows recorded
+/// meanwhile cannot shift.
+pub async fn audit_rows_before(
+    pool: &PgPool,
+    filter: &AuditFilter,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<AuditRecord>, sqlx::Error> {
+    audit_rows_where(pool, filter, Some(before.unwrap_or(i64::MAX)), limit, 0).await
+}
+
+async fn audit_rows_where(
+    pool: &PgPool,
+    filter: &AuditFilter,
+    before: Option<i64>,
+    limit: u32,
+    offset: u64,
+) -> Result<Vec<AuditRecord>, sqlx::Error> {
     let (from, to) = filter.bounds();
     let sql = format!(
         "SELECT a.global_position, a.occurred_at, a.actor,
@@ -113,7 +135,7 @@ pub async fn audit_rows(
                          END),
                 a.details
            FROM audit_log a
-          WHERE {AUDIT_WHERE}
+          WHERE {AUDIT_WHERE} AND ($7::bigint IS NULL OR a.global_position < $7)
           ORDER BY a.global_position DESC
           LIMIT $5 OFFSET $6"
     );
@@ -124,6 +146,7 @@ pub async fn audit_rows(
         .bind(to)
         .bind(i64::from(limit))
         .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .bind(before)
         .fetch_all(pool)
         .await?;
     Ok(rows
