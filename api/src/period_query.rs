@@ -167,7 +167,7 @@ fn named_period(name: &str, today: NaiveDate) -> Result<Period, AppError> {
 }
 
 /// A strict `YYYY-MM-DD` date.
-fn date(field: &'static str, text: &str) -> Result<NaiveDate, AppError> {
+pub(crate) fn date(field: &'static str, text: &str) -> Result<NaiveDate, AppError> {
     let text = text.trim();
     let bad =
         || AppError::invalid_parameter(field, format!("'{text}' is not a date; expected YYYY-MM-DD, e.g. 2026-11-30"));

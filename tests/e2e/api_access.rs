@@ -485,3 +485,52 @@ async fn every_active_person_sees_their_own_and_service_tokens_get_403() {
         assert_eq!(ack(token).await.unwrap().status(), StatusCode::FORBIDDEN);
     }
 }
+
+/// History and audit (issue 16 item 5): admins only, the CSVs too. A table
+/// of its own beside [`MATRIX`] (same roles, same rows), so the parallel
+/// branches of issue 16 add their columns without touching each other's.
+const AUDIT_CALLS: [(&str, &str); 5] = [
+    ("GET settings/history", "/api/v1/performance/settings/history"),
+    ("GET settings/history.csv", "/api/v1/performance/settings/history.csv"),
+    ("GET audit", "/api/v1/performance/audit"),
+    ("GET audit ?action=&from=&to=", "/api/v1/performance/audit?action=settings.changed&from=2026-01-01&to=2099-12-31"),
+    ("GET audit.csv", "/api/v1/performance/audit.csv"),
+];
+
+/// Admin 200; every other person 403 (a manager too: the audit log is not
+/// a team report); no valid token 401. Rows in `ROLES` order.
+const AUDIT_MATRIX: [[u16; 5]; 10] = [
+    /* admin         */ [200; 5], /* manager       */ [403; 5], /* active lead   */ [403; 5],
+    /* inactive lead */ [403; 5], /* member        */ [403; 5], /* outsider      */ [403; 5],
+    /* technician    */ [403; 5], /* no token      */ [401; 5], /* expired       */ [401; 5],
+    /* bad signature */ [401; 5],
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_and_audit_are_for_admins_only() {
+    let (app, _) = world().await;
+    let mut failures = Vec::new();
+    for (r, role) in ROLES.iter().enumerate() {
+        for (c, (name, path)) in AUDIT_CALLS.iter().enumerate() {
+            let mut request = app.client.get(app.url(path));
+            if *role != Role::NoToken {
+                request = request.bearer_auth(token(&app, *role));
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            if status >= 400 {
+                assert_eq!(problem_content_type(&response), "application/problem+json", "{role:?} × {name}");
+                let body: Value = response.json().await.unwrap();
+                assert!(body.get("items").is_none(), "{role:?} × {name}: an error carries no data: {body}");
+            } else {
+                let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+                let expected = if path.contains(".csv") { "text/csv" } else { "application/json" };
+                assert!(content_type.starts_with(expected), "{role:?} × {name}: {content_type}");
+            }
+            if status != AUDIT_MATRIX[r][c] {
+                failures.push(format!("{role:?} × {name}: expected {}, got {status}", AUDIT_MATRIX[r][c]));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} cells differ:\n{}", failures.len(), failures.join("\n"));
+}

@@ -47,10 +47,13 @@ const PHONE_MAIN_TOP_MAX_PX: i64 = 300;
 /// `layout-375:<page>`, `overflow-<width>:<page>`.
 const KNOWN_ISSUES: &[&str] = &[];
 
+/// A secret set in the settings: the history page shows it only as "set".
+const BROWSER_SECRET: &str = "sk-browser-secret-4242";
+
 const GOAL_LABEL: &str = "Meet the SLA on nine tickets in ten";
 
 /// Every page the run captures, by the name its screenshots carry.
-const PAGES: [&str; 11] = [
+const PAGES: [&str; 13] = [
     "sign-in",
     "demo",
     "team-overview",
@@ -62,6 +65,8 @@ const PAGES: [&str; 11] = [
     "forbidden-agent",
     "technician-scorecard",
     "admin-team",
+    "settings-history",
+    "audit-log",
 ];
 
 fn step(id: &str, action: &str, session: &str, extra: Value) -> Value {
@@ -211,6 +216,9 @@ async fn dashboards_work_in_a_real_browser() {
     .execute(&app.db.pool)
     .await
     .unwrap();
+    // A secret in the settings history (the rules coach ignores it).
+    crate::reviews_support::set(&app, json!({"vllm_api_key": BROWSER_SECRET}), crate::reviews_support::this_monday())
+        .await;
     let (stop_reviews, reviews_stopped) = tokio::sync::oneshot::channel::<()>();
     let review_worker = tokio::spawn(perfledger_reviews::worker::run_forever(
         app.db.pool.clone(),
@@ -406,6 +414,11 @@ async fn dashboards_work_in_a_real_browser() {
         // An admin's agent page: "Generate review" with the force option.
         step("admin-agent-page", "goto", "admin", json!({"path": agent_page})),
         step("admin-agent", "snapshot", "admin", json!({"name": "admin-agent"})),
+        // History and audit (issue 16): the admin's pages, a secret among the changes.
+        step("settings-history-page", "goto", "admin", json!({"path": "/admin/performance/settings/history"})),
+        step("settings-history", "snapshot", "admin", json!({"name": "settings-history"})),
+        step("audit-page", "goto", "admin", json!({"path": "/admin/performance/audit"})),
+        step("audit-log", "snapshot", "admin", json!({"name": "audit-log"})),
         // A team lead sees the team.
         step("lead-sign-in", "sign_in", "lead", json!({"token": lead})),
         step("lead-team", "goto", "lead", json!({"path": team_page})),
@@ -520,6 +533,16 @@ async fn dashboards_work_in_a_real_browser() {
     // Agent detail, then the drilldown lists the events behind the score.
     let agent = seen.ok("open-agent");
     assert_eq!(agent["status"], 200, "{agent}");
+    // The admin's history shows the secret as a badge (never its value: `audit.rs`), the audit log its rows.
+    for (id, testids) in
+        [("settings-history-page", ["settings-history", "secret"]), ("audit-page", ["audit-log", "audit-csv"])]
+    {
+        let page = seen.ok(id);
+        assert_eq!(page["status"], 200, "{page}");
+        for testid in testids {
+            assert!(page["page"]["testids"].as_array().unwrap().contains(&json!(testid)), "{id}: {testid}: {page}");
+        }
+    }
     assert!(path_of(&agent["url"]).starts_with(&format!("/admin/performance/agents/{ADA}")), "{agent}");
     let drill = seen.ok("open-drilldown");
     assert_eq!(drill["status"], 200, "{drill}");

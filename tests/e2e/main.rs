@@ -4,6 +4,7 @@
 mod api_access;
 mod api_queries;
 mod api_reports;
+mod audit;
 mod browser;
 mod cli_errors;
 mod cluster;

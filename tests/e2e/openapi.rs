@@ -38,6 +38,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/performance/peer-comparison"),
     ("GET", "/api/v1/performance/scores/{person_id}/{week}/{domain}/events"),
     ("POST", "/api/v1/performance/what-if"),
+    ("GET", "/api/v1/performance/settings/history"),
+    ("GET", "/api/v1/performance/settings/history.csv"),
+    ("GET", "/api/v1/performance/audit"),
+    ("GET", "/api/v1/performance/audit.csv"),
     ("POST", "/api/v1/admin/events/void"),
     ("POST", "/api/v1/connectors/dotmac/webhook"),
 ];

@@ -859,3 +859,55 @@ async fn assets_are_content_hashed_and_cached_for_long() {
     assert_eq!(json.status(), 404);
     assert_eq!(json.headers()["content-type"], "application/problem+json");
 }
+
+/// The history and audit pages (issue 16 item 5): admins only. A table of
+/// its own beside [`MATRIX`] (same roles), so the parallel branches of
+/// issue 16 add their pages without touching each other's columns.
+const AUDIT_PAGES: [(&str, &str); 3] = [
+    ("GET settings history", "/admin/performance/settings/history"),
+    ("GET audit log", "/admin/performance/audit"),
+    ("GET audit log filtered", "/admin/performance/audit?action=settings.changed&from=2026-01-01&offset=0"),
+];
+
+/// Admin 200; every other person the 403 page; signed out 303 to sign in.
+const AUDIT_PAGE_MATRIX: [[u16; 3]; 10] = [
+    /* admin         */ [200; 3], /* manager       */ [403; 3], /* active lead   */ [403; 3],
+    /* inactive lead */ [403; 3], /* member        */ [403; 3], /* outsider      */ [403; 3],
+    /* technician    */ [403; 3], /* no token      */ [303; 3], /* expired       */ [303; 3],
+    /* bad signature */ [303; 3],
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_and_audit_pages_are_for_admins_only() {
+    let w = world().await;
+    let mut failures = Vec::new();
+    for (r, role) in ROLES.iter().enumerate() {
+        let token = (*role != Role::NoToken).then(|| token(&w.app, *role));
+        for (c, (name, path)) in AUDIT_PAGES.iter().enumerate() {
+            let mut request = client().get(w.app.url(path));
+            if let Some(token) = &token {
+                request = request.header(COOKIE, session(token));
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            if status == 303 {
+                let location = response.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string());
+                assert!(location.unwrap_or_default().starts_with("/auth/sign-in"), "{role:?} × {name}");
+            }
+            let body = response.text().await.unwrap();
+            if status == 403 {
+                assert!(body.contains("data-testid=\"forbidden\""), "{role:?} × {name}: a 403 page");
+                assert!(!body.contains("data-position"), "{role:?} × {name}: a refusal carries no rows");
+            }
+            // The sidebar's Audit link is the admin's alone.
+            if status == 200 || status == 403 {
+                let link = body.contains("data-testid=\"nav-audit\"");
+                assert_eq!(link, *role == Role::Admin, "{role:?} × {name}: the Audit link");
+            }
+            if status != AUDIT_PAGE_MATRIX[r][c] {
+                failures.push(format!("{role:?} × {name}: expected {}, got {status}", AUDIT_PAGE_MATRIX[r][c]));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} cells differ:\n{}", failures.len(), failures.join("\n"));
+}

@@ -58,6 +58,9 @@ DOCUMENTED = {
         (400, "week", r"'[0-9]{4}-[0-9]{2}-[0-9]{2}' is not a week; expected .*"),
         (400, "week", r"[0-9-]+ is not a Monday; a week starts on Monday"),
     ],
+    # The audit log's date filter: from after to is a rule across two fields.
+    "GET /api/v1/performance/audit": [(400, "from", r"[0-9-]+ is after to \([0-9-]+\)")],
+    "GET /api/v1/performance/audit.csv": [(400, "from", r"[0-9-]+ is after to \([0-9-]+\)")],
     "POST /api/v1/performance/goals": _GOAL_VALUES,
     # The goal's state: settled or canceled goals take no change, and a
     # change must change something (both documented on the 422).

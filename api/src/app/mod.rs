@@ -10,10 +10,12 @@
 //! - [`goals`]: list, create, update and cancel goals through the Goal aggregate.
 //! - [`reviews`]: request, read and acknowledge reviews through the Review aggregate.
 //! - [`reports`]: leaderboard visibility, team summary, peer comparison, drilldown.
+//! - [`audit`]: the settings history (before and after per key) and the audit log, admins only.
 //! - [`fields`]: reading a command's fields, naming the one at fault.
 //!
 //! The reads themselves (SQL over the read models) are in [`crate::queries`].
 
+pub mod audit;
 pub mod fields;
 pub mod goals;
 pub mod reports;

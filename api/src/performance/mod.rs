@@ -19,7 +19,12 @@
 //! | `GET /api/v1/performance/peer-comparison?period=&from=&to=` | the caller's anonymised comparison |
 //! | `GET /api/v1/performance/scores/{person_id}/{week}/{domain}/events?limit=&offset=` | the events behind a score (D11) |
 //! | `POST /api/v1/performance/what-if` | admins: scores under proposed weights, nothing written (D10) |
+//! | `GET /api/v1/performance/settings/history?limit=&offset=` | admins: every settings change, before → after per key ([`audit`]) |
+//! | `GET /api/v1/performance/settings/history.csv` | admins: the same as CSV, one row per key (bearer or session cookie) |
+//! | `GET /api/v1/performance/audit?actor=&action=&from=&to=&limit=&offset=` | admins: a page of the audit log, newest first |
+//! | `GET /api/v1/performance/audit.csv?actor=&action=&from=&to=` | admins: every matching audit row as streamed CSV (bearer or session cookie) |
 
+pub mod audit;
 pub mod csv;
 pub mod goals;
 pub mod page_cache;
@@ -58,6 +63,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/performance/peer-comparison", get(reports::peer_comparison))
         .route("/api/v1/performance/scores/{person_id}/{week}/{domain}/events", get(reports::drilldown))
         .route("/api/v1/performance/what-if", post(what_if::what_if))
+        .merge(audit::routes())
 }
 
 /// The query string as a map; unknown and repeated parameters are refused.

@@ -74,7 +74,7 @@ const PEER_PARAMS: [&str; 3] = ["period", "from", "to"];
 const DRILLDOWN_PARAMS: [&str; 2] = ["limit", "offset"];
 
 /// `offset`: an integer from 0 to `i64::MAX` (the spec's int64), 0 when absent.
-fn offset_param(params: &HashMap<String, String>) -> Result<u64, AppError> {
+pub(crate) fn offset_param(params: &HashMap<String, String>) -> Result<u64, AppError> {
     let Some(text) = params.get("offset") else { return Ok(0) };
     text.trim().parse::<i64>().ok().and_then(|n| u64::try_from(n).ok()).ok_or_else(|| {
         AppError::invalid_parameter("offset", format!("'{}' is not an integer from 0 to {}", shorten(text), i64::MAX))

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::error::AppError;
 use crate::period_query::{Period, PeriodKind};
 
+pub mod audit;
 pub mod drilldown;
 pub mod leaderboard;
 pub mod peer;

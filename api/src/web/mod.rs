@@ -13,6 +13,8 @@
 //! | `GET /admin/performance/reviews/{review_id}` | review detail (managers, admins) |
 //! | `POST /admin/performance/agents/{person_id}/generate-review` | request a review, `force=1` admins only (303 + flash) |
 //! | `POST /admin/performance/agents/{person_id}/goals`, `POST …/goals/{goal_id}` | a manager or admin creates, updates or cancels the person's goal |
+//! | `GET /admin/performance/settings/history?offset=` | admins: every settings change, before → after per key |
+//! | `GET /admin/performance/audit?actor=&action=&from=&to=&offset=` | admins: the audit log, filtered and paged, with its CSV link |
 //! | `GET /agent/my-performance?period=`, `…/_scores` | my scorecard, its fragment |
 //! | `GET /agent/my-performance/reviews/{id}`, `POST …/{id}/ack` | my review, acknowledge it |
 //! | `POST /agent/my-performance/goals`, `POST …/goals/{id}` | create, update or cancel my goal |
@@ -21,6 +23,7 @@
 //! | `GET /assets/{file}` | the stylesheets and script, content-hashed |
 
 pub mod assets;
+mod audit;
 pub mod charts;
 mod context;
 mod data;
@@ -57,6 +60,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/performance/agents/{person_id}/goals", post(goals::create_for))
         .route("/admin/performance/agents/{person_id}/goals/{goal_id}", post(goals::update_for))
         .route("/admin/performance/reviews/{review_id}", get(reviews::admin_review))
+        .route("/admin/performance/settings/history", get(audit::settings_history))
+        .route("/admin/performance/audit", get(audit::audit_log))
         .route("/agent/my-performance", get(person::my_performance))
         .route("/agent/my-performance/_scores", get(person::my_scores))
         .route("/agent/my-performance/reviews/{id}", get(reviews::my_review))

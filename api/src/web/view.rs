@@ -15,6 +15,8 @@ use crate::period_query::{Period, PeriodKind};
 pub enum Nav {
     MyPerformance,
     TeamPerformance,
+    /// The audit log and the settings history (admins).
+    Audit,
     None,
 }
 
@@ -26,6 +28,9 @@ pub struct Layout {
     pub can_team: bool,
     pub my_active: bool,
     pub team_active: bool,
+    /// Admins: the Audit link (audit log, settings history).
+    pub can_audit: bool,
+    pub audit_active: bool,
     pub csrf: String,
     pub flash: Option<Flash>,
     pub css_href: &'static str,
@@ -43,6 +48,8 @@ impl Layout {
             can_team: user.can_see_team(),
             my_active: active == Nav::MyPerformance,
             team_active: active == Nav::TeamPerformance,
+            can_audit: user.principal.is_admin(),
+            audit_active: active == Nav::Audit,
             csrf: user.csrf.clone(),
             flash: user.flash.clone(),
             css_href: assets::APP_CSS.href(),
@@ -61,6 +68,8 @@ impl Layout {
             can_team: false,
             my_active: false,
             team_active: false,
+            can_audit: false,
+            audit_active: false,
             csrf: String::new(),
             flash: None,
             css_href: assets::APP_CSS.href(),
