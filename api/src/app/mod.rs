@@ -10,6 +10,7 @@
 //! - [`goals`]: list, create, update and cancel goals through the Goal aggregate.
 //! - [`reviews`]: request, read and acknowledge reviews through the Review aggregate.
 //! - [`reports`]: leaderboard visibility, team summary, peer comparison, drilldown.
+//! - [`settings`]: the settings in force, drafts, preview, publish, the rescore's progress (admins).
 //! - [`fields`]: reading a command's fields, naming the one at fault.
 //!
 //! The reads themselves (SQL over the read models) are in [`crate::queries`].
@@ -20,3 +21,4 @@ pub mod reports;
 pub mod reviews;
 pub mod scope;
 pub mod scope_cache;
+pub mod settings;

@@ -19,6 +19,8 @@
 //! | `GET /api/v1/performance/peer-comparison?period=&from=&to=` | the caller's anonymised comparison |
 //! | `GET /api/v1/performance/scores/{person_id}/{week}/{domain}/events?limit=&offset=` | the events behind a score (D11) |
 //! | `POST /api/v1/performance/what-if` | admins: scores under proposed weights, nothing written (D10) |
+//! | `GET /api/v1/performance/settings?at=` | admins: the settings in force, each with its default and who set it (issue 16) |
+//! | `POST /api/v1/performance/settings` | admins: 201 + the `settings.changed` recorded (changes, effective_from, reason) |
 
 pub mod csv;
 pub mod goals;
@@ -27,6 +29,7 @@ pub mod report_scope;
 pub mod reports;
 pub mod reviews;
 pub mod scores;
+pub mod settings;
 pub mod what_if;
 
 use std::collections::HashMap;
@@ -58,6 +61,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/performance/peer-comparison", get(reports::peer_comparison))
         .route("/api/v1/performance/scores/{person_id}/{week}/{domain}/events", get(reports::drilldown))
         .route("/api/v1/performance/what-if", post(what_if::what_if))
+        .route("/api/v1/performance/settings", get(settings::get).post(settings::post))
 }
 
 /// The query string as a map; unknown and repeated parameters are refused.

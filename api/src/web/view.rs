@@ -15,6 +15,7 @@ use crate::period_query::{Period, PeriodKind};
 pub enum Nav {
     MyPerformance,
     TeamPerformance,
+    Settings,
     None,
 }
 
@@ -26,6 +27,9 @@ pub struct Layout {
     pub can_team: bool,
     pub my_active: bool,
     pub team_active: bool,
+    /// Admins see the Admin section of the sidebar (issue 16).
+    pub is_admin: bool,
+    pub settings_active: bool,
     pub csrf: String,
     pub flash: Option<Flash>,
     pub css_href: &'static str,
@@ -43,6 +47,8 @@ impl Layout {
             can_team: user.can_see_team(),
             my_active: active == Nav::MyPerformance,
             team_active: active == Nav::TeamPerformance,
+            is_admin: user.principal.is_admin(),
+            settings_active: active == Nav::Settings,
             csrf: user.csrf.clone(),
             flash: user.flash.clone(),
             css_href: assets::APP_CSS.href(),
@@ -61,6 +67,8 @@ impl Layout {
             can_team: false,
             my_active: false,
             team_active: false,
+            is_admin: false,
+            settings_active: false,
             csrf: String::new(),
             flash: None,
             css_href: assets::APP_CSS.href(),
