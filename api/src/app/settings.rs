@@ -493,27 +493,28 @@ pub fn info_of(key: &str) -> Option<&'static SettingInfo> {
 
 /// A setting's value in words for a page ("on", "70", "none", "set").
 pub fn value_words(key: &str, value: &Value) -> String {
+    use perfledger_domain::scoring::Domain;
     if is_secret(key) {
         return if value.is_null() { "not set".into() } else { "set".into() };
     }
     match value {
+        Value::Null if key == "domain_weights_sales_profile" => "not set".into(),
+        Value::Null if key.starts_with("domain_weights_") => "no override (the built-in column)".into(),
         Value::Null => "none".into(),
         Value::Bool(true) => "on".into(),
         Value::Bool(false) => "off".into(),
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
-        Value::Object(map) => map
-            .iter()
-            .map(|(domain, w)| {
-                let label = domain
-                    .parse::<perfledger_domain::scoring::Domain>()
-                    .map(|d| crate::app::settings::domain_words(d).to_string())
-                    .unwrap_or_else(|_| domain.clone());
+        // Weights in the domains' order; a domain left out weighs 0.
+        Value::Object(map) => Domain::ALL
+            .into_iter()
+            .filter_map(|d| map.get(d.as_str()).map(|w| (d, w)))
+            .map(|(d, w)| {
                 let w = match w {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                format!("{label} {w}")
+                format!("{} {w}", domain_words(d))
             })
             .collect::<Vec<_>>()
             .join(", "),
@@ -727,7 +728,7 @@ pub fn changes_from_form(form: &FormFields, current: &Settings) -> (BTreeMap<Str
 }
 
 /// A draft from a settings form: the changes against the settings in force
-/// on the effective date, the effective date and the reason, all checked by
+/// today (what the form showed), the effective date and the reason, all checked by
 /// the aggregate. Every refusal is returned by input name.
 pub fn draft_from_form(
     form: &FormFields,
@@ -752,7 +753,9 @@ pub fn draft_from_form(
     if reason.is_empty() {
         errors.insert("reason".into(), "is required: say in a few words why the settings change".into());
     }
-    let current = history.in_force_at(effective_from.unwrap_or_else(|| now.date_naive()));
+    // The form showed the settings in force today: what differs from them
+    // is what the admin changed, whatever the effective date.
+    let current = history.in_force_at(now.date_naive());
     let (changes, value_errors) = changes_from_form(form, &current);
     errors.extend(value_errors);
     if !errors.is_empty() {

@@ -617,7 +617,7 @@ pub async fn preview_page(
             Err(errors) => return refused(&state, &user, &fields, errors).await,
         };
         let p = preview(&state.pool, &user.principal, &draft, weeks, now).await?;
-        let before = history.in_force_at(draft.effective_from).to_json_map(false);
+        let before = history.in_force_at(now.date_naive()).to_json_map(false);
         let changes = draft
             .shown_changes()
             .iter()
