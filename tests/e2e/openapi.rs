@@ -38,6 +38,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/performance/peer-comparison"),
     ("GET", "/api/v1/performance/scores/{person_id}/{week}/{domain}/events"),
     ("POST", "/api/v1/performance/what-if"),
+    ("GET", "/api/v1/performance/settings"),
+    ("POST", "/api/v1/performance/settings"),
     ("POST", "/api/v1/admin/events/void"),
     ("POST", "/api/v1/connectors/dotmac/webhook"),
 ];
