@@ -315,7 +315,7 @@ async fn the_threshold_helper_flags_the_share_asked_of_the_stored_composites() {
     .unwrap();
     assert!(stored.len() >= composites.len());
     for percent in [10u32, 25, 50] {
-        let (status, page) = a.get(&format!("/admin/performance/settings?bottom={percent}&weeks=3")).await;
+        let (status, page) = a.get(&format!("/admin/performance/settings?bottom={percent}&last_weeks=3")).await;
         assert_eq!(status, 200);
         let start = page.find("data-testid=\"helper-answer\"").expect("an answer");
         let answer = &page[start..];
@@ -334,7 +334,7 @@ async fn the_threshold_helper_flags_the_share_asked_of_the_stored_composites() {
         let flagged = stored.iter().filter(|c| **c < Decimal::from(threshold)).count();
         assert!(answer.contains(&format!(": {flagged} of {} weekly", stored.len())), "{percent}");
     }
-    let (status, page) = a.get("/admin/performance/settings?bottom=0&weeks=3").await;
+    let (status, page) = a.get("/admin/performance/settings?bottom=0&last_weeks=3").await;
     assert_eq!(status, 200);
     assert!(page.contains("data-testid=\"helper-error\""));
 }

@@ -696,6 +696,23 @@ fn form_value(info: &SettingInfo, form: &FormFields) -> Option<Result<Value, Str
     }
 }
 
+/// The built-in column of a team type's weights key, as the settings show a map.
+pub fn builtin_json(key: &str) -> Option<Value> {
+    use perfledger_domain::catalog::TeamType;
+    let team_type = match key {
+        "domain_weights_operations" => TeamType::Operations,
+        "domain_weights_support" => TeamType::Support,
+        "domain_weights_field_service" => TeamType::FieldService,
+        _ => return None,
+    };
+    let map = perfledger_domain::settings::builtin_team_weights(team_type)?;
+    let object: Map<String, Value> =
+        map.iter().map(|(d, w)| (d.as_str().to_string(), Value::String(w.to_string()))).collect();
+    let mut probe = Settings::default();
+    probe.apply(&BTreeMap::from([(key.to_string(), Value::Object(object))])).ok()?;
+    probe.get(key)
+}
+
 /// The settings a form changes against `current`, each checked on its own
 /// so every field at fault is named at once; a value equal to the one in
 /// force is no change.
@@ -718,10 +735,16 @@ pub fn changes_from_form(form: &FormFields, current: &Settings) -> (BTreeMap<Str
             Err(r) => {
                 errors.insert(info.key.to_string(), r.reason);
             }
-            Ok(()) if next.to_json_map(true).get(info.key) != before.get(info.key) => {
-                changes.insert(info.key.to_string(), value);
+            Ok(()) => {
+                let after = next.to_json_map(true).get(info.key).cloned();
+                // A team type without an override shows its built-in column:
+                // sent back unchanged, it stays without an override.
+                let builtin_kept =
+                    before.get(info.key) == Some(&Value::Null) && after.is_some() && after == builtin_json(info.key);
+                if after.as_ref() != before.get(info.key) && !builtin_kept {
+                    changes.insert(info.key.to_string(), value);
+                }
             }
-            Ok(()) => {}
         }
     }
     (changes, errors)
@@ -1113,6 +1136,31 @@ mod tests {
     fn every_setting_is_described_in_order() {
         let keys: Vec<&str> = SETTING_INFO.iter().map(|i| i.key).collect();
         assert_eq!(keys, SETTING_KEYS);
+    }
+
+    #[test]
+    fn a_team_row_sent_back_with_its_built_in_column_is_no_change() {
+        let current = Settings::default();
+        let row = |support: &str| -> FormFields {
+            [
+                ("support", support),
+                ("operations", "10"),
+                ("field_service", "5"),
+                ("communication", "30"),
+                ("sales", "15"),
+                ("data_quality", "10"),
+            ]
+            .into_iter()
+            .map(|(d, v)| (format!("domain_weights_support.{d}"), v.to_string()))
+            .collect()
+        };
+        let (changes, errors) = changes_from_form(&row("30"), &current);
+        assert!(changes.is_empty() && errors.is_empty(), "{changes:?} {errors:?}");
+        let (changes, _) = changes_from_form(&row("60"), &current);
+        assert_eq!(changes.len(), 1, "one cell changed: an override of the whole row");
+        // An empty row is no override: no change either.
+        let empty: FormFields = row("").into_keys().map(|k| (k, String::new())).collect();
+        assert!(changes_from_form(&empty, &current).0.is_empty());
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //! | `POST /agent/my-performance/goals`, `POST …/goals/{id}` | create, update or cancel my goal |
 //! | `GET /auth/sign-in`, `GET /auth/session?token=`, `POST /auth/session`, `POST /auth/logout` | sign-in |
 //! | `GET /auth/demo`, `POST /auth/demo/{person_id}` | demo sign-in (demo mode only, else 404) |
-//! | `GET /admin/performance/settings?bottom=&weeks=` | admins: the settings, grouped, with the threshold helper (issue 16) |
+//! | `GET /admin/performance/settings?bottom=&last_weeks=` | admins: the settings, grouped, with the threshold helper (issue 16) |
 //! | `POST /admin/performance/settings/preview` | admins (CSRF): a draft scored next to the settings in force; nothing written |
 //! | `POST /admin/performance/settings/publish` | admins (CSRF): one `settings.changed`, 303 to its rescore |
 //! | `GET /admin/performance/settings/rescore/{position}` | admins: the rescore's weeks done of due, refreshing until done |

@@ -216,9 +216,12 @@ fn weight_rows(
                 .into_iter()
                 .map(|d| {
                     let name = format!("{}.{}", info.key, d.as_str());
+                    // A team type without an override shows its built-in
+                    // column as values: edit one cell, keep the rest.
                     let value = match form {
                         Some(form) => form.get(&name).cloned().unwrap_or_default(),
                         None => weights_of(current, info.key)
+                            .or_else(|| builtin.clone())
                             .map(|m| m.get(&d).map(|w| w.normalize().to_string()).unwrap_or_else(|| "0".into()))
                             .unwrap_or_default(),
                     };
@@ -245,7 +248,11 @@ fn weight_rows(
             let setting = view.get(info.key);
             let note = match (&shown, &builtin, info.key) {
                 (Some(_), _, _) => setting.map(|s| set_by_words(s, names)).unwrap_or_default(),
-                (None, Some(_), _) => "no override: the built-in column applies (shown faded)".to_string(),
+                (None, Some(_), _) => {
+                    "no override: the built-in column (shown) applies; change a weight to override the row, \
+                     empty the row to keep none"
+                        .to_string()
+                }
                 (None, None, "domain_weights_sales_profile") => "not set: no sales profile".to_string(),
                 (None, None, _) => String::new(),
             };
@@ -448,7 +455,7 @@ async fn settings_page(
 
 // ------------------------------------------------------------ routes
 
-/// `GET /admin/performance/settings?bottom=&weeks=`: the settings in force;
+/// `GET /admin/performance/settings?bottom=&last_weeks=`: the settings in force;
 /// with `bottom`/`weeks`, the threshold helper's answer.
 pub async fn page(
     State(state): State<AppState>,
@@ -458,7 +465,7 @@ pub async fn page(
     let result = async {
         require_admin(&user.principal)?;
         let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-        let page = settings_page(&state, &user, None, &FormErrors::new(), (get("bottom"), get("weeks"))).await?;
+        let page = settings_page(&state, &user, None, &FormErrors::new(), (get("bottom"), get("last_weeks"))).await?;
         ok(&page)
     }
     .await;
