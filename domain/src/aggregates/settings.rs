@@ -35,7 +35,8 @@ pub fn check_reason(reason: &str) -> Result<String, Rejection> {
     if trimmed.is_empty() {
         return Err(Rejection::new("reason", "expected a few words saying why the settings change; got a blank text"));
     }
-    let n = trimmed.chars().count();
+    // Counted as given, so the bound is the one the API documents.
+    let n = reason.chars().count();
     if n > MAX_SETTINGS_REASON_CHARS {
         return Err(Rejection::new(
             "reason",
