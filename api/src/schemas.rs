@@ -370,6 +370,24 @@ pub struct WhatIfRequest {
     pub top: Option<u32>,
 }
 
+/// `POST /api/v1/performance/settings`: the changes, the first day they are
+/// in force and why.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ChangeSettingsRequest {
+    /// Settings by key (`{"flagged_threshold": 65, "domain_weights_support": {"support": 30, …}}`),
+    /// at least one; each value as `perfledger settings set` takes it.
+    #[schema(value_type = Object)]
+    pub changes: Value,
+    /// The first day the change is in force: from 2000-01-01 to 366 days after today.
+    #[schema(format = Date)]
+    pub effective_from: String,
+    /// Why (one line, no control characters; redacted before it is stored).
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
+    pub reason: String,
+}
+
 /// `POST /api/v1/admin/events/void`: which event (by `event_id` or by
 /// `position`, not both) and why.
 #[derive(Serialize, ToSchema)]

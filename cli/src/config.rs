@@ -289,6 +289,9 @@ pub enum SettingsCommand {
         /// Who makes the change, recorded in the event and the audit log.
         #[arg(long, env = "PERFLEDGER_SETTINGS_ACTOR", default_value = "operator")]
         actor: String,
+        /// Why the change is made (one line, at most 500 characters), recorded in the event.
+        #[arg(long, env = "PERFLEDGER_SETTINGS_REASON")]
+        reason: Option<String>,
     },
     /// Print every recorded change, oldest first, as JSON lines.
     History,

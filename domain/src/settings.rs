@@ -157,6 +157,11 @@ pub struct SettingsChanged {
     pub actor: String,
     pub changes: BTreeMap<String, serde_json::Value>,
     pub effective_from: NaiveDate,
+    /// Why the change was made (issue 16): required from the API and the
+    /// pages, optional from the CLI; absent from older events, whose stored
+    /// bytes are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 // ------------------------------------------------------------ keys and validation

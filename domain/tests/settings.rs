@@ -521,7 +521,12 @@ fn a_valid_change_set_applies_every_change() {
 // ------------------------------------------------------------ history (D10)
 
 fn change(effective_from: &str, pairs: &[(&str, Value)]) -> SettingsChanged {
-    SettingsChanged { actor: "admin".into(), changes: changes(pairs), effective_from: date(effective_from) }
+    SettingsChanged {
+        actor: "admin".into(),
+        changes: changes(pairs),
+        effective_from: date(effective_from),
+        reason: None,
+    }
 }
 
 fn threshold(effective_from: &str, value: i64) -> SettingsChanged {
@@ -613,6 +618,7 @@ fn command(pairs: &[(&str, Value)]) -> ChangeSettings {
         actor: "admin-1".into(),
         changes: changes(pairs),
         effective_from: date("2026-11-02"),
+        reason: None,
         event_id: "settings-1".into(),
         occurred_at: at("2026-11-04T10:00:00Z"),
     }
@@ -630,6 +636,7 @@ fn changed_event(pairs: &[(&str, Value)]) -> LogEvent {
             actor: "admin-1".into(),
             changes: changes(pairs),
             effective_from: date("2026-11-02"),
+            reason: None,
         }),
     }
 }
@@ -710,4 +717,56 @@ fn cost_currency_is_null_or_an_iso_code_and_says_why_not() {
     let rejection = refused("cost_currency", json!(long));
     assert!(rejection.reason.len() < 200, "{rejection}");
     assert_mentions(&refused("cost_currency", json!(12)), &["ISO 4217"]);
+}
+
+// ------------------------------------------------------------ reason and effective date (issue 16)
+
+#[test]
+fn the_reason_is_recorded_trimmed_and_redacted() {
+    let pairs = [("flagged_threshold", json!(60))];
+    let mut with_reason = command(&pairs);
+    with_reason.reason = Some("  Q4 calibration, ask ada@example.com  ".into());
+    let mut expected = changed_event(&pairs);
+    if let EventBody::SettingsChanged(change) = &mut expected.body {
+        change.reason = Some(perfledger_domain::redaction::redact("Q4 calibration, ask ada@example.com"));
+        assert!(!change.reason.as_deref().unwrap().contains("ada@example.com"));
+    }
+    aggregate().given_no_previous_events().when(with_reason).then_expect_events(vec![expected]);
+}
+
+#[test]
+fn a_blank_long_or_multi_line_reason_is_refused() {
+    for bad in ["   ".to_string(), "x".repeat(501), "first line\nsecond".to_string(), "bell\u{7}".to_string()] {
+        let mut c = command(&[("flagged_threshold", json!(60))]);
+        c.reason = Some(bad.clone());
+        let result = aggregate().given_no_previous_events().when(c).inspect_result();
+        assert_eq!(result.unwrap_err().field, "reason", "{bad:?}");
+    }
+    let mut longest = command(&[("flagged_threshold", json!(60))]);
+    longest.reason = Some("y".repeat(500));
+    assert!(aggregate().given_no_previous_events().when(longest).inspect_result().is_ok());
+}
+
+#[test]
+fn an_event_without_a_reason_keeps_its_bytes_and_old_events_still_decode() {
+    let old = r#"{"actor":"admin","changes":{"flagged_threshold":60},"effective_from":"2026-11-02"}"#;
+    let change: SettingsChanged = serde_json::from_str(old).unwrap();
+    assert_eq!(change.reason, None);
+    assert_eq!(serde_json::to_string(&change).unwrap(), old);
+    let with = SettingsChanged { reason: Some("why".into()), ..change };
+    assert!(serde_json::to_string(&with).unwrap().ends_with(r#","reason":"why"}"#));
+}
+
+#[test]
+fn the_effective_date_is_bounded_by_the_command_date() {
+    // occurred_at is 2026-11-04: 366 days later is 2027-11-05.
+    for (day, ok) in [("2027-11-05", true), ("2027-11-06", false), ("2000-01-01", true), ("1999-12-31", false)] {
+        let mut c = command(&[("flagged_threshold", json!(60))]);
+        c.effective_from = date(day);
+        let result = aggregate().given_no_previous_events().when(c).inspect_result();
+        match ok {
+            true => assert!(result.is_ok(), "{day}: {result:?}"),
+            false => assert_eq!(result.unwrap_err().field, "effective_from", "{day}"),
+        }
+    }
 }

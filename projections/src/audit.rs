@@ -57,17 +57,15 @@ fn entry(body: &EventBody) -> Option<Entry> {
     let person = |p: &Option<uuid::Uuid>| p.map(|p| p.to_string());
     Some(match body {
         // The values stay out (a secret among them); the settings history
-        // (`api::app::audit`) shows them, secrets masked. AUDIT-REASON: when
-        // `settings.changed` carries a `reason`, add it here as
-        // `"reason": s.reason` (the audit page already reads
-        // `details->>'reason'`, else the event's own) and bump the reset in
-        // a new migration like 0010.
-        EventBody::SettingsChanged(s) => Entry {
-            actor: Some(s.actor.clone()),
-            target: "settings".into(),
-            model: None,
-            details: json!({"keys": s.changes.keys().collect::<Vec<_>>(), "effective_from": s.effective_from}),
-        },
+        // (`api::app::audit`) shows them, secrets masked. The reason is kept
+        // when the change gave one (migration 0010's reset refolds older rows).
+        EventBody::SettingsChanged(s) => {
+            let mut details = json!({"keys": s.changes.keys().collect::<Vec<_>>(), "effective_from": s.effective_from});
+            if let Some(reason) = &s.reason {
+                details["reason"] = json!(reason);
+            }
+            Entry { actor: Some(s.actor.clone()), target: "settings".into(), model: None, details }
+        }
         EventBody::PeriodClosed(p) => Entry {
             actor: Some("scheduler".into()),
             target: format!("period:{}", iso_week_label(p.period_start)),

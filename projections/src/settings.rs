@@ -31,14 +31,15 @@ impl Projector for SettingsProjector {
         for d in events {
             if let EventBody::SettingsChanged(change) = &d.event.body {
                 sqlx::query(
-                    "INSERT INTO settings_history (global_position, actor, changes, effective_from, occurred_at)
-                     VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO settings_history (global_position, actor, changes, effective_from, occurred_at, reason)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(d.position)
                 .bind(&change.actor)
                 .bind(sqlx::types::Json(&change.changes))
                 .bind(change.effective_from)
                 .bind(d.event.occurred_at)
+                .bind(&change.reason)
                 .execute(&mut *tx)
                 .await?;
                 mark_weeks_from(tx, first_week_from(change.effective_from)).await?;
@@ -56,14 +57,15 @@ pub async fn load_history(executor: impl PgExecutor<'_>) -> Result<SettingsHisto
         String,
         sqlx::types::Json<std::collections::BTreeMap<String, serde_json::Value>>,
         NaiveDate,
+        Option<String>,
     )> = sqlx::query_as(
-        "SELECT global_position, actor, changes, effective_from FROM settings_history ORDER BY global_position",
+        "SELECT global_position, actor, changes, effective_from, reason FROM settings_history ORDER BY global_position",
     )
     .fetch_all(executor)
     .await?;
     let mut history = SettingsHistory::default();
-    for (position, actor, changes, effective_from) in rows {
-        history.push(position, SettingsChanged { actor, changes: changes.0, effective_from });
+    for (position, actor, changes, effective_from, reason) in rows {
+        history.push(position, SettingsChanged { actor, changes: changes.0, effective_from, reason });
     }
     Ok(history)
 }

@@ -88,6 +88,45 @@ pub struct WhatIfReport {
     pub biggest_changes: Vec<PersonChange>,
     pub newly_flagged: Vec<PersonChange>,
     pub no_longer_flagged: Vec<PersonChange>,
+    /// Person-weeks scored (the denominator of the flagged shares).
+    pub scores: usize,
+    /// Person-weeks under the flag threshold, today and under the proposal.
+    pub flagged_current: usize,
+    pub flagged_proposed: usize,
+    /// The composites in ten buckets of ten points (the last holds 100).
+    pub distribution: Vec<DistributionBucket>,
+    /// Per team, how many person-weeks moved rank within their team.
+    pub team_rank_changes: Vec<TeamRankChange>,
+}
+
+/// One bucket of the composite distribution, today and under the proposal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DistributionBucket {
+    pub from: u32,
+    pub to: u32,
+    pub current: u32,
+    pub proposed: u32,
+}
+
+/// Rank changes inside one team (rank by composite among the team's people
+/// in the same week).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TeamRankChange {
+    pub team_id: Option<Uuid>,
+    pub team_name: Option<String>,
+    /// Person-weeks of the team in the range.
+    pub scores: usize,
+    /// Person-weeks whose rank within the team changed.
+    pub rank_changes: usize,
+    /// The largest move up and down in places (0 when none).
+    pub largest_rise: usize,
+    pub largest_fall: usize,
+}
+
+/// Ten buckets of ten points; a composite of 100 falls in the last.
+fn bucket_of(composite: Decimal) -> usize {
+    use rust_decimal::prelude::ToPrimitive;
+    (composite / Decimal::TEN).floor().to_usize().unwrap_or(0).min(9)
 }
 
 fn ranks(scores: &[PersonScore]) -> BTreeMap<Uuid, usize> {
@@ -154,10 +193,20 @@ pub async fn what_if(
             .await?
             .into_iter()
             .collect();
+    let team_names: BTreeMap<Uuid, String> =
+        sqlx::query_as::<_, (Uuid, String)>("SELECT team_id, name FROM directory_teams")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .collect();
     let mut all = Vec::new();
     let mut people = BTreeSet::new();
+    let mut distribution: Vec<DistributionBucket> =
+        (0..10u32).map(|i| DistributionBucket { from: i * 10, to: i * 10 + 10, current: 0, proposed: 0 }).collect();
+    let mut teams: BTreeMap<Option<Uuid>, TeamRankChange> = BTreeMap::new();
     for WeekScores { week, current, proposed, today, tomorrow } in scored {
         let (rank_now, rank_then) = (ranks(&today), ranks(&tomorrow));
+        let (team_rank_now, team_rank_then) = (team_ranks(&today), team_ranks(&tomorrow));
         let proposed_by_person: BTreeMap<Uuid, &PersonScore> = tomorrow.iter().map(|s| (s.person_id, s)).collect();
         for now in &today {
             if team_type.is_some() && now.team_type != team_type {
@@ -166,6 +215,26 @@ pub async fn what_if(
             let Some(then) = proposed_by_person.get(&now.person_id) else { continue };
             people.insert(now.person_id);
             let (c, p) = (round2(now.composite), round2(then.composite));
+            distribution[bucket_of(c)].current += 1;
+            distribution[bucket_of(p)].proposed += 1;
+            let team = teams.entry(now.team_id).or_insert_with(|| TeamRankChange {
+                team_id: now.team_id,
+                team_name: now.team_id.and_then(|t| team_names.get(&t).cloned()),
+                scores: 0,
+                rank_changes: 0,
+                largest_rise: 0,
+                largest_fall: 0,
+            });
+            team.scores += 1;
+            if let (Some(&before), Some(&after)) =
+                (team_rank_now.get(&now.person_id), team_rank_then.get(&now.person_id))
+            {
+                if before != after {
+                    team.rank_changes += 1;
+                }
+                team.largest_rise = team.largest_rise.max(before.saturating_sub(after));
+                team.largest_fall = team.largest_fall.max(after.saturating_sub(before));
+            }
             all.push(PersonChange {
                 person_id: now.person_id,
                 display_name: names.get(&now.person_id).cloned(),
@@ -181,6 +250,9 @@ pub async fn what_if(
             });
         }
     }
+    let scores = all.len();
+    let flagged_current = all.iter().filter(|c| c.current_flagged).count();
+    let flagged_proposed = all.iter().filter(|c| c.proposed_flagged).count();
     let newly_flagged = all.iter().filter(|c| c.proposed_flagged && !c.current_flagged).cloned().collect();
     let no_longer_flagged = all.iter().filter(|c| c.current_flagged && !c.proposed_flagged).cloned().collect();
     let changed = all.iter().filter(|c| !c.delta.is_zero() || c.current_rank != c.proposed_rank).count();
@@ -194,5 +266,36 @@ pub async fn what_if(
         biggest_changes: all,
         newly_flagged,
         no_longer_flagged,
+        scores,
+        flagged_current,
+        flagged_proposed,
+        distribution,
+        team_rank_changes: teams.into_values().collect(),
     })
+}
+
+/// Rank by composite within each team (1 = highest), ties by person id.
+fn team_ranks(scores: &[PersonScore]) -> BTreeMap<Uuid, usize> {
+    let mut by_team: BTreeMap<Option<Uuid>, Vec<&PersonScore>> = BTreeMap::new();
+    for s in scores {
+        by_team.entry(s.team_id).or_default().push(s);
+    }
+    let mut out = BTreeMap::new();
+    for members in by_team.values() {
+        let members: Vec<PersonScore> = members.iter().map(|s| (*s).clone()).collect();
+        out.extend(ranks(&members));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn composites_fall_in_ten_point_buckets() {
+        for (value, bucket) in [("0", 0), ("9.99", 0), ("10", 1), ("69.99", 6), ("70", 7), ("99.99", 9), ("100", 9)] {
+            assert_eq!(bucket_of(value.parse().unwrap()), bucket, "{value}");
+        }
+    }
 }

@@ -303,7 +303,7 @@ const actions = {
     return { ...result, href, page: await pageSummary(s.page) };
   },
 
-  /** Fills the form's named fields and submits it with its submit button. */
+  /** Fills the form's named fields and submits it with its submit button (or `submit`'s). */
   async submit_form(step) {
     const s = session(step.session);
     const form = s.page.locator(step.selector);
@@ -313,7 +313,11 @@ const actions = {
       if (tag === 'select') await field.selectOption(String(value));
       else await field.fill(String(value));
     }
-    const result = await loadAfter(s, () => form.locator('button[type=submit], input[type=submit], button:not([type])').first().click());
+    // `submit`: which button, when the form has several (default: the first).
+    const button = step.submit
+      ? form.locator(step.submit)
+      : form.locator('button[type=submit], input[type=submit], button:not([type])').first();
+    const result = await loadAfter(s, () => button.click());
     return { ...result, page: await pageSummary(s.page) };
   },
 

@@ -57,6 +57,10 @@ enum Call {
     Drilldown(&'static str, &'static str),
     /// POST a what-if proposal for week 45.
     WhatIf,
+    /// GET the settings in force.
+    Settings,
+    /// POST a settings change.
+    PostSettings,
 }
 
 fn goal_body(person: Option<&str>) -> Value {
@@ -118,6 +122,12 @@ async fn send_with(app: &TestApp, token: Option<String>, call: &Call, goal_id: &
             "/api/v1/performance/what-if".to_string(),
             Some(json!({"weights": {"support": 50, "communication": 50}, "period": "2026-W45"})),
         ),
+        Call::Settings => (Method::GET, "/api/v1/performance/settings".to_string(), None),
+        Call::PostSettings => (
+            Method::POST,
+            "/api/v1/performance/settings".to_string(),
+            Some(json!({"changes": {"flagged_threshold": 65}, "effective_from": "2026-11-02", "reason": tag})),
+        ),
     };
     let mut request = app.client.request(method, app.url(&path));
     if let Some(token) = token {
@@ -134,7 +144,7 @@ async fn send(app: &TestApp, token: Option<String>, call: &Call) -> reqwest::Res
 }
 
 /// Columns of the matrix.
-const CALLS: [(&str, Call); 34] = [
+const CALLS: [(&str, Call); 36] = [
     ("GET scores (self)", Call::Scores(None)),
     ("GET scores ?person_id=member", Call::Scores(Some(MEMBER))),
     ("GET scores ?person_id=outsider", Call::Scores(Some(OUTSIDER))),
@@ -169,55 +179,57 @@ const CALLS: [(&str, Call); 34] = [
     ("GET drilldown unknown person", Call::Drilldown(NOBODY, "2026-W45")),
     ("GET drilldown member W40 (unscored)", Call::Drilldown(MEMBER, "2026-W40")),
     ("POST what-if (admins only)", Call::WhatIf),
+    ("GET settings (admins only)", Call::Settings),
+    ("POST settings (admins only)", Call::PostSettings),
 ];
 
 /// The expected status of each role (rows, in `ROLES` order) for each call
 /// (columns, in `CALLS` order).
-const MATRIX: [[u16; 34]; 10] = [
+const MATRIX: [[u16; 36]; 10] = [
     //  scores: self mem  out  gam | goals: self mem out | post: self mem out | patch | reviews: self mem out det | gen
     //  | leaderboard: all alpha beta gamma unknown | csv: all beta cookie | team-summary: alpha beta gamma unknown | peer
-    //  | drilldown: member outsider unknown member-W40 | what-if
+    //  | drilldown: member outsider unknown member-W40 | what-if | settings: get post
     /* admin         */
     [
         200, 200, 200, 200, 200, 200, 200, 201, 201, 201, 200, 200, 200, 200, 404, 202, //
-        200, 200, 200, 200, 404, 200, 200, 200, 200, 200, 200, 404, 200, 200, 404, 404, 404, 200,
+        200, 200, 200, 200, 404, 200, 200, 200, 200, 200, 200, 404, 200, 200, 404, 404, 404, 200, 200, 201,
     ],
     /* manager       */
     [
         200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 200, 200, 403, 403, 202, //
-        200, 200, 403, 403, 403, 200, 403, 200, 200, 403, 403, 403, 200, 200, 403, 403, 404, 403,
+        200, 200, 403, 403, 403, 200, 403, 200, 200, 403, 403, 403, 200, 200, 403, 403, 404, 403, 403, 403,
     ],
     /* active lead   */
     [
         200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 200, 200, 403, 403, 202, //
-        200, 200, 403, 403, 403, 200, 403, 200, 200, 403, 403, 403, 200, 200, 403, 403, 404, 403,
+        200, 200, 403, 403, 403, 200, 403, 200, 200, 403, 403, 403, 200, 200, 403, 403, 404, 403, 403, 403,
     ],
     /* inactive lead */
     [
         200, 403, 403, 403, 200, 403, 403, 201, 403, 403, 403, 200, 403, 403, 403, 403, //
-        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403,
+        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403, 403, 403,
     ],
     /* member        */
     [
         200, 200, 403, 403, 200, 200, 403, 201, 201, 403, 200, 200, 200, 403, 403, 403, //
-        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 404, 403,
+        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 404, 403, 403, 403,
     ],
     /* outsider      */
     [
         200, 403, 200, 403, 200, 403, 200, 201, 403, 201, 403, 200, 403, 200, 403, 403, //
-        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 404, 403, 403, 403,
+        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 404, 403, 403, 403, 403, 403,
     ],
     /* technician without inbox access: its own data only (D19) */
     [
         200, 403, 403, 403, 200, 403, 403, 201, 403, 403, 403, 200, 403, 403, 403, 403, //
-        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403,
+        403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403, 403, 403,
     ],
     /* no token      */
-    [401; 34],
+    [401; 36],
     /* expired       */
-    [401; 34],
+    [401; 36],
     /* bad signature */
-    [401; 34],
+    [401; 36],
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

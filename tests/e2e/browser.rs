@@ -53,7 +53,7 @@ const BROWSER_SECRET: &str = "sk-browser-secret-4242";
 const GOAL_LABEL: &str = "Meet the SLA on nine tickets in ten";
 
 /// Every page the run captures, by the name its screenshots carry.
-const PAGES: [&str; 13] = [
+const PAGES: [&str; 15] = [
     "sign-in",
     "demo",
     "team-overview",
@@ -67,6 +67,8 @@ const PAGES: [&str; 13] = [
     "admin-team",
     "settings-history",
     "audit-log",
+    "settings",
+    "settings-preview",
 ];
 
 fn step(id: &str, action: &str, session: &str, extra: Value) -> Value {
@@ -252,6 +254,8 @@ async fn dashboards_work_in_a_real_browser() {
     assert_eq!(scores.by_person.len(), world::ALPHA_WORKERS.len(), "everyone in Alpha is scored last week");
 
     let team_page = format!("/admin/performance/team?team_id={ALPHA}&{PERIOD}");
+    // A settings change in force from last week's Monday: last week is rescored.
+    let settings_from = perfledger_domain::period::week_start(chrono::Utc::now()) - chrono::Days::new(7);
     let agent_page = format!("/admin/performance/agents/{ADA}?{PERIOD}");
     let mut steps = vec![
         step("anonymous", "sign_in", "anonymous", json!({"path": "/"})),
@@ -419,6 +423,38 @@ async fn dashboards_work_in_a_real_browser() {
         step("settings-history", "snapshot", "admin", json!({"name": "settings-history"})),
         step("audit-page", "goto", "admin", json!({"path": "/admin/performance/audit"})),
         step("audit-log", "snapshot", "admin", json!({"name": "audit-log"})),
+        // Issue 16: the admin weighs support teams on support, previews,
+        // publishes, watches the rescore finish and sees the new numbers.
+        step("settings-page", "goto", "admin", json!({"path": "/admin/performance/settings"})),
+        step("settings", "snapshot", "admin", json!({"name": "settings"})),
+        step(
+            "settings-draft",
+            "submit_form",
+            "admin",
+            json!({"selector": "form[data-testid=settings-form]", "submit": "[data-testid=preview]", "fields": {
+                "domain_weights_support.support": "90",
+                "effective_from": settings_from.to_string(),
+                "reason": "Support teams are judged on support first",
+                "weeks": "4",
+            }}),
+        ),
+        step("settings-preview", "snapshot", "admin", json!({"name": "settings-preview"})),
+        step("settings-publish", "click", "admin", json!({"selector": "[data-testid=publish]"})),
+        step(
+            "settings-rescore",
+            "reload_until",
+            "admin",
+            json!({"selector": "[data-testid=progress-words]", "text": "The new numbers are in place", "timeout_ms": 30000}),
+        ),
+        step(
+            "settings-done",
+            "query",
+            "admin",
+            json!({"queries": {"team_link": {"selector": "a[data-testid=team-link]", "attr": "href"}}}),
+        ),
+        step("settings-team", "goto", "admin", json!({"path": team_page})),
+        step("settings-team-board", "query", "admin", json!({"queries": {}})),
+        step("manager-settings", "goto", "manager", json!({"path": "/admin/performance/settings"})),
         // A team lead sees the team.
         step("lead-sign-in", "sign_in", "lead", json!({"token": lead})),
         step("lead-team", "goto", "lead", json!({"path": team_page})),
@@ -617,6 +653,33 @@ async fn dashboards_work_in_a_real_browser() {
             .await
             .unwrap();
     assert_eq!(stored, 1, "the goal is in the read model once");
+
+    // Issue 16: the settings chain in the browser. The preview writes
+    // nothing; publishing records one change and lands on its rescore,
+    // which finishes; the team page then shows the API's new numbers.
+    let draft = seen.ok("settings-draft");
+    assert_eq!(draft["status"], 200, "{draft}");
+    assert_eq!(draft["page"]["h1"], "Preview settings", "{draft}");
+    let published = seen.ok("settings-publish");
+    assert_eq!(published["status"], 200, "{published}");
+    assert!(path_of(&published["url"]).starts_with("/admin/performance/settings/rescore/"), "{published}");
+    let rescore = seen.ok("settings-rescore");
+    assert!(rescore["texts"].to_string().contains("The new numbers are in place"), "the rescore finished: {rescore}");
+    assert_eq!(seen.ok("settings-done")["found"]["team_link"].as_array().map(Vec::len), Some(1));
+    let reasons: Vec<String> = sqlx::query_scalar("SELECT reason FROM settings_history WHERE reason IS NOT NULL")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(reasons, ["Support teams are judged on support first"], "exactly one change, with its reason");
+    let after = Scores::fetch(&app, &manager).await;
+    check_cells(seen.ok("settings-team-board"), &after, "composite");
+    assert!(
+        after.by_person.iter().any(|(id, v)| v["composite"] != scores.by_person[id]["composite"]),
+        "the change moved some composite of Alpha (a support team)"
+    );
+    let refused = seen.ok("manager-settings");
+    assert_eq!(refused["status"], 403, "a manager is refused the settings page: {refused}");
+    assert!(refused["page"]["testids"].as_array().unwrap().contains(&json!("forbidden")), "{refused}");
 
     // 403 pages for people outside the team; the team's own lead gets in.
     for id in ["agent-team-page", "outsider-team", "outsider-agent", "beta-boss-alpha", "beta-boss-ada"] {

@@ -42,6 +42,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/performance/settings/history.csv"),
     ("GET", "/api/v1/performance/audit"),
     ("GET", "/api/v1/performance/audit.csv"),
+    ("GET", "/api/v1/performance/settings"),
+    ("POST", "/api/v1/performance/settings"),
     ("POST", "/api/v1/admin/events/void"),
     ("POST", "/api/v1/connectors/dotmac/webhook"),
 ];

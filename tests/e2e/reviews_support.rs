@@ -112,6 +112,7 @@ pub async fn set(app: &TestApp, changes: Value, effective_from: NaiveDate) {
         actor: "test".into(),
         changes: changes.as_object().unwrap().clone().into_iter().collect(),
         effective_from,
+        reason: None,
         event_id: format!("settings-{}", N.fetch_add(1, Ordering::SeqCst)),
         occurred_at: Utc::now(),
     };

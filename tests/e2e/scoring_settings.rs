@@ -210,6 +210,42 @@ fn composite_from(scores: &BTreeMap<String, ScoreRow>, weights: &[(&str, i64)]) 
 
 const SUPER_SECRET: &str = "sk-live-4f9c2e7d1b6a8e3f0c5d9a2b7e4f1c8d";
 
+/// Issue 16: `settings set --reason` records why; a blank or multi-line
+/// reason and a date past the bounds are refused and write nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_cli_records_a_reason_and_bounds_the_effective_date() {
+    let db = fresh_database().await;
+    let why = run_perfledger(
+        &db,
+        &[
+            "settings",
+            "set",
+            "peer_comparison_min_team_size",
+            "4",
+            "--effective-from",
+            "2026-11-02",
+            "--reason",
+            "Privacy",
+        ],
+    );
+    succeeds(&why, "settings set --reason");
+    let history = run_perfledger(&db, &["settings", "history"]);
+    let last: Value = serde_json::from_str(stdout(&history).lines().last().unwrap()).unwrap();
+    assert_eq!(last["change"]["reason"], "Privacy");
+    for args in [
+        &["settings", "set", "flagged_threshold", "60", "--reason", "  "][..],
+        &["settings", "set", "flagged_threshold", "60", "--reason", "two\nlines"][..],
+        &["settings", "set", "flagged_threshold", "60", "--effective-from", "2099-01-05"][..],
+        &["settings", "set", "flagged_threshold", "60", "--effective-from", "1999-12-27"][..],
+    ] {
+        let refused = run_perfledger(&db, args);
+        assert!(!refused.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("reason") || stderr.contains("effective_from"), "{args:?}: {stderr}");
+    }
+    assert_eq!(event_count(&db.pool).await, 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_cli_validates_and_records_changes() {
     let db = fresh_database().await;
@@ -238,6 +274,7 @@ async fn settings_cli_validates_and_records_changes() {
     assert_eq!(lines[0]["change"]["actor"], "alice");
     assert_eq!(lines[0]["change"]["changes"], json!({"flagged_threshold": 65}));
     assert_eq!(lines[0]["change"]["effective_from"], "2026-11-02");
+    assert!(lines[0]["change"].get("reason").is_none(), "no --reason, no reason");
     assert_eq!(lines[0]["global_position"], 1);
 
     // Bad input: non-zero exit, one line naming the setting and the reason, nothing written.

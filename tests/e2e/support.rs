@@ -30,6 +30,7 @@ pub fn run_perfledger(db: &TestDb, args: &[&str]) -> std::process::Output {
         .env_remove("PERFLEDGER_LOG")
         .env_remove("PERFLEDGER_SETTINGS_ACTOR")
         .env_remove("PERFLEDGER_SETTINGS_EFFECTIVE_FROM")
+        .env_remove("PERFLEDGER_SETTINGS_REASON")
         .output()
         .expect("the perfledger binary runs")
 }

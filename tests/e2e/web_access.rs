@@ -105,6 +105,11 @@ enum Page {
     Demo,
     SignIn,
     Logout,
+    Settings,
+    SettingsPreview,
+    SettingsPublish,
+    /// The rescore of a position that holds no settings change.
+    SettingsRescoreUnknown,
 }
 
 impl Page {
@@ -163,6 +168,22 @@ impl Page {
             Page::Demo => get("/auth/demo".into()),
             Page::SignIn => get("/auth/sign-in".into()),
             Page::Logout => (Method::POST, "/auth/logout".into(), vec![]),
+            Page::Settings => get("/admin/performance/settings".into()),
+            Page::SettingsPreview | Page::SettingsPublish => (
+                Method::POST,
+                format!(
+                    "/admin/performance/settings/{}",
+                    if matches!(self, Page::SettingsPreview) { "preview" } else { "publish" }
+                ),
+                vec![
+                    ("form", "scores".into()),
+                    ("flagged_threshold", "65".into()),
+                    ("effective_from", "2026-11-02".into()),
+                    ("reason", "Matrix".into()),
+                    ("weeks", "2".into()),
+                ],
+            ),
+            Page::SettingsRescoreUnknown => get("/admin/performance/settings/rescore/999999".into()),
         }
     }
 }
@@ -181,7 +202,7 @@ async fn send(app: &TestApp, token: Option<&str>, page: Page, goal_id: &str) -> 
 }
 
 /// Columns of the matrix.
-const PAGES: [(&str, Page); 29] = [
+const PAGES: [(&str, Page); 33] = [
     ("GET /", Page::Home),
     ("GET /admin/performance", Page::AdminHome),
     ("GET team (default team)", Page::Team(None)),
@@ -211,54 +232,58 @@ const PAGES: [(&str, Page); 29] = [
     ("GET /auth/demo (demo off)", Page::Demo),
     ("GET /auth/sign-in", Page::SignIn),
     ("POST /auth/logout", Page::Logout),
+    ("GET settings (admins only)", Page::Settings),
+    ("POST settings/preview", Page::SettingsPreview),
+    ("POST settings/publish", Page::SettingsPublish),
+    ("GET settings/rescore/unknown", Page::SettingsRescoreUnknown),
 ];
 
 /// No valid session: every page and action is a 303 to the sign-in page.
-const SIGNED_OUT: [u16; 29] = [
+const SIGNED_OUT: [u16; 33] = [
     303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303, 303,
-    303, 303, 303, 404, 200, 303,
+    303, 303, 303, 404, 200, 303, 303, 303, 303, 303,
 ];
 
 /// The expected status of each role (rows, in `ROLES` order) for each page
 /// (columns, in `PAGES` order).
-const MATRIX: [[u16; 29]; 10] = [
+const MATRIX: [[u16; 33]; 10] = [
     //  home admin-home | team: default alpha beta gamma unknown | table | agent: member outsider unknown | scores
     //  | events: W45 W40 | review: member unknown | generate | my | my-scores | my-review | ack | goal | update
-    //  | agent-page goal: member outsider update | demo | sign-in | logout
+    //  | agent-page goal: member outsider update | demo | sign-in | logout | settings: page preview publish rescore-unknown
     /* admin         */
     [
         303, 303, 200, 200, 200, 200, 404, 200, 200, 200, 404, 200, 200, 404, 200, 404, 303, 200, 200, 403, 403, 303,
-        403, 303, 303, 303, 404, 200, 303,
+        403, 303, 303, 303, 404, 200, 303, 200, 200, 303, 404,
     ],
     /* manager       */
     [
         303, 303, 200, 200, 403, 403, 403, 200, 200, 403, 403, 200, 200, 404, 200, 403, 303, 200, 200, 403, 403, 303,
-        403, 303, 403, 303, 404, 200, 303,
+        403, 303, 403, 303, 404, 200, 303, 403, 403, 403, 403,
     ],
     /* active lead   */
     [
         303, 303, 200, 200, 403, 403, 403, 200, 200, 403, 403, 200, 200, 404, 200, 403, 303, 200, 200, 403, 403, 303,
-        403, 303, 403, 303, 404, 200, 303,
+        403, 303, 403, 303, 404, 200, 303, 403, 403, 403, 403,
     ],
     /* inactive lead */
     [
         303, 303, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 303,
-        403, 403, 403, 403, 404, 200, 303,
+        403, 403, 403, 403, 404, 200, 303, 403, 403, 403, 403,
     ],
     /* member        */
     [
         303, 303, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 404, 403, 403, 403, 200, 200, 200, 303, 303,
-        303, 403, 403, 403, 404, 200, 303,
+        303, 403, 403, 403, 404, 200, 303, 403, 403, 403, 403,
     ],
     /* outsider      */
     [
         303, 303, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 303,
-        403, 403, 403, 403, 404, 200, 303,
+        403, 403, 403, 403, 404, 200, 303, 403, 403, 403, 403,
     ],
     /* technician without inbox access: My Performance (D19), nothing else */
     [
         303, 303, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200, 403, 403, 303,
-        403, 403, 403, 403, 404, 200, 303,
+        403, 403, 403, 403, 404, 200, 303, 403, 403, 403, 403,
     ],
     /* no token      */
     SIGNED_OUT,

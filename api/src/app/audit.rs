@@ -453,6 +453,7 @@ mod tests {
                     actor: record.actor.clone(),
                     changes: record.changes.clone(),
                     effective_from: record.effective_from,
+                    reason: None,
                 },
             );
         }

@@ -11,6 +11,7 @@
 //! - [`reviews`]: request, read and acknowledge reviews through the Review aggregate.
 //! - [`reports`]: leaderboard visibility, team summary, peer comparison, drilldown.
 //! - [`audit`]: the settings history (before and after per key) and the audit log, admins only.
+//! - [`settings`]: the settings in force, drafts, preview, publish, the rescore's progress (admins).
 //! - [`fields`]: reading a command's fields, naming the one at fault.
 //!
 //! The reads themselves (SQL over the read models) are in [`crate::queries`].
@@ -22,3 +23,4 @@ pub mod reports;
 pub mod reviews;
 pub mod scope;
 pub mod scope_cache;
+pub mod settings;

@@ -23,6 +23,8 @@
 //! | `GET /api/v1/performance/settings/history.csv` | admins: the same as CSV, one row per key (bearer or session cookie) |
 //! | `GET /api/v1/performance/audit?actor=&action=&from=&to=&limit=&offset=` | admins: a page of the audit log, newest first |
 //! | `GET /api/v1/performance/audit.csv?actor=&action=&from=&to=` | admins: every matching audit row as streamed CSV (bearer or session cookie) |
+//! | `GET /api/v1/performance/settings?at=` | admins: the settings in force, each with its default and who set it (issue 16) |
+//! | `POST /api/v1/performance/settings` | admins: 201 + the `settings.changed` recorded (changes, effective_from, reason) |
 
 pub mod audit;
 pub mod csv;
@@ -32,6 +34,7 @@ pub mod report_scope;
 pub mod reports;
 pub mod reviews;
 pub mod scores;
+pub mod settings;
 pub mod what_if;
 
 use std::collections::HashMap;
@@ -64,6 +67,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/performance/scores/{person_id}/{week}/{domain}/events", get(reports::drilldown))
         .route("/api/v1/performance/what-if", post(what_if::what_if))
         .merge(audit::routes())
+        .route("/api/v1/performance/settings", get(settings::get).post(settings::post))
 }
 
 /// The query string as a map; unknown and repeated parameters are refused.

@@ -20,6 +20,10 @@
 //! | `POST /agent/my-performance/goals`, `POST …/goals/{id}` | create, update or cancel my goal |
 //! | `GET /auth/sign-in`, `GET /auth/session?token=`, `POST /auth/session`, `POST /auth/logout` | sign-in |
 //! | `GET /auth/demo`, `POST /auth/demo/{person_id}` | demo sign-in (demo mode only, else 404) |
+//! | `GET /admin/performance/settings?bottom=&last_weeks=` | admins: the settings, grouped, with the threshold helper (issue 16) |
+//! | `POST /admin/performance/settings/preview` | admins (CSRF): a draft scored next to the settings in force; nothing written |
+//! | `POST /admin/performance/settings/publish` | admins (CSRF): one `settings.changed`, 303 to its rescore |
+//! | `GET /admin/performance/settings/rescore/{position}` | admins: the rescore's weeks done of due, refreshing until done |
 //! | `GET /assets/{file}` | the stylesheets and script, content-hashed |
 
 pub mod assets;
@@ -36,6 +40,7 @@ mod params;
 mod person;
 mod reviews;
 pub mod session;
+mod settings;
 mod team;
 pub mod view;
 
@@ -62,6 +67,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/performance/reviews/{review_id}", get(reviews::admin_review))
         .route("/admin/performance/settings/history", get(audit::settings_history))
         .route("/admin/performance/audit", get(audit::audit_log))
+        .route("/admin/performance/settings", get(settings::page))
+        .route("/admin/performance/settings/preview", post(settings::preview_page))
+        .route("/admin/performance/settings/publish", post(settings::publish_page))
+        .route("/admin/performance/settings/rescore/{position}", get(settings::rescore_page))
         .route("/agent/my-performance", get(person::my_performance))
         .route("/agent/my-performance/_scores", get(person::my_scores))
         .route("/agent/my-performance/reviews/{id}", get(reviews::my_review))

@@ -17,6 +17,7 @@ pub enum Nav {
     TeamPerformance,
     /// The audit log and the settings history (admins).
     Audit,
+    Settings,
     None,
 }
 
@@ -28,9 +29,10 @@ pub struct Layout {
     pub can_team: bool,
     pub my_active: bool,
     pub team_active: bool,
-    /// Admins: the Audit link (audit log, settings history).
-    pub can_audit: bool,
     pub audit_active: bool,
+    /// Admins see the Admin section of the sidebar (issue 16).
+    pub is_admin: bool,
+    pub settings_active: bool,
     pub csrf: String,
     pub flash: Option<Flash>,
     pub css_href: &'static str,
@@ -48,8 +50,9 @@ impl Layout {
             can_team: user.can_see_team(),
             my_active: active == Nav::MyPerformance,
             team_active: active == Nav::TeamPerformance,
-            can_audit: user.principal.is_admin(),
             audit_active: active == Nav::Audit,
+            is_admin: user.principal.is_admin(),
+            settings_active: active == Nav::Settings,
             csrf: user.csrf.clone(),
             flash: user.flash.clone(),
             css_href: assets::APP_CSS.href(),
@@ -68,8 +71,9 @@ impl Layout {
             can_team: false,
             my_active: false,
             team_active: false,
-            can_audit: false,
             audit_active: false,
+            is_admin: false,
+            settings_active: false,
             csrf: String::new(),
             flash: None,
             css_href: assets::APP_CSS.href(),

@@ -182,6 +182,7 @@ async fn change_settings(
         actor: "bench".into(),
         changes: changes.as_object().expect("an object").clone().into_iter().collect(),
         effective_from,
+        reason: None,
         event_id: format!("bench-settings-{id}"),
         occurred_at: Utc::now(),
     };

@@ -17,8 +17,11 @@ use crate::config::{GlobalArgs, SettingsArgs, SettingsCommand};
 
 pub async fn run(global: &GlobalArgs, args: SettingsArgs) -> anyhow::Result<ExitCode> {
     // Bad input is refused before any database is opened or started.
-    if let SettingsCommand::Set { key, value, .. } = &args.command {
+    if let SettingsCommand::Set { key, value, reason, .. } = &args.command {
         parse_change(key, value)?;
+        if let Some(reason) = reason {
+            perfledger_domain::aggregates::check_reason(reason).map_err(|r| anyhow::anyhow!("{r}"))?;
+        }
     }
     let db = super::open_database(global).await?;
     let result = settings(&db.pool, args.command).await;
@@ -54,13 +57,14 @@ async fn settings(pool: &sqlx::PgPool, command: SettingsCommand) -> anyhow::Resu
                 }
             }
         }
-        SettingsCommand::Set { key, value, effective_from, actor } => {
+        SettingsCommand::Set { key, value, effective_from, actor, reason } => {
             let now = Utc::now();
             let effective_from = effective_from.unwrap_or_else(|| week_start(now));
             let command = ChangeSettings {
                 actor,
                 changes: parse_change(&key, &value)?,
                 effective_from,
+                reason,
                 event_id: format!("settings.changed:{}", uuid::Uuid::new_v4()),
                 occurred_at: now,
             };

@@ -128,6 +128,7 @@ async fn enable_rules_reviews(pool: &sqlx::PgPool) -> anyhow::Result<()> {
         actor: "demo".to_string(),
         changes,
         effective_from: this_monday(),
+        reason: None,
         event_id: "demo-enable-rules-reviews".to_string(),
         occurred_at: Utc::now(),
     };

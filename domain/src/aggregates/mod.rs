@@ -36,7 +36,10 @@ pub use review::{
     review_aggregate_id, CurrentReview, Review, ReviewCommand, ReviewCommandEnvelope, ReviewStatus, ReviewSubject,
     MAX_FAILURE_REASON_CHARS,
 };
-pub use settings::{ChangeSettings, SettingsAggregate, SETTINGS_AGGREGATE_ID};
+pub use settings::{
+    check_reason, latest_effective_from, ChangeSettings, SettingsAggregate, EARLIEST_EFFECTIVE_FROM,
+    MAX_EFFECTIVE_DAYS_AHEAD, MAX_SETTINGS_REASON_CHARS, SETTINGS_AGGREGATE_ID,
+};
 pub use task::Task;
 pub use ticket::Ticket;
 pub use work_order::WorkOrder;

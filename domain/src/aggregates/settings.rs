@@ -10,6 +10,45 @@ use crate::event::{EventBody, LogEvent};
 use crate::settings::{validate_changes, SettingsChanged};
 use crate::validate::{Rejection, MAX_ENTITY_ID_CHARS};
 
+/// The longest `reason` a settings change may carry, in characters.
+pub const MAX_SETTINGS_REASON_CHARS: usize = 500;
+
+/// How far after the command's own date a change may take effect: a year
+/// and a day, so "from next January" works and a typo (2062) does not.
+pub const MAX_EFFECTIVE_DAYS_AHEAD: u64 = 366;
+
+/// The earliest `effective_from`: the start of the `occurred_at` window
+/// (nothing is scored before it; weeks are marked from it at the earliest).
+pub const EARLIEST_EFFECTIVE_FROM: NaiveDate = crate::validate::DEFAULT_EARLIEST_DAY;
+
+/// The latest `effective_from` a change recorded at `occurred_at` may have.
+pub fn latest_effective_from(occurred_at: DateTime<Utc>) -> NaiveDate {
+    occurred_at.date_naive().checked_add_days(chrono::Days::new(MAX_EFFECTIVE_DAYS_AHEAD)).unwrap_or(NaiveDate::MAX)
+}
+
+/// Checks a change's `reason`: one line of at most
+/// [`MAX_SETTINGS_REASON_CHARS`] characters, no control characters, not
+/// blank. Returns it trimmed and redacted (the log never holds raw free
+/// text: `domain::redaction`).
+pub fn check_reason(reason: &str) -> Result<String, Rejection> {
+    let trimmed = reason.trim();
+    if trimmed.is_empty() {
+        return Err(Rejection::new("reason", "expected a few words saying why the settings change; got a blank text"));
+    }
+    // Counted as given, so the bound is the one the API documents.
+    let n = reason.chars().count();
+    if n > MAX_SETTINGS_REASON_CHARS {
+        return Err(Rejection::new(
+            "reason",
+            format!("expected at most {MAX_SETTINGS_REASON_CHARS} characters; got {n}"),
+        ));
+    }
+    if let Some(why) = crate::validate::control_character(reason, &[]) {
+        return Err(Rejection::new("reason", why));
+    }
+    Ok(crate::redaction::redact(trimmed))
+}
+
 /// The id of the one settings aggregate.
 pub const SETTINGS_AGGREGATE_ID: &str = "performance";
 
@@ -19,6 +58,8 @@ pub struct ChangeSettings {
     pub actor: String,
     pub changes: BTreeMap<String, serde_json::Value>,
     pub effective_from: NaiveDate,
+    /// Why (issue 16); `None` only from the CLI without `--reason`.
+    pub reason: Option<String>,
     pub event_id: String,
     pub occurred_at: DateTime<Utc>,
 }
@@ -52,6 +93,26 @@ impl SettingsAggregate {
         if command.changes.is_empty() {
             return Err(Rejection::new("settings", "expected at least one setting to change; got none"));
         }
+        if command.effective_from < EARLIEST_EFFECTIVE_FROM {
+            return Err(Rejection::new(
+                "effective_from",
+                format!(
+                    "expected a date from {EARLIEST_EFFECTIVE_FROM} on (nothing is scored before it); got {}",
+                    command.effective_from
+                ),
+            ));
+        }
+        let latest = latest_effective_from(command.occurred_at);
+        if command.effective_from > latest {
+            return Err(Rejection::new(
+                "effective_from",
+                format!(
+                    "expected a date at most {MAX_EFFECTIVE_DAYS_AHEAD} days ahead, by {latest}; got {}",
+                    command.effective_from
+                ),
+            ));
+        }
+        let reason = command.reason.as_deref().map(check_reason).transpose()?;
         validate_changes(&command.changes)?;
         Ok(LogEvent {
             event_id: command.event_id.clone(),
@@ -60,6 +121,7 @@ impl SettingsAggregate {
                 actor: command.actor.clone(),
                 changes: command.changes.clone(),
                 effective_from: command.effective_from,
+                reason,
             }),
         })
     }

@@ -122,6 +122,7 @@ fn organisation_settings_period_and_goal_events_credit_nobody() {
             actor: ALICE.to_string(),
             changes: BTreeMap::new(),
             effective_from: NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+            reason: None,
         }),
         EventBody::PeriodClosed(PeriodClosed {
             period_start: NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
