@@ -5,6 +5,12 @@ use perfledger::commands;
 use perfledger::config::{Cli, Command};
 use perfledger::demo;
 
+/// mimalloc instead of glibc malloc: the ingest writer and the DotMac
+/// connector build and drop many small JSON values per event, and malloc/free
+/// were a third of the connector backfill's CPU (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.global.log);
