@@ -694,6 +694,14 @@ async fn the_pages_carry_the_hooks_the_browser_tests_use() {
         assert!(mine.contains(hook), "my scorecard lacks {hook}");
     }
     assert!(!mine.contains("nav-team-performance"), "members do not see Team Performance");
+    // An inactive lead keeps `reports` but manages no active team: no link
+    // to a page that would answer 403, and `/` leads to their own scorecard.
+    let inactive_lead = token(&w.app, Role::InactiveLead);
+    let (status, theirs) = get(&w.app, &inactive_lead, "/agent/my-performance").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!theirs.contains("nav-team-performance"), "an inactive lead is offered no Team Performance");
+    let (_, lead_page) = get(&w.app, &token(&w.app, Role::Lead), "/agent/my-performance").await;
+    assert!(lead_page.contains("data-testid=\"nav-team-performance\""), "an active lead is offered Team Performance");
     // A team of one scored member is below the minimum size: suppressed.
     assert!(mine.contains("data-testid=\"peer-suppressed\""), "{mine}");
 

@@ -44,7 +44,6 @@ mod settings;
 mod team;
 pub mod view;
 
-use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -92,19 +91,9 @@ pub fn router() -> Router<AppState> {
 #[utoipa::path(get, path = "/", tag = "ops", operation_id = "home", responses(
     (status = 303, description = "To the dashboards: Team Performance for admins and for report holders who manage an active team, My Performance for everyone else; to the sign-in page without a valid `perfledger_session` cookie"),
 ))]
-pub async fn home(State(state): State<AppState>, user: WebUser) -> Response {
-    let manages_a_team = match user.principal.is_admin() {
-        true => Ok(true),
-        false if user.can_see_team() => {
-            crate::app::scope::managed_team_ids(&state.pool, crate::ids::PersonId(user.person_id))
-                .await
-                .map(|teams| !teams.is_empty())
-        }
-        false => Ok(false),
-    };
-    match manages_a_team {
-        Ok(true) => Redirect::to("/admin/performance/team").into_response(),
-        Ok(false) => Redirect::to("/agent/my-performance").into_response(),
-        Err(e) => pages::respond(&user, Err(crate::error::AppError::from(e))),
+pub async fn home(user: WebUser) -> Response {
+    match user.manages_a_team {
+        true => Redirect::to("/admin/performance/team").into_response(),
+        false => Redirect::to("/agent/my-performance").into_response(),
     }
 }

@@ -94,6 +94,11 @@ pub struct WebUser {
     pub csrf: String,
     /// A message left by the previous POST, shown once.
     pub flash: Option<Flash>,
+    /// Team Performance has a team to show: an admin, or a report holder who
+    /// manages an active team. The sidebar links to it only then, so nobody
+    /// is offered a page that answers 403 (an inactive lead keeps the
+    /// permission but manages no team).
+    pub manages_a_team: bool,
 }
 
 impl WebUser {
@@ -198,12 +203,23 @@ impl FromRequestParts<AppState> for WebUser {
             Ok(name) => name,
             Err(e) => return Err(unavailable(&e)),
         };
+        let manages_a_team = match principal.is_admin() {
+            true => true,
+            false if principal.has_permission(crate::app::scope::MANAGE_PERMISSION) => {
+                match crate::app::scope::managed_team_ids(&state.pool, crate::ids::PersonId(person_id)).await {
+                    Ok(teams) => !teams.is_empty(),
+                    Err(e) => return Err(unavailable(&e)),
+                }
+            }
+            false => false,
+        };
         Ok(WebUser {
             principal,
             person_id,
             display_name: display_name.unwrap_or_else(|| person_id.to_string()),
             csrf: csrf_token(&token),
             flash: Flash::from_headers(&parts.headers),
+            manages_a_team,
         })
     }
 }

@@ -47,7 +47,7 @@ impl Layout {
             title,
             signed_in: true,
             user_name: user.display_name.clone(),
-            can_team: user.can_see_team(),
+            can_team: user.manages_a_team,
             my_active: active == Nav::MyPerformance,
             team_active: active == Nav::TeamPerformance,
             audit_active: active == Nav::Audit,
