@@ -379,7 +379,7 @@ fn helper_words(s: &ThresholdSuggestion) -> String {
     match s.threshold {
         None => format!("No stored scores in the last {} full weeks ({range}).", s.weeks),
         Some(t) => format!(
-            "A threshold of {t} flags the bottom {} % over the last {} full weeks ({range}): {} of {} weekly \
+            "A threshold of {t} flags the bottom {}\u{a0}% over the last {} full weeks ({range}): {} of {} weekly \
              composites ({}) are below it.",
             s.percent,
             s.weeks,
@@ -552,17 +552,14 @@ pub struct PreviewPage {
 }
 
 fn mover(c: &PersonChange) -> MoverView {
-    let delta_class = match c.delta.cmp(&Decimal::ZERO) {
-        std::cmp::Ordering::Greater => "up",
-        std::cmp::Ordering::Less => "down",
-        std::cmp::Ordering::Equal => "same",
-    };
-    let sign = if c.delta > Decimal::ZERO {
-        "+"
-    } else if c.delta < Decimal::ZERO {
-        "−"
-    } else {
-        "±"
+    // The change is the difference of the two scores as shown (one decimal),
+    // so "52.0 → 39.0" reads "−13.0", never a figure the columns contradict.
+    let shown = |value: Decimal| format::score(value).parse::<Decimal>().unwrap_or(value);
+    let delta = shown(c.proposed) - shown(c.current);
+    let (sign, delta_class) = match delta.cmp(&Decimal::ZERO) {
+        std::cmp::Ordering::Greater => ("+", "up"),
+        std::cmp::Ordering::Less => ("−", "down"),
+        std::cmp::Ordering::Equal => ("±", "same"),
     };
     MoverView {
         name: c.display_name.clone().unwrap_or_else(|| c.person_id.to_string()),
@@ -570,7 +567,7 @@ fn mover(c: &PersonChange) -> MoverView {
         week: format!("{} (from {})", iso_week(c.week), c.week.format("%-d %b")),
         current: format::score(c.current),
         proposed: format::score(c.proposed),
-        delta: format!("{sign}{}", format::gain(c.delta.abs())),
+        delta: format!("{sign}{:.1}", delta.abs()),
         delta_class,
         rank: if c.current_rank == c.proposed_rank {
             format!("{} (unchanged)", c.current_rank)
