@@ -115,12 +115,17 @@ fn demo_secret(global: &GlobalArgs) -> anyhow::Result<String> {
 
 /// The demo writes reviews with the offline rules coach (D12): generation on,
 /// `llm_provider = rules`, in force from this week, so the flagged run after
-/// the demo's weekly closes and the "Generate review" button both work.
+/// the demo's weekly closes and the "Generate review" button both work. Its
+/// organisation flags about 35 people a week, more than the seed's default
+/// cap of 20 per run, and the rules coach costs nothing: the demo raises the
+/// cap to 50 so its queue does not grow week after week (a production
+/// admin picks the threshold and the cap with the settings page's helper).
 async fn enable_rules_reviews(pool: &sqlx::PgPool) -> anyhow::Result<()> {
     use perfledger_domain::aggregates::{ChangeSettings, SettingsAggregate, SETTINGS_AGGREGATE_ID};
     let changes = [
         ("review_generation_enabled".to_string(), serde_json::json!(true)),
         ("llm_provider".to_string(), serde_json::json!("rules")),
+        ("max_reviews_per_run".to_string(), serde_json::json!(50)),
     ]
     .into_iter()
     .collect();
@@ -128,7 +133,7 @@ async fn enable_rules_reviews(pool: &sqlx::PgPool) -> anyhow::Result<()> {
         actor: "demo".to_string(),
         changes,
         effective_from: this_monday(),
-        reason: None,
+        reason: Some("The demo writes reviews with the offline rules coach, up to 50 a run".to_string()),
         event_id: "demo-enable-rules-reviews".to_string(),
         occurred_at: Utc::now(),
     };
