@@ -7,8 +7,9 @@
 //!
 //! Cadence (D15, seed "remainder queued for next run"):
 //! - A run is due once per closed week: when a week closed after the newest
-//!   week a run has looked at ([`run_is_due`]). So `max_reviews_per_run`
-//!   bounds the flagged reviews requested per weekly close.
+//!   week a run has looked at and the close has caught up with the last
+//!   full week ([`run_is_due`]). So `max_reviews_per_run` bounds the flagged
+//!   reviews requested per weekly close, and a backfill is one run.
 //! - A run looks at the weeks after the `flagged_reviews_through` checkpoint
 //!   (every flagged person of the weeks up to it has been requested) through
 //!   the last closed week; without a checkpoint, only the last closed week
@@ -26,6 +27,7 @@
 
 use chrono::{DateTime, Duration as Days, Utc};
 use perfledger_domain::aggregates::{review_aggregate_id, Review, ReviewCommand, ReviewCommandEnvelope};
+use perfledger_domain::period::{midnight, week_start};
 use perfledger_domain::reviews::ReviewTrigger;
 use perfledger_store::commands::{execute, CommandError};
 use serde::Serialize;
@@ -57,11 +59,21 @@ async fn last_closed_end(pool: &PgPool) -> Result<Option<DateTime<Utc>>, sqlx::E
         .await
 }
 
-/// Is a run due: has a week closed after the newest one a run looked at?
-/// People a run carried over wait for the next close (module docs), so a
+/// Is a run due at `now`: has a week closed after the newest one a run
+/// looked at, and has the close caught up with the last full week? People a
+/// run carried over wait for the next close (module docs), so a
 /// carried-over run does not make another one due.
-pub async fn run_is_due(pool: &PgPool) -> Result<bool, sqlx::Error> {
+///
+/// While a backfill closes week after week (a first start on a log with
+/// history, a server that was down), no run is due: a run in the middle
+/// would look at one old week and set the checkpoint there, and the next
+/// would then request every flagged week closed since, which is the history
+/// that enabling reviews must not review.
+pub async fn run_is_due(pool: &PgPool, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     let Some(closed) = last_closed_end(pool).await? else { return Ok(false) };
+    if closed < midnight(week_start(now)) {
+        return Ok(false);
+    }
     let looked: Option<DateTime<Utc>> =
         sqlx::query_scalar("SELECT max(through_period_end) FROM review_runs").fetch_one(pool).await?;
     Ok(looked.is_none_or(|looked| looked < closed))

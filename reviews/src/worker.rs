@@ -175,7 +175,7 @@ pub async fn run_forever(
     tokio::pin!(shutdown);
     loop {
         let round = async {
-            if crate::flagged::run_is_due(&pool).await? {
+            if crate::flagged::run_is_due(&pool, Utc::now()).await? {
                 let report = crate::flagged::run_flagged(&pool, Utc::now(), &source.env).await?;
                 tracing::info!(?report, "flagged review run");
             }
