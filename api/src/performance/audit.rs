@@ -15,8 +15,8 @@ use std::collections::HashMap;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::Uri;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use futures::{stream, StreamExt};
@@ -153,7 +153,7 @@ pub async fn settings_history_csv(
             );
         }
     }
-    Ok(csv_response(Body::from(out), "settings-history.csv"))
+    Ok(csv::attachment(Body::from(out), "settings-history.csv"))
 }
 
 /// `GET /api/v1/performance/audit?actor=&action=&from=&to=&limit=&offset=`
@@ -278,16 +278,5 @@ pub async fn audit_csv(
         let next = next_before(&rows);
         Ok(Some((Bytes::from(chunk), (pool, principal, filter, next))))
     });
-    Ok(csv_response(Body::from_stream(head.chain(rest)), "audit.csv"))
-}
-
-fn csv_response(body: Body, filename: &'static str) -> Response {
-    let mut response = (StatusCode::OK, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    Ok(csv::attachment(Body::from_stream(head.chain(rest)), "audit.csv"))
 }

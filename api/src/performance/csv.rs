@@ -8,6 +8,10 @@
 //!   double quotes, with inner quotes doubled.
 //! - Rows end with CRLF (RFC 4180).
 
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
 /// Characters that make a spreadsheet read a cell as a formula.
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
@@ -30,6 +34,20 @@ pub fn push_row<S: AsRef<str>>(out: &mut String, cells: impl IntoIterator<Item =
         out.push_str(&cell(text.as_ref()));
     }
     out.push_str("\r\n");
+}
+
+/// A CSV download: 200, `text/csv`, saved as `filename`, never kept by a
+/// shared cache (an export holds people's scores). `filename` is ASCII
+/// without quotes (the handlers build it), else the header is left out.
+pub fn attachment(body: Body, filename: &str) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ use std::str::FromStr;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::{stream, StreamExt};
@@ -312,16 +312,7 @@ pub async fn leaderboard_csv(
         Ok(Some((Bytes::from(chunk), (pool, query, next))))
     });
 
-    let mut response = (StatusCode::OK, Body::from_stream(head.chain(rest))).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
-            .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"leaderboard.csv\"")),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok(csv::attachment(Body::from_stream(head.chain(rest)), &filename))
 }
 
 /// `GET /api/v1/performance/team-summary?team_id=&period=&from=&to=`

@@ -27,8 +27,8 @@ pub struct AuditFilter {
 impl AuditFilter {
     /// `[from 00:00, to + 1 day 00:00)` in UTC, each end optional.
     fn bounds(&self) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
-        let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-        (self.from.and_then(midnight), self.to.and_then(|d| d.succ_opt()).and_then(midnight))
+        use perfledger_domain::period::midnight;
+        (self.from.map(midnight), self.to.and_then(|d| d.succ_opt()).map(midnight))
     }
 }
 
