@@ -128,14 +128,7 @@ pub fn number_text(value: Option<f64>) -> String {
 }
 
 pub fn domain_label(domain: Domain) -> &'static str {
-    match domain {
-        Domain::Support => "Support",
-        Domain::Operations => "Operations",
-        Domain::FieldService => "Field service",
-        Domain::Communication => "Communication",
-        Domain::Sales => "Sales",
-        Domain::DataQuality => "Data quality",
-    }
+    domain.label()
 }
 
 /// A metric's name on the pages: the metric table's label

@@ -49,6 +49,18 @@ impl Domain {
             Domain::DataQuality => "data_quality",
         }
     }
+
+    /// The name people read (pages, CSV headers, settings words).
+    pub fn label(self) -> &'static str {
+        match self {
+            Domain::Support => "Support",
+            Domain::Operations => "Operations",
+            Domain::FieldService => "Field service",
+            Domain::Communication => "Communication",
+            Domain::Sales => "Sales",
+            Domain::DataQuality => "Data quality",
+        }
+    }
 }
 
 impl fmt::Display for Domain {

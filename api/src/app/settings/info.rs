@@ -377,23 +377,10 @@ pub fn value_words(key: &str, value: &Value) -> String {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                format!("{} {w}", domain_words(d))
+                format!("{} {w}", d.label())
             })
             .collect::<Vec<_>>()
             .join(", "),
         Value::Array(_) => "a list".into(),
-    }
-}
-
-/// A domain's name in words (as the pages show it).
-pub fn domain_words(domain: perfledger_domain::scoring::Domain) -> &'static str {
-    use perfledger_domain::scoring::Domain;
-    match domain {
-        Domain::Support => "Support",
-        Domain::Operations => "Operations",
-        Domain::FieldService => "Field service",
-        Domain::Communication => "Communication",
-        Domain::Sales => "Sales",
-        Domain::DataQuality => "Data quality",
     }
 }
